@@ -1,0 +1,66 @@
+"""Personas shared by every app's tests: an operator of organization A, one of organization B,
+a viewer of A, an installer partner, and an anonymous client. Each API persona is a DRF
+APIClient carrying its Bearer token; `.org`, `.membership` and `.token` are attached to it."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from orders.models import Role
+from orders.tests.factories import MembershipFactory, OrganizationFactory, make_token
+
+
+def _api_client(membership, name: str) -> APIClient:
+    client = APIClient()
+    raw = make_token(membership, name=name)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client.org = membership.organization
+    client.membership = membership
+    client.token = raw
+    return client
+
+
+@pytest.fixture
+def org_a(db):
+    return OrganizationFactory(name="Alpha Energy", slug="alpha", display_id_prefix="A")
+
+
+@pytest.fixture
+def org_b(db):
+    return OrganizationFactory(name="Beta Retail", slug="beta", display_id_prefix="B")
+
+
+@pytest.fixture
+def installer_org(db):
+    return OrganizationFactory(name="Fix-It Installers", slug="fixit", is_installer=True)
+
+
+@pytest.fixture
+def operator_a(org_a):
+    return _api_client(MembershipFactory(organization=org_a, role=Role.OPERATOR), "erp-a")
+
+
+@pytest.fixture
+def admin_a(org_a):
+    return _api_client(MembershipFactory(organization=org_a, role=Role.ADMIN), "admin-a")
+
+
+@pytest.fixture
+def viewer_a(org_a):
+    return _api_client(MembershipFactory(organization=org_a, role=Role.VIEWER), "viewer-a")
+
+
+@pytest.fixture
+def operator_b(org_b):
+    return _api_client(MembershipFactory(organization=org_b, role=Role.OPERATOR), "erp-b")
+
+
+@pytest.fixture
+def installer_client(installer_org):
+    return _api_client(MembershipFactory(organization=installer_org, role=Role.OPERATOR), "installer-app")
+
+
+@pytest.fixture
+def anon():
+    return APIClient()

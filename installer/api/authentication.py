@@ -1,0 +1,53 @@
+"""Bearer token authentication: `Authorization: Bearer ins_...`.
+
+One query finds the token with its membership, user and organization by the key's SHA-256.
+`last_used_at` is written at most once per TOKEN_LAST_USED_RESOLUTION seconds, so reads stay
+read-only on the hot path.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from orders.models import ApiToken, hash_token
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header:
+            return None
+        if header[0].lower() != self.keyword.lower().encode():
+            raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <token>'.")
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header: expected 'Bearer <token>'.")
+        try:
+            raw = header[1].decode()
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
+        token = (
+            ApiToken.objects.select_related("membership__user", "membership__organization")
+            .filter(key_hash=hash_token(raw))
+            .first()
+        )
+        now = timezone.now()
+        if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+        if not token.membership.user.is_active:
+            raise exceptions.AuthenticationFailed("The token's user is inactive.")
+        resolution = timedelta(seconds=settings.TOKEN_LAST_USED_RESOLUTION)
+        if token.last_used_at is None or now - token.last_used_at > resolution:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        request.organization = token.membership.organization
+        request.membership = token.membership
+        return (token.membership.user, token)
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'

@@ -1,0 +1,182 @@
+"""One error shape for every API error (API.md "Conventions"):
+
+    {"error": "Bad Request", "message": "...", "statusCode": 400, "details": {"field": ["msg"]}}
+
+DRF's own exceptions, Django's Http404/PermissionDenied, domain errors from services and
+unexpected exceptions on /api/ paths all end up here.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+
+logger = logging.getLogger("installer.api")
+
+
+class ApiError(Exception):
+    """Base class for errors raised by services and views that map to an HTTP status."""
+
+    status_code = 400
+    default_message = "Bad request."
+
+    def __init__(self, message: str | None = None, *, details: dict | None = None, extra: dict | None = None):
+        self.message = message or self.default_message
+        self.details = details
+        self.extra = extra or {}
+        super().__init__(self.message)
+
+
+class Conflict(ApiError):
+    status_code = 409
+    default_message = "The order's state does not allow this action."
+
+
+class Unprocessable(ApiError):
+    status_code = 422
+    default_message = "The request cannot be processed."
+
+
+class NotFound(ApiError):
+    status_code = 404
+    default_message = "Not found."
+
+
+class BadRequest(ApiError):
+    status_code = 400
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    default_message = "The upload is too large."
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+    default_message = "Unsupported media type."
+
+
+def reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def error_body(status: int, message: str, details: dict | None = None, **extra: Any) -> dict:
+    body: dict[str, Any] = {"error": reason(status), "message": message, "statusCode": status}
+    if details:
+        body["details"] = details
+    body.update(extra)
+    return body
+
+
+def _flatten(detail: Any) -> dict[str, list[str]]:
+    """DRF ValidationError detail -> {"field": ["msg", ...]} with dotted paths for nesting."""
+    out: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif isinstance(value, list):
+            if all(not isinstance(v, (dict, list)) for v in value):
+                if value:
+                    out.setdefault(prefix or "nonFieldErrors", []).extend(str(v) for v in value)
+            else:
+                for index, sub in enumerate(value):
+                    if sub:
+                        walk(f"{prefix}[{index}]", sub)
+        else:
+            out.setdefault(prefix or "nonFieldErrors", []).append(str(value))
+
+    walk("", detail)
+    if "non_field_errors" in out:
+        out.setdefault("nonFieldErrors", []).extend(out.pop("non_field_errors"))
+    return out
+
+
+def _first_message(details: dict[str, list[str]]) -> str:
+    for field, messages in details.items():
+        if messages:
+            if field == "nonFieldErrors":
+                return messages[0]
+            return f"{field}: {messages[0]}"
+    return "Invalid input."
+
+
+def api_exception_handler(exc: Exception, context: dict | None = None) -> Response | None:
+    headers: dict[str, str] = {}
+    if isinstance(exc, ApiError):
+        status = exc.status_code
+        body = error_body(status, exc.message, exc.details, **exc.extra)
+    elif isinstance(exc, drf_exceptions.ValidationError):
+        details = _flatten(exc.detail)
+        body = error_body(400, _first_message(details), details)
+        status = 400
+    elif isinstance(exc, drf_exceptions.ParseError):
+        status = 400
+        body = error_body(400, f"Malformed request body: {exc.detail}")
+    elif isinstance(exc, DjangoValidationError):
+        details = _flatten(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        status = 400
+        body = error_body(400, _first_message(details), details)
+    elif isinstance(exc, (Http404, drf_exceptions.NotFound)):
+        status = 404
+        body = error_body(404, "Not found.")
+    elif isinstance(exc, (PermissionDenied, drf_exceptions.PermissionDenied)):
+        status = 403
+        message = str(getattr(exc, "detail", "") or "") or "Your role does not allow this action."
+        body = error_body(403, message)
+    elif isinstance(exc, (drf_exceptions.NotAuthenticated, drf_exceptions.AuthenticationFailed)):
+        status = 401
+        body = error_body(401, str(exc.detail))
+        headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    elif isinstance(exc, drf_exceptions.Throttled):
+        status = 429
+        wait = int(exc.wait or 1)
+        body = error_body(429, f"Too many requests. Try again in {wait} seconds.")
+        headers["Retry-After"] = str(wait)
+    elif isinstance(exc, drf_exceptions.APIException):
+        status = exc.status_code
+        body = error_body(status, str(exc.detail) if not isinstance(exc.detail, (dict, list)) else reason(status))
+    elif isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("database unavailable: %s", exc)
+        status = 503
+        body = error_body(503, "The database is unavailable. Try again shortly.")
+        headers["Retry-After"] = "5"
+    elif isinstance(exc, DatabaseError):
+        logger.exception("database error")
+        status = 500
+        body = error_body(500, "Internal server error.")
+    else:
+        return None
+    return Response(body, status=status, headers=headers)
+
+
+def api_not_found(request, rest: str = ""):
+    return JsonResponse(error_body(404, f"No API route matches {request.path}."), status=404)
+
+
+def handler404(request, exception=None):
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(404, "Not found."), status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(500, "Internal server error."), status=500)
+    from django.views.defaults import server_error
+
+    return server_error(request)

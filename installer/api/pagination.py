@@ -1,0 +1,86 @@
+"""Lists: `{"values": [...], "count": N}` with `page` (0-based), `pageSize` (default 25, max 500)
+and `direction`; or `cursor` for high-volume sync: `{"values": [...], "nextCursor": ...}`, no count.
+
+Keyset pagination over (created_at, id): a deep cursor page costs the same as the first.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import uuid
+
+from django.db.models import Q, QuerySet
+from rest_framework.exceptions import ValidationError
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 500
+
+
+def _int_param(params, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError({name: ["Must be an integer."]}) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ValidationError({name: [f"Must be {bounds}."]})
+    return value
+
+
+def encode_cursor(created_at: datetime.datetime, pk: uuid.UUID) -> str:
+    raw = f"{created_at.isoformat()}|{pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, pk = base64.urlsafe_b64decode(padded.encode()).decode().split("|", 1)
+        return datetime.datetime.fromisoformat(created), uuid.UUID(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError({"cursor": ["Invalid cursor."]}) from None
+
+
+class Page:
+    """Applies paging to a queryset ordered by (created_at, id); `direction` picks the way."""
+
+    def __init__(self, request, *, time_field: str = "created_at"):
+        params = request.query_params
+        self.page_size = _int_param(params, "pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+        direction = params.get("direction", "desc") or "desc"
+        if direction not in ("asc", "desc"):
+            raise ValidationError({"direction": ["Must be 'asc' or 'desc'."]})
+        self.descending = direction == "desc"
+        self.cursor = params.get("cursor")
+        self.use_cursor = self.cursor is not None
+        self.page = 0 if self.use_cursor else _int_param(params, "page", 0, 0)
+        self.time_field = time_field
+
+    def ordering(self) -> list[str]:
+        sign = "-" if self.descending else ""
+        return [f"{sign}{self.time_field}", f"{sign}id"]
+
+    def apply(self, queryset: QuerySet) -> tuple[list, dict]:
+        """Returns (rows, extra) where extra is {"count": N} or {"nextCursor": ...}."""
+        queryset = queryset.order_by(*self.ordering())
+        if self.use_cursor:
+            if self.cursor:
+                created, pk = decode_cursor(self.cursor)
+                op = "lt" if self.descending else "gt"
+                queryset = queryset.filter(
+                    Q(**{f"{self.time_field}__{op}": created}) | Q(**{self.time_field: created, f"id__{op}": pk})
+                )
+            rows = list(queryset[: self.page_size + 1])
+            more = len(rows) > self.page_size
+            rows = rows[: self.page_size]
+            next_cursor = encode_cursor(getattr(rows[-1], self.time_field), rows[-1].pk) if more and rows else None
+            return rows, {"nextCursor": next_cursor}
+        start = self.page * self.page_size
+        rows = list(queryset[start : start + self.page_size])
+        count = len(rows) if self.page == 0 and len(rows) < self.page_size else queryset.order_by().count()
+        return rows, {"count": count}

@@ -1,0 +1,97 @@
+"""Base API views. Tenancy fails closed: `get_queryset()` of every subclass starts from
+`scoped_queryset()`, which filters by the token's organization; subclasses only narrow it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from rest_framework import viewsets
+from rest_framework.response import Response
+
+from installer.api.exceptions import Conflict, Unprocessable, error_body
+from orders.actors import Actor
+from orders.models import IdempotencyRecord
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class _Replay(Exception):
+    def __init__(self, response: Response):
+        self.response = response
+
+
+class ApiViewSet(viewsets.GenericViewSet):
+    """Adds the caller's organization and actor, and `Idempotency-Key` replay for writes."""
+
+    # Views that handle idempotency themselves (Create Order keeps the key on the order).
+    idempotency_exempt_actions: tuple[str, ...] = ()
+
+    @property
+    def organization(self):
+        return self.request.organization
+
+    @property
+    def membership(self):
+        return self.request.membership
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.for_token(self.request.auth)
+
+    # -- Idempotency-Key on writes -----------------------------------------------------------
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self._idempotency_record = None
+        key = request.headers.get("Idempotency-Key")
+        if not key or request.method not in UNSAFE or self.action in self.idempotency_exempt_actions:
+            return
+        if len(key) > 255:
+            raise Unprocessable("Idempotency-Key is longer than 255 characters.")
+        content_type = request.content_type or ""
+        # JSON bodies are part of the fingerprint; uploads are not read into memory for it.
+        body = request._request.body if content_type.startswith("application/json") else content_type.encode()
+        fingerprint = hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + body).hexdigest()
+        organization = request.organization
+        existing = IdempotencyRecord.objects.filter(organization=organization, key=key).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    self._idempotency_record = IdempotencyRecord.objects.create(
+                        organization=organization, key=key, fingerprint=fingerprint
+                    )
+                return
+            except IntegrityError:
+                existing = IdempotencyRecord.objects.filter(organization=organization, key=key).first()
+        if existing is None:  # pragma: no cover - deleted between the two reads
+            raise Conflict("A request with this Idempotency-Key is in progress.")
+        if existing.fingerprint != fingerprint:
+            raise Unprocessable("This Idempotency-Key was used with a different request.")
+        if existing.status_code is None:
+            raise Conflict("A request with this Idempotency-Key is in progress; retry shortly.")
+        raise _Replay(
+            Response(existing.response_body, status=existing.status_code, headers={"Idempotent-Replayed": "true"})
+        )
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        record = getattr(self, "_idempotency_record", None)
+        if record is not None:
+            if response.status_code >= 500:
+                record.delete()
+            else:
+                data = response.data
+                try:
+                    json.dumps(data, default=str)
+                except TypeError:
+                    data = error_body(response.status_code, "Replayed response.")
+                record.status_code = response.status_code
+                record.response_body = json.loads(json.dumps(data, default=str))
+                record.save(update_fields=["status_code", "response_body"])
+            self._idempotency_record = None
+        return super().finalize_response(request, response, *args, **kwargs)

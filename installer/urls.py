@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from installer import views
+from installer.api import exceptions as api_exceptions
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/v1/", include("orders.api.urls")),
+    path("api/v1/", include("dispatch.api.urls")),
+    path("api/v1/", include("webforms.api.urls")),
+    path("api/", api_exceptions.api_not_found),
+    path("api/<path:rest>", api_exceptions.api_not_found),
+    path("admin/", admin.site.urls),
+    path("", include("webforms.urls")),
+]
+
+handler404 = "installer.api.exceptions.handler404"
+handler500 = "installer.api.exceptions.handler500"

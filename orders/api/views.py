@@ -1,0 +1,213 @@
+"""Orders API: thin views that parse, call a service or selector, and answer."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status as http
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from installer.api.exceptions import NotFound
+from installer.api.pagination import Page
+from installer.api.viewsets import ApiViewSet
+from orders import selectors, services
+from orders.api import serializers as s
+from orders.filters import OrderFilter
+from orders.models import STATUS_NAMES, OrderSource, OrderTag
+
+ERRORS = {400: s.ErrorOutput, 401: s.ErrorOutput, 403: s.ErrorOutput, 404: s.ErrorOutput, 409: s.ErrorOutput}
+
+LIST_PARAMS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="0-based page number"),
+    OpenApiParameter("pageSize", OpenApiTypes.INT, description="1-500, default 25"),
+    OpenApiParameter("direction", OpenApiTypes.STR, enum=["asc", "desc"]),
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="keyset cursor; empty for the first page"),
+]
+ORDER_FILTER_PARAMS = [
+    OpenApiParameter("status", OpenApiTypes.STR, many=True, description="0-6 or a status name; repeatable"),
+    OpenApiParameter("tagId", OpenApiTypes.UUID),
+    OpenApiParameter("workflowId", OpenApiTypes.UUID),
+    OpenApiParameter("installerId", OpenApiTypes.UUID),
+    OpenApiParameter("postalCode", OpenApiTypes.STR),
+    OpenApiParameter("createdAfter", OpenApiTypes.DATETIME),
+    OpenApiParameter("createdBefore", OpenApiTypes.DATETIME),
+    OpenApiParameter("updatedSince", OpenApiTypes.DATETIME),
+    OpenApiParameter("q", OpenApiTypes.STR, description="display id, name, customer, email or address"),
+]
+
+
+class OrderViewSet(ApiViewSet):
+    idempotency_exempt_actions = ("create",)
+
+    @property
+    def viewer(self) -> selectors.Viewer:
+        return selectors.Viewer.for_membership(self.request.membership)
+
+    def get_order(self, pk):
+        order = selectors.order_get(self.viewer, pk)
+        if order is None:
+            raise NotFound("Order not found.")
+        return order
+
+    def order_response(self, pk, status_code=http.HTTP_200_OK, **extra) -> Response:
+        order = self.get_order(pk)
+        return Response({**selectors.order_to_dict(order, self.viewer), **extra}, status=status_code)
+
+    @extend_schema(
+        request=s.OrderCreateInput,
+        responses={201: s.OrderCreatedOutput, **ERRORS},
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+    )
+    def create(self, request):
+        serializer = s.OrderCreateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        header_key = request.headers.get("Idempotency-Key")
+        if header_key and not data.get("idempotency_key"):
+            if len(header_key) > 255:
+                raise ValidationError({"Idempotency-Key": ["At most 255 characters."]})
+            data["idempotency_key"] = header_key
+        order = services.order_create(
+            organization=self.organization, actor=self.actor, data=data, source=OrderSource.API
+        )
+        return self.order_response(order.pk, http.HTTP_201_CREATED, value=order.pk)
+
+    @extend_schema(parameters=[*ORDER_FILTER_PARAMS, *LIST_PARAMS], responses={200: s.OrderListOutput, **ERRORS})
+    def list(self, request):
+        filterset = OrderFilter(request.query_params, queryset=selectors.orders_visible_to(self.viewer))
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        page = Page(request)
+        rows, extra = page.apply(selectors.with_order_relations(filterset.qs))
+        viewer = self.viewer
+        return Response({"values": [selectors.order_to_dict(o, viewer) for o in rows], **extra})
+
+    @extend_schema(responses={200: s.OrderOutput, **ERRORS})
+    def retrieve(self, request, pk=None):
+        return self.order_response(pk)
+
+    @extend_schema(request=s.OrderUpdateInput, responses={200: s.OrderOutput, **ERRORS})
+    def partial_update(self, request, pk=None):
+        order = self.get_order(pk)
+        if order.organization_id != self.organization.pk:
+            raise NotFound("Order not found.")
+        serializer = s.OrderUpdateInput(data=request.data, partial=True, context={"country_code": order.country_code})
+        serializer.is_valid(raise_exception=True)
+        services.order_update(
+            order_id=order.pk, organization=self.organization, actor=self.actor, data=dict(serializer.validated_data)
+        )
+        return self.order_response(pk)
+
+    @extend_schema(request=s.CancelInput, responses={200: s.OrderOutput, **ERRORS})
+    def cancel(self, request, pk=None):
+        serializer = s.CancelInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.order_cancel(
+            order_id=self._own_order_id(pk),
+            organization=self.organization,
+            actor=self.actor,
+            reason=serializer.validated_data.get("reason"),
+            comment=serializer.validated_data.get("comment", ""),
+        )
+        return self.order_response(pk)
+
+    @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS})
+    def complete_step(self, request, pk=None, step_key=None):
+        order = self.get_order(pk)
+        if self.organization.pk not in (order.organization_id, order.installer_id):
+            raise NotFound("Order not found.")
+        services.workflow_step_complete(order_id=order.pk, organization=None, step_key=step_key, actor=self.actor)
+        return self.order_response(pk)
+
+    @extend_schema(parameters=LIST_PARAMS[:2], responses={200: s.EventListOutput, **ERRORS})
+    def events(self, request, pk=None):
+        order = self.get_order(pk)
+        events = list(selectors.order_events(order))
+        return Response({"values": [selectors.event_to_dict(e) for e in events], "count": len(events)})
+
+    @extend_schema(request=None, responses={200: s.TagsOfOrderOutput, **ERRORS})
+    def assign_tag(self, request, pk=None, tag_id=None):
+        services.order_tag_assign(
+            order_id=self._own_order_id(pk), organization=self.organization, tag_id=tag_id, actor=self.actor
+        )
+        return self._tags_response(pk)
+
+    @extend_schema(request=None, responses={200: s.TagsOfOrderOutput, **ERRORS})
+    def remove_tag(self, request, pk=None, tag_id=None):
+        services.order_tag_remove(
+            order_id=self._own_order_id(pk), organization=self.organization, tag_id=tag_id, actor=self.actor
+        )
+        return self._tags_response(pk)
+
+    def _own_order_id(self, pk):
+        """Writes that only the owning organization may make: others get 404."""
+        order = self.get_order(pk)
+        if order.organization_id != self.organization.pk:
+            raise NotFound("Order not found.")
+        return order.pk
+
+    def _tags_response(self, pk) -> Response:
+        tags = list(OrderTag.objects.filter(tagged_orders__content_object_id=pk).order_by("name").values("id", "name"))
+        return Response({"values": tags, "count": len(tags)})
+
+
+class OrderTagViewSet(ApiViewSet):
+    @extend_schema(parameters=LIST_PARAMS[:2], responses={200: s.TagListOutput, **ERRORS})
+    def list(self, request):
+        page = Page(request)
+        qs = OrderTag.objects.filter(organization=self.organization).order_by("name", "id")
+        start = page.page * page.page_size
+        rows = list(qs.values("id", "name", "color")[start : start + page.page_size])
+        return Response({"values": rows, "count": qs.count()})
+
+    @extend_schema(request=s.TagCreateInput, responses={200: s.TagListOutput, 201: s.TagListOutput, **ERRORS})
+    def create(self, request):
+        serializer = s.TagCreateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tags = services.order_tags_create(organization=self.organization, names=serializer.validated_data["all_names"])
+        values = [{"id": t.id, "name": t.name, "color": t.color} for t in tags]
+        return Response({"values": values, "count": len(values)}, status=http.HTTP_201_CREATED)
+
+
+class WorkflowViewSet(ApiViewSet):
+    @extend_schema(responses={200: s.WorkflowListOutput, **ERRORS})
+    def list(self, request):
+        workflows = list(selectors.workflows_for(self.organization))
+        values = [workflow_to_dict(w) for w in workflows]
+        return Response({"values": values, "count": len(values)})
+
+
+def workflow_to_dict(workflow) -> dict:
+    return {
+        "id": workflow.id,
+        "customId": workflow.custom_id,
+        "name": workflow.name,
+        "description": workflow.description,
+        "active": workflow.active,
+        "isDefault": workflow.is_default,
+        "steps": [
+            {
+                "key": st.key,
+                "title": st.title,
+                "status": st.status,
+                "statusName": STATUS_NAMES[st.status],
+                "actor": st.actor,
+                "required": st.required,
+                "descriptions": st.descriptions or {},
+            }
+            for st in sorted(workflow.steps.all(), key=lambda x: (x.status, x.position, x.id))
+        ],
+        "customFields": [
+            {
+                "id": f.id,
+                "customId": f.custom_id,
+                "label": f.label,
+                "type": f.type,
+                "required": f.required,
+                "options": f.options or [],
+                "helpText": f.help_text,
+            }
+            for f in sorted(workflow.custom_fields.all(), key=lambda x: (x.position, x.custom_id))
+        ],
+    }

@@ -1,0 +1,470 @@
+"""Organizations, people and tokens, workflows, orders, tags, files and the timeline.
+
+Invariants that must hold for every row live in the database too (CheckConstraint and
+UniqueConstraint), so no code path, however it writes, can break them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from taggit.managers import TaggableManager
+from taggit.models import TagBase, TaggedItemBase
+
+
+class OrderStatus(models.IntegerChoices):
+    """The numbers are the wire format (API.md)."""
+
+    CREATED = 0, "created"
+    DISPATCHING = 1, "dispatching"
+    SCHEDULED = 2, "scheduled"
+    IN_PROGRESS = 3, "in_progress"
+    COMPLETED = 4, "completed"
+    DECLINED = 5, "declined"
+    CANCELLED = 6, "cancelled"
+
+
+STATUS_NAMES = {s.value: s.label for s in OrderStatus}
+STATUS_BY_NAME = {s.label: s.value for s in OrderStatus}
+
+
+class RoutingStrategy(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    PRIORITY = "priority", "Priority"
+    ROUND_ROBIN = "round_robin", "Round robin"
+    NEAREST = "nearest", "Nearest"
+    LEAST_LOADED = "least_loaded", "Least loaded"
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    OPERATOR = "operator", "Operator"
+    VIEWER = "viewer", "Viewer"
+
+
+class Organization(models.Model):
+    """A router (creates orders) or an installer company (does the work); one may be both."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=64, unique=True)
+    is_installer = models.BooleanField(default=False, help_text="Installer company (can receive offers).")
+    email = models.EmailField(blank=True)
+    phone_number = models.CharField(max_length=32, blank=True)
+    display_id_prefix = models.CharField(max_length=12, default="P1")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # The installer's base, used by radius coverage and the `nearest` strategy.
+    base_latitude = models.FloatField(null=True, blank=True)
+    base_longitude = models.FloatField(null=True, blank=True)
+    # Routing settings; a workflow may override each of them.
+    routing_strategy = models.CharField(
+        max_length=20, choices=RoutingStrategy.choices, default=RoutingStrategy.PRIORITY
+    )
+    offers_at_once = models.PositiveSmallIntegerField(default=1, help_text="1 = sequential; more = broadcast.")
+    offer_deadline_hours = models.PositiveIntegerField(default=24)
+    deadline_skips_weekends = models.BooleanField(default=False)
+    fallback_enabled = models.BooleanField(default=True, help_text="Offer the next candidate on decline or expiry.")
+    auto_dispatch = models.BooleanField(default=False, help_text="Dispatch new orders as soon as they are created.")
+    # Last display number handed out; bumped under the row lock by order_create.
+    order_counter = models.PositiveBigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(offers_at_once__gte=1), name="organization_offers_at_once_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_user_org_unique"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in (Role.ADMIN, Role.OPERATOR)
+
+
+TOKEN_PREFIX = "ins_"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A Bearer token acting through one membership. Only the SHA-256 of the key is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, editable=False, help_text="First characters, to recognise the token.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def generate_key() -> str:
+        return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+    def set_key(self, raw: str) -> None:
+        self.prefix = raw[:12]
+        self.key_hash = hash_token(raw)
+
+    @property
+    def is_active(self) -> bool:
+        from django.utils import timezone
+
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+
+class Workflow(models.Model):
+    """An order template: custom fields, steps and routing overrides."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="workflows")
+    custom_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False)
+    required_skills = models.JSONField(default=list, blank=True, help_text="Skills a partnership must list.")
+    # Routing overrides; null = use the organization's setting.
+    routing_strategy = models.CharField(max_length=20, choices=RoutingStrategy.choices, null=True, blank=True)
+    offers_at_once = models.PositiveSmallIntegerField(null=True, blank=True)
+    offer_deadline_hours = models.PositiveIntegerField(null=True, blank=True)
+    deadline_skips_weekends = models.BooleanField(null=True, blank=True)
+    fallback_enabled = models.BooleanField(null=True, blank=True)
+    auto_dispatch = models.BooleanField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "custom_id"], name="workflow_custom_id_unique"),
+            models.UniqueConstraint(
+                fields=["organization"], condition=models.Q(is_default=True), name="workflow_one_default_per_org"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def routing(self, name: str):
+        """The effective routing setting: the workflow's override, else the organization's."""
+        value = getattr(self, name)
+        return getattr(self.organization, name) if value is None else value
+
+
+class StepActor(models.TextChoices):
+    OPERATOR = "operator", "Operator"
+    INSTALLER = "installer", "Installer"
+    CUSTOMER = "customer", "Customer"
+
+
+class WorkflowStep(models.Model):
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="steps")
+    key = models.SlugField(max_length=64)
+    title = models.CharField(max_length=200)
+    status = models.PositiveSmallIntegerField(choices=OrderStatus.choices)
+    position = models.PositiveIntegerField(default=0)
+    actor = models.CharField(max_length=16, choices=StepActor.choices, default=StepActor.OPERATOR)
+    required = models.BooleanField(default=False)
+    descriptions = models.JSONField(default=dict, blank=True, help_text='Per audience: {"operator": "...", ...}')
+
+    class Meta:
+        ordering = ["workflow", "status", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "key"], name="workflow_step_key_unique"),
+            models.CheckConstraint(condition=models.Q(status__gte=0, status__lte=6), name="workflow_step_status_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({STATUS_NAMES.get(self.status)})"
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    BOOLEAN = "boolean", "Yes/no"
+    DATE = "date", "Date"
+    SELECT = "select", "Select one"
+    MULTISELECT = "multiselect", "Select several"
+
+
+class CustomFieldDefinition(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="custom_fields")
+    custom_id = models.SlugField(max_length=100)
+    label = models.CharField(max_length=200)
+    type = models.CharField(max_length=16, choices=FieldType.choices, default=FieldType.TEXT)
+    required = models.BooleanField(default=False)
+    options = models.JSONField(default=list, blank=True, help_text="Choices for select and multiselect.")
+    help_text = models.CharField(max_length=500, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["workflow", "position", "custom_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "custom_id"], name="custom_field_custom_id_unique"),
+            models.CheckConstraint(condition=models.Q(type__in=FieldType.values), name="custom_field_type_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class OrderTag(TagBase):
+    """A tag of one organization. Names are unique per organization, case-insensitively."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tags")
+    # Override TagBase's globally unique name and slug: uniqueness is per organization.
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, allow_unicode=True)
+    color = models.CharField(max_length=7, default="#64748b")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "organization", name="order_tag_name_ci_unique_per_org"),
+        ]
+
+    def slugify(self, tag, i=None):
+        from django.utils.text import slugify
+
+        return slugify(tag, allow_unicode=True)[:100]
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = self.slugify(self.name)
+        # Skip TagBase.save's global slug de-duplication loop: slugs are not unique here.
+        models.Model.save(self, *args, **kwargs)
+
+
+class TaggedOrder(TaggedItemBase):
+    content_object = models.ForeignKey("Order", on_delete=models.CASCADE, related_name="tagged_items")
+    tag = models.ForeignKey(OrderTag, on_delete=models.CASCADE, related_name="tagged_orders")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["content_object", "tag"], name="tagged_order_unique")]
+        indexes = [models.Index(fields=["tag", "content_object"], name="tagged_order_tag_idx")]
+
+
+class OrderSource(models.TextChoices):
+    API = "api", "API"
+    WEBFORM = "webform", "Webform"
+    ADMIN = "admin", "Admin"
+
+
+class CancelReason(models.TextChoices):
+    CUSTOMER_NOT_RESPONDING = "customer_not_responding", "Customer not responding"
+    CUSTOMER_REJECTED_OFFER = "customer_rejected_offer", "Customer rejected offer"
+    NO_CAPACITY = "no_capacity", "No capacity"
+    OTHER = "other", "Other"
+
+
+def new_client_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class OrderQuerySet(models.QuerySet):
+    def for_organization(self, organization: Organization) -> OrderQuerySet:
+        return self.filter(organization=organization)
+
+
+class Order(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="orders")
+    number = models.PositiveBigIntegerField(editable=False)
+    display_id = models.CharField(max_length=32, editable=False)
+    workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="orders")
+    status = models.PositiveSmallIntegerField(choices=OrderStatus.choices, default=OrderStatus.CREATED, editable=False)
+    current_step = models.ForeignKey(
+        WorkflowStep, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    completed_steps = models.JSONField(default=list, blank=True, editable=False)
+
+    name = models.CharField(max_length=200, blank=True)
+    # Plain text, or a rich-text document {"type": "doc", "content": [...]}; returned as given.
+    description = models.JSONField(null=True, blank=True)
+    workplace = models.CharField(max_length=200, blank=True)
+    address = models.CharField(max_length=300)
+    city = models.CharField(max_length=120)
+    postal_code = models.CharField(max_length=20)
+    country_code = models.CharField(max_length=2)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    email = models.EmailField(max_length=254)
+    phone_number = models.CharField(max_length=32, help_text="E.164")
+    contact_person_name = models.CharField(max_length=200)
+    # {custom field definition id: value}, validated against the workflow by order services.
+    custom_fields = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    actor_assignments = models.JSONField(default=list, blank=True)
+
+    installer = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_orders", editable=False
+    )
+    source = models.CharField(max_length=16, choices=OrderSource.choices, default=OrderSource.API)
+    webform_id = models.UUIDField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    client_token = models.CharField(max_length=64, unique=True, default=new_client_token, editable=False)
+    cancel_reason = models.CharField(max_length=32, choices=CancelReason.choices, null=True, blank=True)
+    cancel_comment = models.TextField(blank=True)
+    # Sequence number of the last timeline event; events carry it so receivers can order them.
+    event_seq = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    tags = TaggableManager(through=TaggedOrder, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__gte=0, status__lte=6), name="order_status_range"),
+            models.UniqueConstraint(fields=["organization", "display_id"], name="order_display_id_unique"),
+            models.UniqueConstraint(fields=["organization", "number"], name="order_number_unique"),
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="order_idempotency_key_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "created_at", "id"], name="order_org_created_idx"),
+            models.Index(fields=["organization", "status", "created_at", "id"], name="order_org_status_idx"),
+            models.Index(fields=["organization", "workflow", "created_at"], name="order_org_workflow_idx"),
+            models.Index(fields=["organization", "installer", "created_at"], name="order_org_installer_idx"),
+            models.Index(fields=["installer", "status"], name="order_installer_status_idx"),
+            models.Index(fields=["organization", "postal_code"], name="order_org_postal_idx"),
+            models.Index(fields=["organization", "updated_at"], name="order_org_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_id or str(self.id)
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES[self.status]
+
+    @property
+    def client_url(self) -> str:
+        return f"{settings.PUBLIC_BASE_URL}/t/{self.client_token}/"
+
+
+class ActorType(models.TextChoices):
+    USER = "user", "User"
+    API_TOKEN = "api_token", "API token"
+    WEBFORM = "webform", "Webform"
+    CUSTOMER = "customer", "Customer"
+    INSTALLER = "installer", "Installer"
+    SYSTEM = "system", "System"
+
+
+class OrderEvent(models.Model):
+    """The append-only timeline, and the webhook outbox: written in the transaction of the change."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    sequence = models.PositiveIntegerField()
+    type = models.CharField(max_length=64)
+    from_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    to_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    actor_type = models.CharField(max_length=16, choices=ActorType.choices)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sequence"], name="order_event_sequence_unique"),
+        ]
+        indexes = [models.Index(fields=["organization", "created_at"], name="order_event_org_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.sequence}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("OrderEvent is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("OrderEvent is append-only.")
+
+
+class File(models.Model):
+    """An uploaded file. The storage key is generated (organization/uuid); `name` is display text only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="files")
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="files")
+    storage_key = models.CharField(max_length=255, unique=True, editable=False)
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["organization", "created_at"], name="file_org_created_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a write sent with an `Idempotency-Key` header, replayed on repeats."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="sha256 of method, path and body.")
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="idempotency_record_unique")]
+
+    def __str__(self) -> str:
+        return self.key

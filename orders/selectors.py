@@ -1,0 +1,250 @@
+"""Reads: who may see which orders, with what joined, and the order object as the API shows it.
+
+The order object is built by plain functions rather than DRF serializers: this is the hottest
+path of the API (every read and every write answers with it), and a dict built from prefetched
+rows is several times cheaper. `orders.api.serializers.OrderOutput` documents the same shape.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Prefetch, Q, QuerySet
+
+from orders import transitions
+from orders.models import (
+    STATUS_NAMES,
+    CustomFieldDefinition,
+    File,
+    Membership,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Organization,
+    Role,
+    TaggedOrder,
+    Workflow,
+)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The caller: an organization acting through a membership (API token, admin user)."""
+
+    organization: Organization
+    role: str = Role.OPERATOR
+
+    @classmethod
+    def for_membership(cls, membership: Membership) -> Viewer:
+        return cls(organization=membership.organization, role=membership.role)
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in (Role.ADMIN, Role.OPERATOR)
+
+
+# Extra visibility rules registered by other apps (dispatch: orders an installer has offers for).
+# Each is a callable(viewer) -> Q. Keeps `orders` free of imports from dispatch.
+VISIBILITY_RULES: list = []
+
+# Related objects other apps add to the order object (dispatch: "booking").
+EXTRA_SELECT_RELATED: list[str] = []
+
+
+def order_visibility(viewer: Viewer) -> Q:
+    condition = Q(organization=viewer.organization)
+    if viewer.organization.is_installer:
+        condition |= Q(installer=viewer.organization)
+        for rule in VISIBILITY_RULES:
+            condition |= rule(viewer)
+    return condition
+
+
+def orders_visible_to(viewer: Viewer) -> QuerySet[Order]:
+    """Every order the viewer may read. Another organization's orders are simply absent (404)."""
+    qs = Order.objects.filter(order_visibility(viewer))
+    if viewer.organization.is_installer and VISIBILITY_RULES:
+        qs = qs.distinct()
+    return qs
+
+
+def with_order_relations(qs: QuerySet[Order]) -> QuerySet[Order]:
+    """Everything the order object needs, in a constant number of queries for any page size."""
+    return qs.select_related("workflow", "current_step", "installer", *EXTRA_SELECT_RELATED).prefetch_related(
+        Prefetch(
+            "workflow__custom_fields",
+            queryset=CustomFieldDefinition.objects.order_by("position", "custom_id"),
+            to_attr="field_defs",
+        ),
+        Prefetch(
+            "tagged_items",
+            queryset=TaggedOrder.objects.select_related("tag").only("content_object_id", "tag__id", "tag__name"),
+            to_attr="tagged_list",
+        ),
+        Prefetch(
+            "files",
+            queryset=File.objects.only("id", "name", "content_type", "size", "order_id").order_by("created_at", "id"),
+            to_attr="file_list",
+        ),
+    )
+
+
+def parse_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def order_get(viewer: Viewer, order_id: Any) -> Order | None:
+    pk = parse_uuid(order_id)
+    if pk is None:
+        return None
+    return with_order_relations(orders_visible_to(viewer)).filter(pk=pk).first()
+
+
+def order_events(order: Order) -> QuerySet[OrderEvent]:
+    return OrderEvent.objects.filter(order=order).order_by("sequence")
+
+
+def workflows_for(organization: Organization) -> QuerySet[Workflow]:
+    return (
+        Workflow.objects.filter(organization=organization)
+        .prefetch_related("steps", "custom_fields")
+        .order_by("name", "id")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The order object
+# --------------------------------------------------------------------------------------------
+
+CONTACT_FIELDS = ("contactPersonName", "email", "phoneNumber", "address")
+
+
+def allowed_actions(order: Order, viewer: Viewer | None) -> list[str]:
+    """What the caller may do next, by status, role and whose order it is."""
+    if viewer is None or not viewer.can_write:
+        return []
+    status = order.status
+    actions: list[str] = []
+    is_router = order.organization_id == viewer.organization.pk
+    is_installer = order.installer_id is not None and order.installer_id == viewer.organization.pk
+    if is_router:
+        if status not in transitions.TERMINAL:
+            actions.append("update")
+        if status in (OrderStatus.CREATED, OrderStatus.DECLINED) or (
+            status == OrderStatus.DISPATCHING and order.installer_id is None
+        ):
+            actions.append("dispatch")
+        if status in transitions.CANCELLABLE:
+            actions.append("cancel")
+    if is_router or is_installer:
+        if (status == OrderStatus.DISPATCHING and order.installer_id) or status == OrderStatus.SCHEDULED:
+            actions.append("book")
+        if status == OrderStatus.SCHEDULED:
+            actions.extend(["unbook", "start"])
+        if status == OrderStatus.IN_PROGRESS:
+            step = order.current_step
+            if step is None or not step.required:
+                actions.append("complete")
+        if order.current_step_id is not None and status not in transitions.TERMINAL:
+            actions.append("completeStep")
+    return actions
+
+
+def _custom_fields(order: Order) -> list[dict]:
+    definitions = getattr(order.workflow, "field_defs", None)
+    if definitions is None:
+        definitions = list(order.workflow.custom_fields.all())
+    values = order.custom_fields or {}
+    return [
+        {
+            "id": str(d.id),
+            "customId": d.custom_id,
+            "label": d.label,
+            "type": d.type,
+            "value": values.get(str(d.id)),
+        }
+        for d in definitions
+    ]
+
+
+def _booking(order: Order) -> dict | None:
+    try:
+        booking = order.booking  # reverse one-to-one added by dispatch
+    except (AttributeError, ObjectDoesNotExist):
+        return None
+    if booking is None:
+        return None
+    return {"startAt": booking.start_at, "endAt": booking.end_at, "allDay": booking.all_day}
+
+
+def order_to_dict(order: Order, viewer: Viewer | None = None) -> dict:
+    """The order object of API.md. A viewer that neither owns the order nor is its assigned
+    installer (an installer with an open offer) gets no customer name, email, phone or street."""
+    hide_contact = viewer is not None and viewer.organization.pk not in (order.organization_id, order.installer_id)
+    step = order.current_step
+    tagged = getattr(order, "tagged_list", None)
+    tags = (
+        sorted((t.tag for t in tagged), key=lambda t: t.name.lower()) if tagged is not None else list(order.tags.all())
+    )
+    files = getattr(order, "file_list", None)
+    if files is None:
+        files = list(order.files.all())
+    installer = order.installer
+    data = {
+        "id": order.id,
+        "displayId": order.display_id,
+        "name": order.name,
+        "description": order.description,
+        "workplace": order.workplace,
+        "address": order.address,
+        "city": order.city,
+        "postalCode": order.postal_code,
+        "countryCode": order.country_code,
+        "latitude": order.latitude,
+        "longitude": order.longitude,
+        "email": order.email,
+        "phoneNumber": order.phone_number,
+        "contactPersonName": order.contact_person_name,
+        "status": order.status,
+        "statusName": STATUS_NAMES[order.status],
+        "workflowId": order.workflow_id,
+        "workflowCustomId": order.workflow.custom_id,
+        "currentStep": {"key": step.key, "title": step.title, "required": step.required} if step else None,
+        "customFields": _custom_fields(order),
+        "metadata": order.metadata or {},
+        "tags": [{"id": t.id, "name": t.name} for t in tags],
+        "files": [{"id": f.id, "name": f.name, "contentType": f.content_type, "size": f.size} for f in files],
+        "installer": {"id": installer.id, "name": installer.name} if installer else None,
+        "booking": _booking(order),
+        "source": order.source,
+        "webformId": order.webform_id,
+        "allowedActions": allowed_actions(order, viewer),
+        "clientUrl": order.client_url,
+        "cancelReason": order.cancel_reason,
+        "createdAt": order.created_at,
+        "updatedAt": order.updated_at,
+    }
+    if hide_contact:
+        for key in CONTACT_FIELDS:
+            data[key] = None
+    return data
+
+
+def event_to_dict(event: OrderEvent) -> dict:
+    return {
+        "id": event.id,
+        "sequence": event.sequence,
+        "type": event.type,
+        "fromStatus": event.from_status,
+        "toStatus": event.to_status,
+        "actor": {"type": event.actor_type, "id": event.actor_id or None, "label": event.actor_label},
+        "data": event.data,
+        "requestId": event.request_id or None,
+        "createdAt": event.created_at,
+    }

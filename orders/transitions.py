@@ -1,0 +1,24 @@
+"""The order state machine: one table of allowed moves. Pure; no database access."""
+
+from __future__ import annotations
+
+from orders.models import OrderStatus as S
+
+ALLOWED: dict[int, frozenset[int]] = {
+    S.CREATED: frozenset({S.DISPATCHING, S.CANCELLED}),
+    # dispatching -> dispatching is a re-dispatch (new offers) and keeps the status.
+    S.DISPATCHING: frozenset({S.DISPATCHING, S.SCHEDULED, S.DECLINED, S.CANCELLED}),
+    # scheduled -> scheduled is a reschedule; scheduled -> dispatching an unbook.
+    S.SCHEDULED: frozenset({S.SCHEDULED, S.DISPATCHING, S.IN_PROGRESS, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.COMPLETED, S.CANCELLED}),
+    S.COMPLETED: frozenset(),
+    S.DECLINED: frozenset({S.DISPATCHING, S.CANCELLED}),
+    S.CANCELLED: frozenset(),
+}
+
+TERMINAL = frozenset({S.COMPLETED, S.CANCELLED})
+CANCELLABLE = frozenset(s for s, targets in ALLOWED.items() if S.CANCELLED in targets)
+
+
+def can_transition(from_status: int, to_status: int) -> bool:
+    return to_status in ALLOWED.get(from_status, frozenset())
