@@ -362,6 +362,31 @@ def _owned_ids(model, organization: Organization, ids: Sequence[Any], wire_name:
     return wanted
 
 
+def files_check(*, organization: Organization, file_ids: Sequence[Any], order: Order | None = None) -> list[str]:
+    """Checks that every file belongs to the organization and is not attached to another order.
+    Raises OrderValidationError (400, `fileIds`) otherwise; nothing is attached here."""
+    ids = _owned_ids(File, organization, file_ids, "fileIds")
+    if ids:
+        taken = File.objects.filter(pk__in=ids, order__isnull=False)
+        if order is not None:
+            taken = taken.exclude(order=order)
+        taken_ids = [str(pk) for pk in taken.values_list("pk", flat=True)]
+        if taken_ids:
+            raise OrderValidationError(
+                "fileIds: a file is already attached to another order.",
+                details={"fileIds": [f"File {i} is already attached to another order." for i in taken_ids]},
+            )
+    return ids
+
+
+def files_attach(*, order: Order, file_ids: Sequence[str]) -> int:
+    """Attaches checked files (`files_check`) to the order. Precondition: inside the transaction
+    of the change that attaches them; a file attached meanwhile elsewhere is left alone."""
+    if not file_ids:
+        return 0
+    return File.objects.filter(pk__in=file_ids, order__isnull=True).update(order=order)
+
+
 def _next_number(organization: Organization) -> int:
     """Bumps the organization's order counter and returns it. Holds the organization row lock
     until commit, which also serializes concurrent creates with the same idempotency key."""
@@ -405,12 +430,7 @@ def order_create(
     )
     custom_values = clean_custom_fields(workflow, data.get("custom_fields"))
     tag_ids = _owned_ids(OrderTag, organization, data.get("order_tag_ids") or [], "orderTagIds")
-    file_ids = _owned_ids(File, organization, data.get("file_ids") or [], "fileIds")
-    if file_ids and File.objects.filter(pk__in=file_ids, order__isnull=False).exists():
-        raise OrderValidationError(
-            "fileIds: a file is already attached to another order.",
-            details={"fileIds": ["Already attached to an order."]},
-        )
+    file_ids = files_check(organization=organization, file_ids=data.get("file_ids") or [])
     installer_id = _assigned_installer(data.get("actor_assignments") or [])
 
     try:
@@ -436,8 +456,7 @@ def order_create(
             order.save(force_insert=True)
             if tag_ids:
                 TaggedOrder.objects.bulk_create(TaggedOrder(content_object=order, tag_id=t) for t in tag_ids)
-            if file_ids:
-                File.objects.filter(pk__in=file_ids, order__isnull=True).update(order=order)
+            files_attach(order=order, file_ids=file_ids)
             pending.flush()
             transaction.on_commit(
                 lambda: signals.order_created.send(sender=Order, order_id=order.pk, organization_id=organization.pk)
