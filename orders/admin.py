@@ -383,22 +383,22 @@ class EstimatedCountPaginator(Paginator):
 class ScopedOrderFilter(admin.SimpleListFilter):
     """Base for order filters whose choices come from the user's organizations."""
 
-    related_model = None
-    related_label = "name"
+    lookup = ""
 
     def queryset(self, request, queryset):
         value = self.value()
         if value:
-            try:
-                return queryset.filter(**{self.parameter_name: value})
-            except (ValueError, Exception):  # noqa: BLE001 - a bad id filters to nothing
-                return queryset.none()
+            from orders.selectors import parse_uuid
+
+            pk = parse_uuid(value)
+            return queryset.filter(**{self.lookup: pk}) if pk is not None else queryset.none()
         return queryset
 
 
 class WorkflowFilter(ScopedOrderFilter):
     title = "workflow"
-    parameter_name = "workflow__id__exact"
+    parameter_name = "workflow"
+    lookup = "workflow_id"
 
     def lookups(self, request, model_admin):
         qs = scope(Workflow.objects.order_by("name"), "organization", readable_org_ids(request))
@@ -407,7 +407,8 @@ class WorkflowFilter(ScopedOrderFilter):
 
 class TagFilter(ScopedOrderFilter):
     title = "tag"
-    parameter_name = "tagged_items__tag__id__exact"
+    parameter_name = "tag"
+    lookup = "tagged_items__tag_id"
 
     def lookups(self, request, model_admin):
         qs = scope(OrderTag.objects.order_by("name"), "organization", readable_org_ids(request))
@@ -418,7 +419,8 @@ class InstallerFilter(ScopedOrderFilter):
     """Installers that have orders of the user's organizations (an index-only scan per org)."""
 
     title = "installer"
-    parameter_name = "installer__id__exact"
+    parameter_name = "installer"
+    lookup = "installer_id"
 
     def lookups(self, request, model_admin):
         orders = scope(Order.objects.filter(installer__isnull=False), "organization", readable_org_ids(request))
