@@ -95,8 +95,10 @@ def orders_per_day(org_ids: list | None, *, days: int = DAYS) -> list[dict]:
         elif isinstance(day, str):
             day = datetime.date.fromisoformat(day[:10])
         by_day[day] = by_day.get(day, 0) + n
-    return [{"day": first + datetime.timedelta(days=i), "count": by_day.get(first + datetime.timedelta(days=i), 0)}
-            for i in range(days)]
+    return [
+        {"day": first + datetime.timedelta(days=i), "count": by_day.get(first + datetime.timedelta(days=i), 0)}
+        for i in range(days)
+    ]
 
 
 def bar_chart(series: list[dict], *, width: int = 720, height: int = 180) -> dict:
@@ -140,7 +142,9 @@ def panels_for(request: HttpRequest, org_ids: list | None) -> list[dict]:
             result.append({"key": key, "title": title, "html": "", "placeholder": hint, "position": 1000})
     for panel in DASHBOARD_PANELS:
         html = render_to_string(panel.template, panel.context(request, org_ids), request=request)
-        result.append({"key": panel.key, "title": panel.title, "html": html, "placeholder": "", "position": panel.position})
+        result.append(
+            {"key": panel.key, "title": panel.title, "html": html, "placeholder": "", "position": panel.position}
+        )
     return sorted(result, key=lambda p: p["position"])
 
 

@@ -209,9 +209,9 @@ class TenantScopedAdmin(_TenantFormfields, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         # An object never moves to another organization.
-        if obj is not None and "__" not in self.tenant_field and self.tenant_field != "pk":
-            if self.tenant_field not in fields:
-                fields.append(self.tenant_field)
+        direct = "__" not in self.tenant_field and self.tenant_field != "pk"
+        if obj is not None and direct and self.tenant_field not in fields:
+            fields.append(self.tenant_field)
         return fields
 
     # -- actions: a writing action only touches organizations the user may write to
@@ -221,9 +221,7 @@ class TenantScopedAdmin(_TenantFormfields, admin.ModelAdmin):
         if action is not None:
             needs = set(getattr(action[0], "allowed_permissions", ()) or ("change",))
             if needs - {"view"}:
-                queryset = scope(
-                    queryset, self.tenant_field, writable_org_ids(request, self.tenant_write_roles)
-                )
+                queryset = scope(queryset, self.tenant_field, writable_org_ids(request, self.tenant_write_roles))
         return super().response_action(request, queryset)
 
 

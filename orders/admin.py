@@ -189,7 +189,16 @@ class ApiTokenAdmin(TenantScopedAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ("membership", "name", "expires_at")
-        return ("name", "membership", "prefix_display", "state", "created_at", "last_used_at", "expires_at", "revoked_at")
+        return (
+            "name",
+            "membership",
+            "prefix_display",
+            "state",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+        )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -215,6 +224,10 @@ class ApiTokenAdmin(TenantScopedAdmin):
         obj._state.adding = False
         # Kept server-side only until the next page shows it once (never in a cookie).
         request.session[NEW_TOKEN_SESSION_KEY] = {"id": str(token.pk), "raw": raw}
+
+    def response_add(self, request, obj, post_url_continue=None):
+        super().response_add(request, obj, post_url_continue)
+        return redirect("admin:orders_apitoken_change", obj.pk)  # where the text is shown once
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         pending = request.session.get(NEW_TOKEN_SESSION_KEY)
@@ -318,12 +331,16 @@ class FileAdmin(TenantScopedAdmin):
     def thumbnail(self, obj):
         url = reverse("admin:orders_file_content", args=[obj.pk])
         if obj.content_type in INLINE_IMAGE_TYPES:
-            return format_html('<a href="{}"><img src="{}" alt="" style="max-height:48px;max-width:96px"></a>', url, url)
+            return format_html(
+                '<a href="{}"><img src="{}" alt="" style="max-height:48px;max-width:96px"></a>', url, url
+            )
         return format_html('<a href="{}">download</a>', url)
 
     def get_urls(self):
         return [
-            path("<path:object_id>/content/", self.admin_site.admin_view(self.content_view), name="orders_file_content"),
+            path(
+                "<path:object_id>/content/", self.admin_site.admin_view(self.content_view), name="orders_file_content"
+            ),
             *super().get_urls(),
         ]
 
@@ -341,7 +358,9 @@ class FileAdmin(TenantScopedAdmin):
             handle,
             as_attachment=not inline,
             filename=obj.name,
-            content_type=obj.content_type if inline else (mimetypes.guess_type(obj.name)[0] or "application/octet-stream"),
+            content_type=obj.content_type
+            if inline
+            else (mimetypes.guess_type(obj.name)[0] or "application/octet-stream"),
         )
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "default-src 'none'"
@@ -507,7 +526,14 @@ class OrderAdmin(TenantScopedAdmin):
     )
     list_display_links = ("display_id",)
     list_select_related = ("installer",)
-    list_filter = ("status", WorkflowFilter, TagFilter, InstallerFilter, ("created_at", admin.DateFieldListFilter), "source")
+    list_filter = (
+        "status",
+        WorkflowFilter,
+        TagFilter,
+        InstallerFilter,
+        ("created_at", admin.DateFieldListFilter),
+        "source",
+    )
     search_fields = ("=display_id", "contact_person_name", "email", "phone_number", "address")
     search_help_text = "Display id (exact), customer name, email, phone or address."
     show_full_result_count = False
@@ -710,7 +736,11 @@ class OrderAdmin(TenantScopedAdmin):
             order = None
         if order is not None:
             extra_context["order_actions"] = [
-                {"label": a.label, "url": reverse("admin:orders_order_action", args=[order.pk, a.name]), "style": a.style}
+                {
+                    "label": a.label,
+                    "url": reverse("admin:orders_order_action", args=[order.pk, a.name]),
+                    "style": a.style,
+                }
                 for a in ORDER_ACTIONS
                 if a.is_available(request, order)
             ]

@@ -70,7 +70,9 @@ def register_bulk_action(func: Callable) -> None:
 def admin_viewer(request: HttpRequest, order: Order) -> selectors.Viewer:
     """The staff user as a Viewer of the order's organization (role from the membership;
     superusers act as admin), for `selectors.allowed_actions`."""
-    return selectors.Viewer(organization=order.organization, role=role_in(request, order.organization_id) or Role.VIEWER)
+    return selectors.Viewer(
+        organization=order.organization, role=role_in(request, order.organization_id) or Role.VIEWER
+    )
 
 
 def allowed_actions_for(request: HttpRequest, order: Order) -> list[str]:

@@ -32,7 +32,8 @@ def test_cancel_from_admin_writes_the_same_event_as_the_api(org_a, staff_a, oper
     response = staff_a.post(cancel_url, {"reason": "customer_not_responding", "comment": "No answer."})
     assert response.status_code == 302
     api = operator_a.post(
-        f"/api/v1/order/{via_api.pk}/cancel", {"reason": "customer_not_responding", "comment": "No answer."},
+        f"/api/v1/order/{via_api.pk}/cancel",
+        {"reason": "customer_not_responding", "comment": "No answer."},
         format="json",
     )
     assert api.status_code == 200, api.content
@@ -59,7 +60,9 @@ def test_bulk_cancel_with_reason(org_a, staff_a):
     assert intermediate.status_code == 200
     body = intermediate.content.decode()
     assert orders[0].display_id in body and orders[2].display_id not in body
-    staff_a.post(changelist, {"action": "cancel_orders", "apply": "1", "_selected_action": ids, "reason": "no_capacity"})
+    staff_a.post(
+        changelist, {"action": "cancel_orders", "apply": "1", "_selected_action": ids, "reason": "no_capacity"}
+    )
     statuses = dict(Order.objects.values_list("pk", "status"))
     assert [statuses[o.pk] for o in orders] == [OrderStatus.CANCELLED, OrderStatus.CANCELLED, OrderStatus.CREATED]
     event = OrderEvent.objects.get(order=orders[0], type="order.cancelled")
@@ -94,8 +97,9 @@ def test_changelist_queries_do_not_grow_with_rows(org_a, staff_a):
 
 def test_changelist_columns_filters_and_search(org_a, staff_a):
     tag = services.order_tags_create(organization=org_a, names=["VIP"])[0]
-    a1 = create_order(org_a, contact_person_name="Kari Hansen", city="Bergen", postal_code="5003",
-                      order_tag_ids=[str(tag.pk)])
+    a1 = create_order(
+        org_a, contact_person_name="Kari Hansen", city="Bergen", postal_code="5003", order_tag_ids=[str(tag.pk)]
+    )
     a2 = create_order(org_a, contact_person_name="Per Olsen", email="per@example.com")
     url = reverse("admin:orders_order_changelist")
     body = staff_a.get(url).content.decode()
@@ -127,9 +131,7 @@ def test_change_page_shows_timeline_custom_fields_tags_files(org_a, staff_a):
     workflow = org_a.workflows.get(is_default=True)
     add_custom_field(workflow, "cable_length_m", kind="number", label="Cable length (m)")
     tag = services.order_tags_create(organization=org_a, names=["Urgent"])[0]
-    order = create_order(
-        org_a, order_tag_ids=[str(tag.pk)], custom_fields=[{"customId": "cable_length_m", "value": 7}]
-    )
+    order = create_order(org_a, order_tag_ids=[str(tag.pk)], custom_fields=[{"customId": "cable_length_m", "value": 7}])
     make_file(org_a, order=order, name="site.png")
     body = staff_a.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     assert "order-timeline" in body and "order.created" in body
@@ -142,15 +144,26 @@ def test_saving_the_change_form_goes_through_order_update(org_a, staff_a):
     order = create_order(org_a)
     url = reverse("admin:orders_order_change", args=[order.pk])
     data = {
-        "name": "", "workplace": "", "contact_person_name": "Ola Nordmann", "email": "ola@example.com",
-        "phone_number": "+47 22 12 34 56", "address": "Storgata 2", "city": "Oslo", "postal_code": "0155",
-        "country_code": "no", "latitude": "", "longitude": "",
+        "name": "",
+        "workplace": "",
+        "contact_person_name": "Ola Nordmann",
+        "email": "ola@example.com",
+        "phone_number": "+47 22 12 34 56",
+        "address": "Storgata 2",
+        "city": "Oslo",
+        "postal_code": "0155",
+        "country_code": "no",
+        "latitude": "",
+        "longitude": "",
     }
     response = staff_a.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     order.refresh_from_db()
     assert (order.address, order.postal_code, order.country_code, order.phone_number) == (
-        "Storgata 2", "0155", "NO", "+4722123456",
+        "Storgata 2",
+        "0155",
+        "NO",
+        "+4722123456",
     )
     event = OrderEvent.objects.filter(order=order).order_by("-sequence").first()
     assert event.type == "order.updated" and sorted(event.data["fields"]) == ["address", "postal_code"]

@@ -62,8 +62,9 @@ def test_b_cannot_post_changes_to_a_objects(a_world, staff_admin_b):
     assert response.status_code == 404
     tag.refresh_from_db()
     assert tag.name == "VIP-A"
-    response = staff_admin_b.post(reverse("admin:orders_order_action", args=[a_world["order"].pk, "cancel"]),
-                                  {"reason": "other"})
+    response = staff_admin_b.post(
+        reverse("admin:orders_order_action", args=[a_world["order"].pk, "cancel"]), {"reason": "other"}
+    )
     assert response.status_code == 404
     assert Order.objects.get(pk=a_world["order"].pk).status == OrderStatus.CREATED
 
@@ -115,8 +116,9 @@ def test_filters_and_form_choices_are_scoped(a_world, staff_admin_b, org_a):
     assert choices == [str(staff_admin_b.org.pk)]
     assert response.context["adminform"].form.fields["organization"].initial == staff_admin_b.org.pk
     # Creating a tag in A by posting A's id is refused by the form.
-    response = staff_admin_b.post(reverse("admin:orders_ordertag_add"), {"organization": org_a.pk, "name": "x",
-                                                                          "color": "#000000"})
+    response = staff_admin_b.post(
+        reverse("admin:orders_ordertag_add"), {"organization": org_a.pk, "name": "x", "color": "#000000"}
+    )
     assert response.status_code == 200 and response.context["adminform"].form.errors
     assert not OrderTag.objects.filter(organization=org_a, name="x").exists()
 
@@ -156,3 +158,16 @@ def test_staff_without_membership_sees_nothing(a_world, django_user_model, clien
     assert index.context["app_list"] == []
     assert client.get(reverse("admin:orders_order_changelist")).status_code == 403
     assert client.get(reverse("admin:orders_order_change", args=[a_world["order"].pk])).status_code in (403, 404)
+
+
+def test_seed_demo_gives_staff_groups_by_role(django_user_model):
+    from django.core.management import call_command
+
+    call_command("seed_demo", quiet=True)
+    call_command("seed_demo", quiet=True)  # idempotent
+    operator = django_user_model.objects.get(username="operator")
+    viewer = django_user_model.objects.get(username="viewer")
+    assert [g.name for g in operator.groups.all()] == ["Back office operators"]
+    assert operator.has_perm("orders.change_order") and not operator.has_perm("orders.delete_ordertag")
+    assert viewer.has_perm("orders.view_order") and not viewer.has_perm("orders.change_order")
+    assert django_user_model.objects.get(username="admin").has_perm("orders.delete_ordertag")
