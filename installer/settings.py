@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "orders",
     "dispatch",
     "webforms",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
