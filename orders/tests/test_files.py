@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import tracemalloc
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from orders.files import clean_name
 from orders.models import File, Order, OrderEvent, OrderStatus
@@ -328,10 +330,6 @@ def test_admin_lists_files_with_image_thumbnails(client, operator_a, django_asse
     assert reverse("admin:orders_file_thumbnail", args=[pdf_id]) not in html
     thumb = client.get(thumb_url)
     assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
-    from PIL import Image
-
-    import io
-
     with Image.open(io.BytesIO(thumb.content)) as image:
         assert max(image.size) <= 160
     assert client.get(reverse("admin:orders_file_thumbnail", args=[pdf_id])).status_code == 404
