@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from PIL import Image
 
-from orders.files import file_storage
+from orders.files import file_delete, file_storage
 from orders.models import ApiToken, File, Membership, Order, OrderEvent, OrderTag, Organization, Workflow
 
 
@@ -111,6 +111,13 @@ class FileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # files come in through the API, where their content is checked
+
+    def delete_model(self, request, obj):
+        file_delete(file=obj)
+
+    def delete_queryset(self, request, queryset):
+        for file in queryset:
+            file_delete(file=file)
 
     def get_urls(self):
         own = [

@@ -251,6 +251,14 @@ def file_upload(*, organization: Organization, content, actor: Actor, name: str 
     return file
 
 
+def file_delete(*, file: File) -> None:
+    """Deletes the row and, once that is committed, the stored bytes."""
+    key = file.storage_key
+    with transaction.atomic():
+        file.delete()
+        transaction.on_commit(lambda: file_storage().delete(key))
+
+
 def file_response(file: File) -> HttpResponse:
     """The bytes of a file as an attachment with its stored type. With S3 (unless
     S3_PROXY_DOWNLOADS) a redirect to a short-lived pre-signed URL that carries the same headers."""

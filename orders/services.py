@@ -506,9 +506,8 @@ def order_update(*, order_id: Any, organization: Organization, actor: Actor, dat
         event_data: dict[str, Any] = {}
         if data.get("file_ids"):
             file_ids = files_check(organization=organization, file_ids=data["file_ids"], order=order)
-            new_ids = [
-                str(pk) for pk in File.objects.filter(pk__in=file_ids, order__isnull=True).values_list("pk", flat=True)
-            ]
+            unattached = File.objects.select_for_update().filter(pk__in=file_ids, order__isnull=True)
+            new_ids = [str(pk) for pk in unattached.values_list("pk", flat=True)]
             if files_attach(order=order, file_ids=new_ids):
                 event_data["fileIds"] = new_ids
         if changed or event_data:

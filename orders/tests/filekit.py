@@ -39,6 +39,23 @@ def docx_bytes() -> bytes:
     return out.getvalue()
 
 
+def odt_bytes() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
+        z.writestr("content.xml", '<?xml version="1.0"?><office:document-content/>')
+    return out.getvalue()
+
+
+def ole_bytes(marker: bytes) -> bytes:
+    """An OLE compound file header with `marker` where Word (or Excel) puts its own."""
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + marker + b"\x00" * 1500
+
+
+def heic_bytes() -> bytes:
+    return b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200
+
+
 def elf_bytes() -> bytes:
     return b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + os.urandom(2000)
 

@@ -77,6 +77,9 @@ def test_upload_then_create_order_lists_file_and_content_is_identical(operator_a
         (filekit.png_bytes(), "x.png", "image/png"),
         (filekit.pdf_bytes(), "offer.pdf", "application/pdf"),
         (filekit.docx_bytes(), "spec.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (filekit.odt_bytes(), "spec.odt", "application/vnd.oasis.opendocument.text"),
+        (filekit.ole_bytes(b"\xec\xa5\xc1\x00"), "old.doc", "application/msword"),
+        (filekit.heic_bytes(), "IMG_0001.HEIC", "image/heic"),
         ("Zählerstand,42\nfoo,bar\n".encode(), "readings.csv", "text/csv"),
         (b"Ring the bell twice.\n", "note", "text/plain"),
     ],
@@ -338,6 +341,18 @@ def test_admin_lists_files_with_image_thumbnails(client, operator_a, django_asse
         upload(operator_a, filekit.jpeg_bytes())
     with django_assert_max_num_queries(8):
         assert client.get(reverse("admin:orders_file_changelist")).status_code == 200
+
+
+def test_admin_delete_removes_the_stored_bytes(client, operator_a, media_root, django_capture_on_commit_callbacks):
+    file_id = upload(operator_a, filekit.jpeg_bytes()).json()["id"]
+    key = File.objects.get(pk=file_id).storage_key
+    assert (media_root / key).exists()
+    client.force_login(UserFactory(username="root", is_superuser=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:orders_file_delete", args=[file_id]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not File.objects.filter(pk=file_id).exists()
+    assert not (media_root / key).exists()
 
 
 def test_admin_thumbnail_needs_staff(client, operator_a):
