@@ -29,6 +29,7 @@ class WebformOrderForm(forms.Form):
     submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, specs: list[FieldSpec], allow_photo: bool = False, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.specs = specs
         if not self.is_bound:
@@ -39,7 +40,8 @@ class WebformOrderForm(forms.Form):
             self.fields["photo"] = forms.FileField(
                 required=False,
                 label="Photo (optional)",
-                help_text="A photo of the place, for example the wall or the fuse box. Images up to 10 MB.",
+                help_text="A photo of the place, for example the wall or the fuse box. Images up to 10 MB. "
+                "If the form shows an error, choose the photo again.",
                 widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
             )
 

@@ -26,18 +26,20 @@ DEFAULT_SUCCESS_TEXT = (
 )
 
 
-def _private(response, *, noindex: bool = True):
-    """Pages with a customer's data or a one-time form: never stored by browsers or proxies,
-    never indexed, and the secret address never leaks through the Referer header."""
+def _private(response, *, secret_url: bool = True):
+    """Pages with a customer's data or a one-time form are never stored by browsers or proxies.
+    Pages whose address is a secret (confirmation, tracking) are never indexed and never leak
+    their address through the Referer header. The form itself keeps the default referrer policy:
+    with `no-referrer` browsers send `Origin: null` on its POST, which CSRF checking refuses."""
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    if noindex:
+    if secret_url:
+        response["Referrer-Policy"] = "no-referrer"
         response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
 def _unavailable(request, webform: Webform | None, status: int):
-    return _private(render(request, "webforms/unavailable.html", {"webform": webform}, status=status))
+    return _private(render(request, "webforms/unavailable.html", {"webform": webform}, status=status), secret_url=False)
 
 
 @require_GET
@@ -61,11 +63,11 @@ def webform_page(request, slug: str):
         if not allowed:
             response = render(request, "webforms/too_many.html", {"webform": webform, "wait": retry_after}, status=429)
             response["Retry-After"] = str(retry_after)
-            return _private(response)
+            return _private(response, secret_url=False)
         form = WebformOrderForm(request.POST, request.FILES, specs=specs, allow_photo=webform.allow_photo)
         if form.is_spam:
             logger.info("webform %s: honeypot filled by %s; nothing created", slug, throttle.client_address(request))
-            return _private(render(request, "webforms/received.html", {"webform": webform}))
+            return _private(render(request, "webforms/received.html", {"webform": webform}), secret_url=False)
         form_ok = form.is_valid()
         body = form.to_body()
         if form_ok:
@@ -99,7 +101,7 @@ def webform_page(request, slug: str):
         initial = {"country_code": webform.default_country_code} if webform.default_country_code else {}
         form = WebformOrderForm(initial=initial, specs=specs, allow_photo=webform.allow_photo)
     context = {"webform": webform, "form": form}
-    return _private(render(request, "webforms/form.html", context, status=status), noindex=False)
+    return _private(render(request, "webforms/form.html", context, status=status), secret_url=False)
 
 
 @require_GET

@@ -269,3 +269,9 @@ def test_landing_page_links_to_docs_admin_and_demo_form(client, org_a):
     make_webform(org_a, slug="demo-ev-charger")
     html = client.get("/").content.decode()
     assert 'href="/api/docs/"' in html and 'href="/admin/"' in html and 'href="/f/demo-ev-charger/"' in html
+
+
+def test_form_page_keeps_a_referrer_policy_that_lets_csrf_check_the_origin(client, webform_a):
+    """`Referrer-Policy: no-referrer` makes browsers send `Origin: null` on the POST (403)."""
+    response = client.get(url(webform_a))
+    assert response.get("Referrer-Policy", "same-origin") != "no-referrer"
