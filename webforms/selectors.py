@@ -4,6 +4,7 @@ the order behind a tracking token. Each public page costs a fixed number of quer
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -17,6 +18,9 @@ from orders.validation import COUNTRY_CODES, option_choices
 from webforms.models import SNAKE, STANDARD_FIELDS, FieldMode, Webform
 
 CUSTOM_PREFIX = "customFields."
+# Client tokens are `secrets.token_urlsafe` text; anything else cannot match (and a NUL byte
+# would make PostgreSQL refuse the query).
+TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _with_definitions(qs):
@@ -160,7 +164,7 @@ def webform_to_dict(webform: Webform) -> dict:
 
 def order_for_tracking(token: str) -> Order | None:
     """The order behind a client token, with what the tracking page shows, in one query."""
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or not TOKEN_CHARS.fullmatch(token):
         return None
     return (
         Order.objects.select_related("organization", "installer", *EXTRA_SELECT_RELATED)

@@ -44,6 +44,26 @@ def _merge(errors: dict[str, list[str]], more: dict[str, list[str]]) -> None:
         bucket.extend(m for m in messages if m not in bucket)
 
 
+def _nul_keys(value: Any, path: str) -> list[str]:
+    """Wire paths of strings holding a NUL character, which PostgreSQL cannot store in text or
+    JSON. Checked here so that no webform submission can cause a 500 (the order rules do not
+    check JSON values such as custom text fields and metadata for it yet)."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [k for key, sub in value.items() for k in _nul_keys(sub, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list):
+        if path == "customFields":
+            return [
+                k
+                for item in value
+                if isinstance(item, dict)
+                for k in _nul_keys(item.get("value"), f"customFields.{item.get('customId') or item.get('id')}")
+            ]
+        return [k for index, sub in enumerate(value) for k in _nul_keys(sub, f"{path}[{index}]")]
+    return []
+
+
 def webform_prepare(*, webform: Webform, body: dict[str, Any]) -> dict[str, Any]:
     """Validates a Create Order body (wire names) against the webform and the order rules and
     returns the snake_case data for `order_create`. Raises SubmissionInvalid listing every error.
@@ -54,6 +74,10 @@ def webform_prepare(*, webform: Webform, body: dict[str, Any]) -> dict[str, Any]
     """
     body = dict(body) if isinstance(body, dict) else {}
     errors: dict[str, list[str]] = {}
+    bad = _nul_keys(body, "")
+    if bad:
+        details = {key: ["Must not contain NUL characters."] for key in bad}
+        raise SubmissionInvalid(f"{bad[0]}: Must not contain NUL characters.", details=details)
     for key in STANDARD_FIELDS:
         mode = webform.standard_mode(key)
         if mode == FieldMode.HIDDEN:

@@ -136,3 +136,13 @@ def test_idempotency_key_header(operator_a, webform_a):
     second = operator_a.post(url, GOOD_BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert first.status_code == 201 and second.status_code == 409
     assert second.json()["orderId"] == first.json()["id"]
+
+
+def test_nul_characters_are_a_400_not_a_500(operator_a, webform_a):
+    """PostgreSQL cannot store NUL in text or JSON; the webform answers 400 on every database."""
+    body = {**GOOD_BODY, "metadata": {"x": "a\x00b"}}
+    body["customFields"] = [*GOOD_BODY["customFields"][:2], {"customId": "notes", "value": "a\x00b"}]
+    response = operator_a.post(f"/api/v1/webform/{webform_a.pk}/order", body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["details"]) == {"metadata.x", "customFields.notes"}
+    assert Order.objects.count() == 0

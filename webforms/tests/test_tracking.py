@@ -50,7 +50,7 @@ def test_one_order_never_shows_another_orders_data(client, org_a, org_b):
     assert "Per Hansen" in other and "Cancelled" in other and "Kari" not in other
 
 
-@pytest.mark.parametrize("token", ["wrong-token", "x" * 65, "%00"])
+@pytest.mark.parametrize("token", ["wrong-token", "x" * 65, "%00", "a%00b"])
 def test_wrong_token_is_404(client, org_a, token):
     order = create_order(org_a)
     response = client.get(f"/t/{token}/")
@@ -79,3 +79,8 @@ def test_booked_date_and_installer_come_from_the_order(org_a):
     assert context["installer"] is None
     order.status = OrderStatus.DECLINED
     assert tracking_context(order)["status_title"] == "Finding an installer"  # not "declined"
+
+
+@pytest.mark.parametrize("token", ["%00", "abc%00"])
+def test_odd_tokens_on_the_confirmation_page_are_404(client, org_a, token):
+    assert client.get(f"/f/anything/done/{token}/").status_code == 404
