@@ -55,3 +55,10 @@ def test_seed_without_the_installation_workflow_does_nothing():
 
     org = OrganizationFactory()
     assert demo.seed(demo=org, other=org, stdout=io.StringIO(), quiet=True) is None
+
+
+def test_admin_lists_and_edits_webforms(admin_client, webform_a):
+    listing = admin_client.get("/admin/webforms/webform/")
+    assert listing.status_code == 200 and "http://127.0.0.1:8000/f/alpha-ev/" in listing.content.decode()
+    change = admin_client.get(f"/admin/webforms/webform/{webform_a.pk}/change/")
+    assert change.status_code == 200 and 'name="custom_fields_required"' in change.content.decode()
