@@ -222,6 +222,9 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"bearerAuth": []}],
 }
 
+# Public webforms: submissions per client (REMOTE_ADDR) per minute, counted in the default cache.
+WEBFORM_RATE_LIMIT = env_int("WEBFORM_RATE_LIMIT", 5)
+
 # How often (seconds) an API token's last_used_at is written at most.
 TOKEN_LAST_USED_RESOLUTION = env_int("TOKEN_LAST_USED_RESOLUTION", 60)
 

@@ -1,0 +1,226 @@
+"""Reads for webforms: the form with its workflow's field definitions, the fields it shows, and
+the order behind a tracking token. Each public page costs a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch
+
+from orders.models import CustomFieldDefinition, Order, OrderStatus, Organization
+from orders.selectors import EXTRA_SELECT_RELATED, parse_uuid
+from orders.validation import COUNTRY_CODES, option_choices
+from webforms.models import SNAKE, STANDARD_FIELDS, FieldMode, Webform
+
+CUSTOM_PREFIX = "customFields."
+# Client tokens are `secrets.token_urlsafe` text; anything else cannot match (and a NUL byte
+# would make PostgreSQL refuse the query).
+TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _with_definitions(qs):
+    return qs.select_related("organization", "workflow").prefetch_related(
+        Prefetch(
+            "workflow__custom_fields",
+            queryset=CustomFieldDefinition.objects.order_by("position", "custom_id"),
+        )
+    )
+
+
+def webform_by_slug(slug: str) -> Webform | None:
+    """The webform behind a public address, active or not (the view decides), with its fields."""
+    return _with_definitions(Webform.objects.filter(slug=slug)).first()
+
+
+def webform_get(organization: Organization, webform_id: Any) -> Webform | None:
+    """One of the organization's webforms; another organization's is simply absent (404)."""
+    pk = parse_uuid(webform_id)
+    if pk is None:
+        return None
+    return _with_definitions(Webform.objects.for_organization(organization).filter(pk=pk)).first()
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field a webform shows. `key` is the wire name (custom fields: `customFields.<customId>`,
+    the key their errors carry); `name` is the HTML input name."""
+
+    key: str
+    name: str
+    label: str
+    type: str
+    required: bool
+    options: list = field(default_factory=list)
+    help_text: str = ""
+    multiline: bool = False
+    autocomplete: str = ""
+    definition: CustomFieldDefinition | None = None
+
+    @property
+    def custom_id(self) -> str | None:
+        return self.definition.custom_id if self.definition is not None else None
+
+
+def _definitions(webform: Webform) -> list[CustomFieldDefinition]:
+    """The workflow's definitions, from the prefetch when the webform came from a selector."""
+    return sorted(webform.workflow.custom_fields.all(), key=lambda d: (d.position, d.custom_id))
+
+
+def webform_fields(webform: Webform) -> list[FieldSpec]:
+    """The fields the form shows, in order: standard fields, then the workflow's custom fields."""
+    specs: list[FieldSpec] = []
+    for key, spec in STANDARD_FIELDS.items():
+        mode = webform.standard_mode(key)
+        if mode == FieldMode.HIDDEN:
+            continue
+        options = country_choices() if spec["type"] == "country" else []
+        specs.append(
+            FieldSpec(
+                key=key,
+                name=SNAKE[key],
+                label=spec["label"],
+                type=spec["type"],
+                required=mode == FieldMode.REQUIRED,
+                options=[{"value": v, "label": label} for v, label in options],
+                autocomplete=spec.get("autocomplete", ""),
+            )
+        )
+    shown = webform.custom_fields_shown
+    required = set(webform.custom_fields_required or [])
+    multiline = set(webform.multiline_fields or [])
+    for definition in _definitions(webform):
+        if shown is not None and definition.custom_id not in shown:
+            continue
+        specs.append(
+            FieldSpec(
+                key=CUSTOM_PREFIX + definition.custom_id,
+                name="cf_" + definition.custom_id,
+                label=definition.label,
+                type=definition.type,
+                required=definition.required or definition.custom_id in required,
+                options=[{"value": v, "label": label} for v, label in option_choices(definition)],
+                help_text=definition.help_text,
+                multiline=definition.custom_id in multiline,
+                definition=definition,
+            )
+        )
+    return specs
+
+
+@lru_cache(maxsize=1)
+def country_choices() -> tuple[tuple[str, str], ...]:
+    """Every country code the order rules accept, with its English name, sorted by name."""
+    try:
+        from phonenumbers.geocoder import _region_display_name
+    except ImportError:  # pragma: no cover - phonenumbers without geocoder data
+        _region_display_name = None  # noqa: N806
+    names = []
+    for code in COUNTRY_CODES:
+        name = ""
+        if _region_display_name is not None:
+            try:
+                name = _region_display_name(code, "en") or ""
+            except Exception:  # noqa: BLE001 - a missing name only costs readability
+                name = ""
+        names.append((code, name or code))
+    return tuple(sorted(names, key=lambda item: item[1]))
+
+
+def webform_to_dict(webform: Webform) -> dict:
+    """Get Webform (API.md)."""
+    return {
+        "id": webform.id,
+        "slug": webform.slug,
+        "name": webform.name,
+        "title": webform.title,
+        "description": webform.intro,
+        "workflowId": webform.workflow_id,
+        "fields": [
+            {
+                "key": spec.key,
+                "label": spec.label,
+                "type": spec.type,
+                "required": spec.required,
+                "options": [o["value"] for o in spec.options] if spec.definition is not None else [],
+            }
+            for spec in webform_fields(webform)
+        ],
+        "defaultCountryCode": webform.default_country_code or None,
+        "allowPhoto": webform.allow_photo,
+        "publicUrl": webform.public_url,
+        "active": webform.active,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The tracking page
+# --------------------------------------------------------------------------------------------
+
+
+def order_for_tracking(token: str) -> Order | None:
+    """The order behind a client token, with what the tracking page shows, in one query."""
+    if not token or len(token) > 64 or not TOKEN_CHARS.fullmatch(token):
+        return None
+    return (
+        Order.objects.select_related("organization", "installer", *EXTRA_SELECT_RELATED)
+        .filter(client_token=token)
+        .first()
+    )
+
+
+STATUS_TEXT = {
+    OrderStatus.CREATED: ("Received", "We have received your request and will find an installer for you."),
+    OrderStatus.DISPATCHING: ("Finding an installer", "We are finding an installer for your job."),
+    OrderStatus.SCHEDULED: ("Appointment booked", "Your installation has a date."),
+    OrderStatus.IN_PROGRESS: ("Installation under way", "The installer is working on your job."),
+    OrderStatus.COMPLETED: ("Completed", "The installation is done. Thank you!"),
+    # The customer does not need to know that installers declined: from their side we are still looking.
+    OrderStatus.DECLINED: ("Finding an installer", "We are still finding an installer for your job."),
+    OrderStatus.CANCELLED: ("Cancelled", "This request has been cancelled."),
+}
+
+
+def _booking_of(order: Order):
+    try:
+        return getattr(order, "booking", None)
+    except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist: no booking yet
+        return None
+
+
+def tracking_context(order: Order) -> dict:
+    """What the customer may see: status in words, booked date, installer name, and what the
+    customer entered themselves (name and address). Nothing else of the order."""
+    title, sentence = STATUS_TEXT[OrderStatus(order.status)]
+    if order.status == OrderStatus.DISPATCHING and order.installer_id:
+        title, sentence = "Installer found", "An installer has taken your job and will agree a date with you."
+    booking = _booking_of(order)
+    booked = None
+    if booking is not None and order.status in (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED):
+        try:
+            zone = ZoneInfo(order.organization.time_zone or "UTC")
+        except Exception:  # noqa: BLE001 - a bad zone name falls back to UTC
+            zone = ZoneInfo("UTC")
+        start = getattr(booking, "start_at", None)
+        end = getattr(booking, "end_at", None)
+        all_day = bool(getattr(booking, "all_day", False))
+        if isinstance(start, datetime.datetime):
+            start = start.astimezone(zone)
+            end = end.astimezone(zone) if isinstance(end, datetime.datetime) else None
+            booked = {"start": start, "end": end, "all_day": all_day, "zone": str(zone)}
+    installer = order.installer.name if order.installer_id and order.installer else None
+    return {
+        "display_id": order.display_id,
+        "status_title": title,
+        "status_sentence": sentence,
+        "status": order.status,
+        "booked": booked,
+        "installer": installer,
+        "customer": order.contact_person_name,
+        "address": f"{order.address}, {order.postal_code} {order.city}",
+        "received": order.created_at,
+    }

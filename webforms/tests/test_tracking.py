@@ -1,0 +1,86 @@
+"""The customer's tracking page /t/<token>/."""
+
+from __future__ import annotations
+
+import datetime
+from types import SimpleNamespace
+
+import pytest
+
+from orders.actors import Actor
+from orders.models import Order, OrderStatus
+from orders.services import order_cancel
+from orders.tests.factories import create_order
+from webforms.selectors import tracking_context
+
+pytestmark = pytest.mark.django_db
+
+
+def test_tracking_page_shows_status_in_words_and_only_what_the_customer_entered(client, org_a):
+    order = create_order(
+        org_a,
+        contact_person_name="Kari Nordmann",
+        metadata={"erpId": "SECRET-ERP-42"},
+        description="internal: customer is difficult",
+    )
+    response = client.get(f"/t/{order.client_token}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"Request {order.display_id}" in html
+    assert '<p class="status" id="status">Received</p>' in html
+    assert "Not booked yet" in html and "Not assigned yet" in html
+    assert "Kari Nordmann" in html and "Karl Johans gate 1, 0154 Oslo" in html
+    for secret in ("SECRET-ERP-42", "difficult", order.email, order.phone_number, org_a.name):
+        assert secret not in html
+    assert '<meta name="robots" content="noindex, nofollow">' in html
+    assert response["Cache-Control"] == "private, no-store"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert response["Referrer-Policy"] == "no-referrer"
+
+
+def test_one_order_never_shows_another_orders_data(client, org_a, org_b):
+    mine = create_order(org_a, contact_person_name="Kari Nordmann", address="Storgata 1")
+    theirs = create_order(org_b, contact_person_name="Per Hansen", address="Bygdøy allé 9")
+    order_cancel(order_id=theirs.pk, organization=org_b, actor=Actor.system())
+    html = client.get(f"/t/{mine.client_token}/").content.decode()
+    assert "Kari Nordmann" in html and "Storgata 1" in html and mine.display_id in html
+    assert "Per Hansen" not in html and "Bygdøy" not in html and theirs.display_id not in html
+    assert "Cancelled" not in html
+    other = client.get(f"/t/{theirs.client_token}/").content.decode()
+    assert "Per Hansen" in other and "Cancelled" in other and "Kari" not in other
+
+
+@pytest.mark.parametrize("token", ["wrong-token", "x" * 65, "%00", "a%00b"])
+def test_wrong_token_is_404(client, org_a, token):
+    order = create_order(org_a)
+    response = client.get(f"/t/{token}/")
+    assert response.status_code == 404
+    assert "We cannot find this request" in response.content.decode()
+    assert order.contact_person_name not in response.content.decode()
+
+
+def test_tokens_are_long_and_random(org_a):
+    tokens = {create_order(org_a).client_token for _ in range(3)}
+    assert len(tokens) == 3 and all(len(t) >= 32 for t in tokens)
+
+
+def test_booked_date_and_installer_come_from_the_order(org_a):
+    """The booking belongs to the dispatch app; the page reads it from `order.booking` if present."""
+    order = Order.objects.select_related("organization", "installer").get(pk=create_order(org_a).pk)
+    order.status = OrderStatus.SCHEDULED
+    order.booking = SimpleNamespace(
+        start_at=datetime.datetime(2030, 5, 17, 8, 0, tzinfo=datetime.UTC),
+        end_at=datetime.datetime(2030, 5, 17, 10, 0, tzinfo=datetime.UTC),
+        all_day=False,
+    )
+    context = tracking_context(order)
+    assert context["status_title"] == "Appointment booked"
+    assert context["booked"]["start"].isoformat() == "2030-05-17T08:00:00+00:00"
+    assert context["installer"] is None
+    order.status = OrderStatus.DECLINED
+    assert tracking_context(order)["status_title"] == "Finding an installer"  # not "declined"
+
+
+@pytest.mark.parametrize("token", ["%00", "abc%00"])
+def test_odd_tokens_on_the_confirmation_page_are_404(client, org_a, token):
+    assert client.get(f"/f/anything/done/{token}/").status_code == 404
