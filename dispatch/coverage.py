@@ -73,13 +73,8 @@ def covering_area(
 
 
 def describe(area: CoverageArea, distance_km: float | None = None) -> str:
-    kind = {
-        CoverageKind.EXACT: "postal code",
-        CoverageKind.PREFIX: "prefix",
-        CoverageKind.RANGE: "range",
-        CoverageKind.RADIUS: "radius",
-    }[area.kind]
-    text = f"{kind} {area}"
-    if area.kind == CoverageKind.RADIUS and distance_km is not None:
-        text += f" ({distance_km:.1f} km from base)"
-    return text
+    if area.kind == CoverageKind.RADIUS:
+        text = f"radius {area.radius_km:g} km"
+        return text + (f" ({distance_km:.1f} km from base)" if distance_km is not None else "")
+    kind = {CoverageKind.EXACT: "postal code", CoverageKind.PREFIX: "prefix", CoverageKind.RANGE: "range"}[area.kind]
+    return f"{kind} {area}"
