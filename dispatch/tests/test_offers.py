@@ -2,6 +2,7 @@
 used up the order is declined, and dispatching again works. Expiry runs in the real worker."""
 
 import datetime
+import io
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -95,7 +96,7 @@ def test_decline_then_expiry_then_exhausted_then_dispatch_again(operator_a, trio
     count = OrderEvent.objects.filter(order_id=order_id).count()
     for offer_id in Offer.objects.filter(order_id=order_id).values_list("pk", flat=True):
         expire_offer.call(str(offer_id))
-    call_command("expire_offers", stdout=open("/dev/null", "w"))
+    call_command("expire_offers", stdout=io.StringIO())
     assert OrderEvent.objects.filter(order_id=order_id).count() == count
 
     # 4. Dispatching again starts a new round with everyone.
@@ -110,7 +111,7 @@ def test_expired_offer_in_the_sweep_falls_back(operator_a, trio, clock):
     operator_a.post(f"/api/v1/order/{order_id}/dispatch", {}, format="json")
     DBTaskResult.objects.all().delete()  # the task was lost: the sweep catches it
     clock.advance(hours=25)
-    call_command("expire_offers", stdout=open("/dev/null", "w"))
+    call_command("expire_offers", stdout=io.StringIO())
     assert offers_of(order_id) == [("Xray", "expired"), ("Yankee", "sent")]
 
 
