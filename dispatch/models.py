@@ -41,6 +41,14 @@ class Partnership(models.Model):
     def __str__(self) -> str:
         return f"{self.router} -> {self.installer}"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.installer_id and not self.installer.is_installer:
+            raise ValidationError({"installer": "Only an organization marked as installer company can be a partner."})
+        if self.installer_id and self.installer_id == self.router_id:
+            raise ValidationError({"installer": "An organization cannot partner with itself."})
+
 
 class CoverageKind(models.TextChoices):
     EXACT = "exact", "Postal code"

@@ -253,3 +253,42 @@ def test_viewer_role_cannot_dispatch(setup, viewer_a):
     operator, _ = setup
     order_id = new_order(operator)
     assert_refused(viewer_a, "post", f"/api/v1/order/{order_id}/dispatch", order_id, status=403)
+
+
+def test_complete_attaches_the_installers_files(setup, installer_org, org_b):
+    from orders.models import File
+
+    operator, installer = setup
+    order_id = new_order(operator)
+    to_assigned(operator, installer, order_id)
+    installer.put(f"/api/v1/order/{order_id}/booking", SLOT, format="json")
+    installer.post(f"/api/v1/order/{order_id}/start")
+    photo = File.objects.create(
+        organization=installer_org,
+        storage_key="k/photo",
+        name="photo.jpg",
+        content_type="image/jpeg",
+        size=3,
+        sha256="x",
+    )
+    foreign = File.objects.create(
+        organization=org_b, storage_key="k/foreign", name="f.jpg", content_type="image/jpeg", size=3, sha256="y"
+    )
+    payload = assert_refused(
+        installer,
+        "post",
+        f"/api/v1/order/{order_id}/complete",
+        order_id,
+        status=400,
+        body={"fileIds": [str(foreign.pk)]},
+    )
+    assert "fileIds" in payload["details"]
+    response = installer.post(
+        f"/api/v1/order/{order_id}/complete", {"comment": "Done", "fileIds": [str(photo.pk)]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["statusName"] == "completed"
+    assert [f["name"] for f in body["files"]] == ["photo.jpg"]
+    event = OrderEvent.objects.get(order_id=order_id, type="order.completed")
+    assert event.data == {"comment": "Done", "fileIds": [str(photo.pk)]}
