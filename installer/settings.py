@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "orders",
     "dispatch",
     "webforms",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +151,43 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Uploaded files (orders/files.py; README "Files") ----------------------------------------------
+# Local disk (MEDIA_ROOT, never served as static media) by default; S3-compatible object storage
+# through django-storages with STORAGE_BACKEND=s3. Keys are generated: <organization id>/<file id>.
+STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local").strip().lower() or "local"
+S3_PRESIGNED_EXPIRY = env_int("S3_PRESIGNED_EXPIRY", 300)
+if STORAGE_BACKEND == "s3":
+    _bucket = os.environ.get("AWS_STORAGE_BUCKET_NAME") or os.environ.get("S3_BUCKET")
+    if not _bucket:
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME (or S3_BUCKET).")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _bucket,
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            "region_name": os.environ.get("S3_REGION") or os.environ.get("AWS_S3_REGION_NAME") or None,
+            "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": S3_PRESIGNED_EXPIRY,
+            "file_overwrite": False,
+        },
+    }
+elif STORAGE_BACKEND != "local":
+    raise ImproperlyConfigured("STORAGE_BACKEND must be 'local' or 's3'.")
+# Downloads from S3 redirect to a pre-signed URL unless the app should stream them itself.
+FILES_PRESIGNED_REDIRECT = STORAGE_BACKEND == "s3" and not env_bool("S3_PROXY_DOWNLOADS", False)
+FILE_MAX_SIZE = env_int("FILE_MAX_SIZE", 25 * 1024 * 1024)
+# Empty = every type orders/files.py knows (images, PDF, office documents, plain text, CSV).
+FILE_ALLOWED_TYPES = env_list("FILE_ALLOWED_TYPES")
+# Uploads larger than this go to a temporary file on disk, never into memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+FILE_UPLOAD_PERMISSIONS = 0o600
 
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

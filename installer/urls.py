@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from backoffice.dashboard import dashboard_view
 from installer import views
 from installer.api import exceptions as api_exceptions
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("webforms.api.urls")),
     path("api/", api_exceptions.api_not_found),
     path("api/<path:rest>", api_exceptions.api_not_found),
+    path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="backoffice-dashboard"),
     path("admin/", admin.site.urls),
     path("", include("webforms.urls")),
 ]

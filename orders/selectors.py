@@ -248,3 +248,35 @@ def event_to_dict(event: OrderEvent) -> dict:
         "requestId": event.request_id or None,
         "createdAt": event.created_at,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------
+
+
+def files_visible_to(viewer: Viewer) -> QuerySet[File]:
+    """Files the viewer may read: its own uploads, files on its orders (an installer's completion
+    photos included), and files on orders assigned to it as installer. Others are absent (404)."""
+    org = viewer.organization
+    return File.objects.filter(Q(organization=org) | Q(order__organization=org) | Q(order__installer=org))
+
+
+def file_get(viewer: Viewer, file_id: Any) -> File | None:
+    pk = parse_uuid(file_id)
+    if pk is None:
+        return None
+    return files_visible_to(viewer).filter(pk=pk).first()
+
+
+def file_to_dict(file: File) -> dict:
+    return {
+        "id": file.id,
+        "fileId": file.id,
+        "name": file.name,
+        "contentType": file.content_type,
+        "size": file.size,
+        "sha256": file.sha256,
+        "orderId": file.order_id,
+        "createdAt": file.created_at,
+    }

@@ -486,8 +486,8 @@ UPDATABLE_FIELDS = (*STANDARD_FIELDS, "metadata")
 
 
 def order_update(*, order_id: Any, organization: Organization, actor: Actor, data: dict[str, Any]) -> Order:
-    """Updates customer, address, description, metadata and custom fields (partial).
-    409 once the order is completed or cancelled."""
+    """Updates customer, address, description, metadata and custom fields (partial), and attaches
+    `file_ids` (added to the order's files; none is detached). 409 once completed or cancelled."""
     with transaction.atomic():
         order = lock_order(order_id, organization=organization)
         if order.status in transitions.TERMINAL:
@@ -503,10 +503,22 @@ def order_update(*, order_id: Any, organization: Organization, actor: Actor, dat
             if values != order.custom_fields:
                 order.custom_fields = values
                 changed.append("custom_fields")
-        if changed:
+        event_data: dict[str, Any] = {}
+        if data.get("file_ids"):
+            file_ids = files_check(organization=organization, file_ids=data["file_ids"], order=order)
+            unattached = File.objects.select_for_update().filter(pk__in=file_ids, order__isnull=True)
+            new_ids = [str(pk) for pk in unattached.values_list("pk", flat=True)]
+            if files_attach(order=order, file_ids=new_ids):
+                event_data["fileIds"] = new_ids
+        if changed or event_data:
             pending = PendingEvents(order)
+            fields = [*changed, "files"] if event_data else changed
             pending.add(
-                "order.updated", actor, data={"fields": changed}, from_status=order.status, to_status=order.status
+                "order.updated",
+                actor,
+                data={"fields": fields, **event_data},
+                from_status=order.status,
+                to_status=order.status,
             )
             finish_change(order, pending, changed)
     return order

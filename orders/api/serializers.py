@@ -102,6 +102,13 @@ class OrderUpdateInput(OrderFieldsInput):
     fileIds = serializers.ListField(child=serializers.UUIDField(), required=False, source="file_ids", max_length=100)
 
 
+class FileUploadInput(serializers.Serializer):
+    file = serializers.FileField(help_text="The file (multipart). Its type is judged by its content.")
+    orderId = serializers.UUIDField(
+        required=False, allow_null=True, source="order_id", help_text="Attach to this order of yours."
+    )
+
+
 class CancelInput(serializers.Serializer):
     reason = serializers.ChoiceField(choices=CancelReason.choices, required=False, allow_null=True)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
@@ -137,6 +144,17 @@ class TagOutput(IdNameOutput):
 class FileRefOutput(IdNameOutput):
     contentType = serializers.CharField()
     size = serializers.IntegerField()
+
+
+class FileOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    fileId = serializers.UUIDField()
+    name = serializers.CharField()
+    contentType = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    orderId = serializers.UUIDField(allow_null=True)
+    createdAt = serializers.DateTimeField()
 
 
 class StepRefOutput(serializers.Serializer):

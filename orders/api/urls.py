@@ -34,5 +34,8 @@ urlpatterns = [
         name="order-tag",
     ),
     path("order-tags", views.OrderTagViewSet.as_view({"get": "list", "post": "create"}), name="order-tags"),
+    path("file", views.FileViewSet.as_view({"post": "create"}), name="file-list"),
+    path("file/<str:pk>", views.FileViewSet.as_view({"get": "retrieve"}), name="file-detail"),
+    path("file/<str:pk>/content", views.FileViewSet.as_view({"get": "content"}), name="file-content"),
     path("workflows", views.WorkflowViewSet.as_view({"get": "list"}), name="workflows"),
 ]

@@ -10,13 +10,16 @@ from rest_framework.response import Response
 
 from installer.api.exceptions import NotFound
 from installer.api.pagination import Page
+from installer.api.renderers import ORJSONRenderer
 from installer.api.viewsets import ApiViewSet
 from orders import selectors, services
 from orders.api import serializers as s
+from orders.files import MaxSizeUploadHandler, file_response, file_upload
 from orders.filters import OrderFilter
 from orders.models import STATUS_NAMES, OrderSource, OrderTag
 
 ERRORS = {400: s.ErrorOutput, 401: s.ErrorOutput, 403: s.ErrorOutput, 404: s.ErrorOutput, 409: s.ErrorOutput}
+FILE_ERRORS = {**ERRORS, 413: s.ErrorOutput, 415: s.ErrorOutput}
 
 LIST_PARAMS = [
     OpenApiParameter("page", OpenApiTypes.INT, description="0-based page number"),
@@ -150,6 +153,51 @@ class OrderViewSet(ApiViewSet):
     def _tags_response(self, pk) -> Response:
         tags = list(OrderTag.objects.filter(tagged_orders__content_object_id=pk).order_by("name").values("id", "name"))
         return Response({"values": tags, "count": len(tags)})
+
+
+class FileViewSet(ApiViewSet):
+    """Upload File, File metadata and File content (API.md). Reads are open to the owning
+    organization and the order's assigned installer; everyone else gets 404."""
+
+    @property
+    def viewer(self) -> selectors.Viewer:
+        return selectors.Viewer.for_membership(self.request.membership)
+
+    def perform_content_negotiation(self, request, force=False):
+        # The bytes carry their own type; errors are JSON whatever the client's Accept says.
+        if self.action == "content":
+            return (ORJSONRenderer(), "application/json")
+        return super().perform_content_negotiation(request, force)
+
+    def get_file(self, pk):
+        file = selectors.file_get(self.viewer, pk)
+        if file is None:
+            raise NotFound("File not found.")
+        return file
+
+    @extend_schema(request={"multipart/form-data": s.FileUploadInput}, responses={201: s.FileOutput, **FILE_ERRORS})
+    def create(self, request):
+        # Before the body is parsed: refuse by Content-Length, stop reading past the limit.
+        request._request.upload_handlers.insert(0, MaxSizeUploadHandler(request._request))
+        serializer = s.FileUploadInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        file = file_upload(
+            organization=self.organization,
+            content=upload,
+            actor=self.actor,
+            name=upload.name,
+            order_id=serializer.validated_data.get("order_id"),
+        )
+        return Response(selectors.file_to_dict(file), status=http.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.FileOutput, **ERRORS})
+    def retrieve(self, request, pk=None):
+        return Response(selectors.file_to_dict(self.get_file(pk)))
+
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY, 302: None, **ERRORS})
+    def content(self, request, pk=None):
+        return file_response(self.get_file(pk))
 
 
 class OrderTagViewSet(ApiViewSet):

@@ -1,0 +1,166 @@
+"""The back-office dashboard at /admin/dashboard/ and its registry of panels.
+
+Other apps add panels (dispatch: offers about to expire; webhooks: failed deliveries):
+
+    from backoffice.dashboard import DashboardPanel, register_dashboard_panel
+
+    register_dashboard_panel(DashboardPanel(
+        key="offers_expiring",                      # replaces the built-in placeholder of that key
+        title="Offers about to expire",
+        template="dispatch/dashboard_offers.html",  # rendered with the context below + request
+        context=lambda request, org_ids: {"offers": ...},  # org_ids: list of ids, None = all
+    ))
+
+Every query here is bounded: counts per status use the (organization, status, ...) index,
+orders per day read only the last 30 days through (organization, created_at, id), lists are
+LIMITed.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import admin
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from installer.admin_tenancy import readable_org_ids, scope
+from orders.admin import STATUS_COLORS
+from orders.models import STATUS_NAMES, Order, OrderStatus
+
+DAYS = 30
+OLDEST_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    key: str
+    title: str
+    template: str
+    context: Callable[[HttpRequest, list | None], dict]
+    position: int = 100
+
+
+DASHBOARD_PANELS: list[DashboardPanel] = []
+
+# Slots shown as placeholders until an app registers a panel with the same key.
+PLACEHOLDER_SLOTS = {
+    "offers_expiring": ("Offers about to expire", "Shown when the dispatch app registers its panel."),
+    "webhook_failures": ("Failed webhook deliveries", "Shown when the webhooks app registers its panel."),
+}
+
+
+def register_dashboard_panel(panel: DashboardPanel) -> None:
+    """Adds a panel, replacing one (or a placeholder) with the same key."""
+    DASHBOARD_PANELS[:] = [p for p in DASHBOARD_PANELS if p.key != panel.key]
+    DASHBOARD_PANELS.append(panel)
+
+
+def status_counts(org_ids: list | None) -> list[dict]:
+    rows = dict(
+        scope(Order.objects.all(), "organization", org_ids)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return [
+        {"status": s.value, "name": STATUS_NAMES[s.value], "count": rows.get(s.value, 0), "color": STATUS_COLORS[s]}
+        for s in OrderStatus
+    ]
+
+
+def orders_per_day(org_ids: list | None, *, days: int = DAYS) -> list[dict]:
+    today = timezone.localdate()
+    first = today - datetime.timedelta(days=days - 1)
+    since = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    rows = (
+        scope(Order.objects.filter(created_at__gte=since), "organization", org_ids)
+        .order_by()
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+    )
+    by_day = {}
+    for day, n in rows:
+        if isinstance(day, datetime.datetime):
+            day = day.date()
+        elif isinstance(day, str):
+            day = datetime.date.fromisoformat(day[:10])
+        by_day[day] = by_day.get(day, 0) + n
+    return [
+        {"day": first + datetime.timedelta(days=i), "count": by_day.get(first + datetime.timedelta(days=i), 0)}
+        for i in range(days)
+    ]
+
+
+def bar_chart(series: list[dict], *, width: int = 720, height: int = 180) -> dict:
+    """Geometry of a server-rendered SVG bar chart (no JavaScript, no external assets)."""
+    top = max((p["count"] for p in series), default=0) or 1
+    pad_bottom, pad_top = 20, 14
+    slot = width / max(len(series), 1)
+    bars = []
+    for index, point in enumerate(series):
+        h = (height - pad_bottom - pad_top) * point["count"] / top
+        bars.append(
+            {
+                "x": round(index * slot + 2, 1),
+                "y": round(height - pad_bottom - h, 1),
+                "w": round(slot - 4, 1),
+                "h": round(h, 1),
+                "count": point["count"],
+                "label": point["day"].strftime("%d.%m"),
+                "iso": point["day"].isoformat(),
+                "show_label": index % 5 == 0 or index == len(series) - 1,
+                "tx": round(index * slot + slot / 2, 1),
+            }
+        )
+    return {"width": width, "height": height, "bars": bars, "max": top, "baseline": height - pad_bottom}
+
+
+def oldest_dispatching(org_ids: list | None, *, limit: int = OLDEST_LIMIT) -> list[Order]:
+    qs = scope(Order.objects.filter(status=OrderStatus.DISPATCHING), "organization", org_ids)
+    return list(
+        qs.select_related("organization")
+        .only("id", "display_id", "contact_person_name", "city", "postal_code", "created_at", "organization__name")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def panels_for(request: HttpRequest, org_ids: list | None) -> list[dict]:
+    registered = {p.key: p for p in DASHBOARD_PANELS}
+    result = []
+    for key, (title, hint) in PLACEHOLDER_SLOTS.items():
+        if key not in registered:
+            result.append({"key": key, "title": title, "html": "", "placeholder": hint, "position": 1000})
+    for panel in DASHBOARD_PANELS:
+        html = render_to_string(panel.template, panel.context(request, org_ids), request=request)
+        result.append(
+            {"key": panel.key, "title": panel.title, "html": html, "placeholder": "", "position": panel.position}
+        )
+    return sorted(result, key=lambda p: p["position"])
+
+
+def dashboard_view(request: HttpRequest) -> TemplateResponse:
+    org_ids = readable_org_ids(request)
+    statuses = status_counts(org_ids)
+    per_day = orders_per_day(org_ids)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Dashboard",
+        "statuses": statuses,
+        "total": sum(s["count"] for s in statuses),
+        "chart": bar_chart(per_day),
+        "created_30d": sum(p["count"] for p in per_day),
+        "oldest_dispatching": oldest_dispatching(org_ids),
+        "panels": panels_for(request, org_ids),
+        "no_organizations": org_ids == [],
+    }
+    return TemplateResponse(request, "admin/backoffice/dashboard.html", context)

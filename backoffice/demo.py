@@ -1,0 +1,14 @@
+"""Demo: the demo staff users get the back-office group of their role (called by seed_demo)."""
+
+from django.contrib.auth import get_user_model
+
+from backoffice.groups import sync_user_groups
+
+DEMO_STAFF = ("admin", "operator", "viewer", "other-admin")
+
+
+def seed(*, demo, other, stdout, quiet):
+    for user in get_user_model().objects.filter(username__in=DEMO_STAFF):
+        sync_user_groups(user)
+    if not quiet:
+        stdout.write("  Back office:    http://127.0.0.1:8000/admin/dashboard/")

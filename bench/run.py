@@ -1,0 +1,268 @@
+"""`make bench`: seeds N orders into a PostgreSQL database of its own, starts gunicorn with
+production settings (DEBUG off) on 127.0.0.1, drives each endpoint with wrk for a bounded time,
+and prints one table (requests/s, p50, p99, errors) plus each worker's memory. The table is also
+written to bench/results/<orders>-<date>.md with the machine it ran on.
+
+    make bench                       # 10,000 orders
+    make bench BENCH_ARGS="--orders 1000000"
+    python bench/run.py --orders 10000 --duration 10 --connections 16 --reuse
+
+Only 127.0.0.1 is ever contacted. Every wrk run is bounded by --duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = ROOT / "bench" / "lua"
+RESULTS = ROOT / "bench" / "results"
+PY = sys.executable
+PG_BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+PORT = int(os.environ.get("BENCH_PORT", "8089"))
+SECRET = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFG"
+
+
+def sh(cmd: list[str], env: dict | None = None, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, env={**os.environ, **(env or {})}, check=True, cwd=ROOT, **kw)
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk:
+        return wrk
+    print("== installing wrk (Debian package)")
+    subprocess.run(["apt-get", "update", "-qq"], check=False)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"], check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    )
+    return shutil.which("wrk") or sys.exit("wrk is not available")
+
+
+def django_env(db_url: str) -> dict:
+    return {
+        "DATABASE_URL": db_url,
+        "DEBUG": "0",
+        "SECRET_KEY": SECRET,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_COOKIES": "0",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "installer.settings",
+        "STATIC_MANIFEST": "0",
+        "API_RATE_LIMIT": "",
+        "WEBFORM_RATE_LIMIT": "1000000",
+    }
+
+
+def prepare_database(n: int, reuse: bool) -> str:
+    import psycopg
+
+    name = f"installer_bench_{n}"
+    url = f"{PG_BASE}/{name}"
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and reuse:
+            print(f"== reusing database {name}")
+            return url
+        if exists:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env = django_env(url)
+    print(f"== migrating {name}")
+    sh([PY, "manage.py", "migrate", "--noinput", "-v0"], env)
+    sh([PY, "manage.py", "seed_demo", "--quiet"], env)
+    print(f"== seeding {n:,} orders")
+    sh([PY, "bench/seed.py", "--orders", str(n)], env)
+    return url
+
+
+def fixtures(db_url: str, workdir: Path) -> dict:
+    """Tokens, ids and a deep cursor for the wrk scripts, read with Django in a subprocess."""
+    code = r"""
+import json, sys
+import django
+django.setup()
+from django.db import connection
+from orders.models import Order, OrderTag, Organization, Membership, Role
+from orders import services
+from installer.api.pagination import encode_cursor
+org = Organization.objects.get(slug="demo")
+m = Membership.objects.filter(organization=org, role=Role.ADMIN).first()
+_, token = services.api_token_create(membership=m, name="bench")
+tag = OrderTag.objects.filter(organization=org).order_by("name").first()
+ids = [str(i) for i in Order.objects.filter(organization=org).order_by("?").values_list("id", flat=True)[:5000]]
+qs = Order.objects.filter(organization=org, status=1, tagged_items__tag=tag).order_by("-created_at", "-id")
+total = qs.count()
+deep = qs[max(total // 2, 0):][:1].values_list("created_at", "id").first()
+created = [str(i) for i in Order.objects.filter(organization=org, status=0).order_by("?").values_list("id", flat=True)[:60000]]
+print(json.dumps({"token": token, "tag": str(tag.pk), "ids": ids, "created": created,
+                  "deep_cursor": encode_cursor(*deep) if deep else "", "filtered": total}))
+"""
+    out = subprocess.run(
+        [PY, "-c", code], env={**os.environ, **django_env(db_url)}, cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    (workdir / "ids.txt").write_text("\n".join(data["ids"]) + "\n")
+    half = len(data["created"]) // 2
+    (workdir / "dispatch_ids.txt").write_text("\n".join(data["created"][:half]) + "\n")
+    (workdir / "cancel_ids.txt").write_text("\n".join(data["created"][half:]) + "\n")
+    return data
+
+
+def start_gunicorn(db_url: str) -> subprocess.Popen:
+    conf = ROOT / "gunicorn.conf.py"
+    cmd = [PY, "-m", "gunicorn", "installer.wsgi:application", "--bind", f"127.0.0.1:{PORT}"]
+    if conf.exists():
+        cmd += ["-c", str(conf)]
+    else:
+        cmd += ["--workers", "4", "--worker-class", "gthread", "--threads", "4"]
+    env = {**os.environ, **django_env(db_url), "GUNICORN_BIND": f"127.0.0.1:{PORT}", "GUNICORN_ACCESSLOG": ""}
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=open(ROOT / "bench" / ".gunicorn.log", "w"),  # noqa: SIM115
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1).read()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    sys.exit("gunicorn did not start; see bench/.gunicorn.log")
+
+
+def worker_rss_mb(master: int) -> list[float]:
+    out = subprocess.run(["ps", "--ppid", str(master), "-o", "rss="], capture_output=True, text=True).stdout.split()
+    return [int(x) / 1024 for x in out]
+
+
+def run_wrk(wrk: str, script: str, path: str, env: dict, duration: int, connections: int) -> dict:
+    cmd = [
+        wrk,
+        "-t2",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA / script),
+        f"http://127.0.0.1:{PORT}{path}",
+    ]
+    out = subprocess.run(
+        cmd, env={**os.environ, **env}, capture_output=True, text=True, timeout=duration + 60, cwd=ROOT
+    )
+    match = re.search(r"^JSON(\{.*\})$", out.stdout, re.M)
+    if not match:
+        print(out.stdout, out.stderr)
+        return {"rps": 0, "p50": 0, "p99": 0, "errors": -1, "requests": 0}
+    data = json.loads(match.group(1))
+    seconds = data["duration_us"] / 1e6
+    errors = (
+        data["errors_status"]
+        + data["errors_connect"]
+        + data["errors_timeout"]
+        + data["errors_read"]
+        + data["errors_write"]
+    )
+    return {
+        "rps": data["requests"] / seconds if seconds else 0,
+        "p50": data["p50"] / 1000,
+        "p99": data["p99"] / 1000,
+        "errors": errors,
+        "requests": data["requests"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--reuse", action="store_true", help="reuse an already seeded database of that size")
+    args = parser.parse_args()
+
+    wrk = ensure_wrk()
+    db_url = prepare_database(args.orders, args.reuse)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    data = fixtures(db_url, workdir)
+    token = data["token"]
+    base_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(workdir / "ids.txt")}
+    tag = data["tag"]
+    scenarios = [
+        ("Framework floor (GET /api/v1/me)", "get_path.lua", "/api/v1/me", {}),
+        ("Get Order", "get_order.lua", "/", {}),
+        ("List Orders (50, status+tag)", "get_path.lua", f"/api/v1/order?pageSize=50&status=1&tagId={tag}", {}),
+        (
+            "List Orders (50, deep cursor)",
+            "get_path.lua",
+            f"/api/v1/order?pageSize=50&status=1&tagId={tag}&cursor={data['deep_cursor']}",
+            {},
+        ),
+        ("Create Order", "create_order.lua", "/api/v1/order", {}),
+        ("Dispatch", "transition.lua", "/", {"BENCH_IDS": str(workdir / "dispatch_ids.txt"), "BENCH_VERB": "dispatch"}),
+        ("Cancel", "transition.lua", "/", {"BENCH_IDS": str(workdir / "cancel_ids.txt"), "BENCH_VERB": "cancel"}),
+        ("Webform page (GET /f/demo-ev-charger/)", "get_path.lua", "/f/demo-ev-charger/", {}),
+    ]
+    proc = start_gunicorn(db_url)
+    rows = []
+    try:
+        for name, script, path, extra in scenarios:
+            # A short warm-up so every worker has its connections and caches.
+            run_wrk(
+                wrk, script, path, {**base_env, **extra, "BENCH_WARMUP": "1"}, 2, 4
+            ) if script == "get_path.lua" else None
+            result = run_wrk(wrk, script, path, {**base_env, **extra}, args.duration, args.connections)
+            rows.append((name, result))
+            print(
+                f"  {name:<42} {result['rps']:>9.1f} req/s  p50 {result['p50']:>7.1f} ms  p99 {result['p99']:>7.1f} ms  errors {result['errors']}",
+                flush=True,
+            )
+        rss = worker_rss_mb(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+    floor = rows[0][1]["rps"] or 1
+    lines = [
+        f"# Benchmark: {args.orders:,} orders",
+        "",
+        f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
+        f"- server: gunicorn ({'gunicorn.conf.py' if (ROOT / 'gunicorn.conf.py').exists() else 'default args'}), DEBUG off, PostgreSQL on 127.0.0.1",
+        f"- load: wrk, 2 threads, {args.connections} connections, {args.duration} s per row; filtered list matches {data['filtered']:,} orders",
+        "",
+        "| endpoint | requests/s | p50 ms | p99 ms | errors | % of floor |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in rows:
+        lines.append(
+            f"| {name} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | {100 * r['rps'] / floor:.0f}% |"
+        )
+    lines += ["", "Worker memory after the run (RSS): " + ", ".join(f"{m:.0f} MB" for m in rss)]
+    table = "\n".join(lines)
+    print()
+    print(table)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{args.orders}-{datetime.date.today():%Y-%m-%d}.md"
+    out.write_text(table + "\n")
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
