@@ -1,0 +1,66 @@
+"""Back office registrations, tenant-scoped (installer.admin_tenancy): a router's staff see their
+own partnerships and the offers, dispatch runs and bookings of their own orders. Partners and
+coverage are edited here; offers, dispatch runs and bookings are read-only (they change only
+through services)."""
+
+from django.contrib import admin
+
+from dispatch.models import Booking, CoverageArea, DispatchRun, Offer, Partnership
+from installer.admin_tenancy import TenantScopedAdmin, TenantScopedInline
+from orders.models import Organization
+
+
+class CoverageAreaInline(TenantScopedInline, admin.TabularInline):
+    model = CoverageArea
+    parent_tenant_field = "router"
+    extra = 1
+    fields = ("kind", "country_code", "value", "value_to", "radius_km")
+
+
+@admin.register(Partnership)
+class PartnershipAdmin(TenantScopedAdmin):
+    tenant_field = "router"
+    list_display = ("router", "installer", "active", "priority", "capacity")
+    list_filter = ("active",)
+    list_select_related = ("router", "installer")
+    search_fields = ("installer__name",)
+    inlines = [CoverageAreaInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Partners are other organizations: any installer company may be chosen.
+        if db_field.name == "installer":
+            kwargs["queryset"] = Organization.objects.filter(is_installer=True).order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadOnlyAdmin(TenantScopedAdmin):
+    tenant_field = "order__organization"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyAdmin):
+    list_display = ("order", "installer", "status", "rank", "sent_at", "expires_at", "responded_at")
+    list_filter = ("status",)
+    list_select_related = ("order", "installer")
+
+
+@admin.register(DispatchRun)
+class DispatchRunAdmin(ReadOnlyAdmin):
+    list_display = ("order", "strategy", "offers_at_once", "actor_label", "created_at")
+    list_select_related = ("order",)
+
+
+@admin.register(Booking)
+class BookingAdmin(ReadOnlyAdmin):
+    list_display = ("order", "installer", "start_at", "end_at", "all_day")
+    list_select_related = ("order", "installer")

@@ -1,0 +1,139 @@
+"""Input serializers (camelCase on the wire) and documentation-only output shapes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rest_framework import serializers
+
+from dispatch.models import OfferStatus
+from orders.api.serializers import IdNameOutput, OrderOutput
+
+
+class DispatchInput(serializers.Serializer):
+    installerId = serializers.UUIDField(required=False, allow_null=True, source="installer_id")
+
+
+class DeclineInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class BookingInput(serializers.Serializer):
+    """`endAt` may be left out for an all-day booking (then it ends 24 hours after `startAt`)."""
+
+    startAt = serializers.DateTimeField(source="start_at")
+    endAt = serializers.DateTimeField(source="end_at", required=False, allow_null=True)
+    allDay = serializers.BooleanField(source="all_day", required=False, default=False)
+
+    def validate(self, attrs):
+        if attrs.get("end_at") is None:
+            if not attrs.get("all_day"):
+                raise serializers.ValidationError({"endAt": ["Required unless allDay is true."]})
+            attrs["end_at"] = attrs["start_at"] + timedelta(days=1)
+        if attrs["end_at"] <= attrs["start_at"]:
+            raise serializers.ValidationError({"endAt": ["Must be after startAt."]})
+        if attrs["end_at"] - attrs["start_at"] > timedelta(days=31):
+            raise serializers.ValidationError({"endAt": ["A booking lasts at most 31 days."]})
+        return attrs
+
+
+class CompleteInput(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    fileIds = serializers.ListField(child=serializers.UUIDField(), required=False, source="file_ids", max_length=100)
+
+
+class OfferListQuery(serializers.Serializer):
+    status = serializers.ListField(child=serializers.ChoiceField(choices=OfferStatus.values), required=False)
+    orderId = serializers.UUIDField(required=False, source="order_id")
+
+
+# ---- Output shapes, for the schema ------------------------------------------------------------
+
+
+class OfferOrderSummaryOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    displayId = serializers.CharField()
+    name = serializers.CharField()
+    city = serializers.CharField()
+    postalCode = serializers.CharField()
+    countryCode = serializers.CharField()
+    status = serializers.IntegerField()
+    statusName = serializers.CharField()
+
+
+class OfferOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    orderId = serializers.UUIDField()
+    installer = IdNameOutput()
+    status = serializers.ChoiceField(choices=OfferStatus.values)
+    rank = serializers.IntegerField()
+    score = serializers.FloatField(allow_null=True)
+    reason = serializers.CharField()
+    declineReason = serializers.CharField(allow_null=True)
+    sentAt = serializers.DateTimeField()
+    expiresAt = serializers.DateTimeField(allow_null=True)
+    respondedAt = serializers.DateTimeField(allow_null=True)
+
+
+class OfferListItemOutput(OfferOutput):
+    order = OfferOrderSummaryOutput()
+
+
+class OfferListOutput(serializers.Serializer):
+    values = OfferListItemOutput(many=True)
+    count = serializers.IntegerField()
+
+
+class OfferAnswerOutput(OfferOutput):
+    order = OrderOutput()
+
+
+class OrderWithOffersOutput(OrderOutput):
+    offers = OfferOutput(many=True)
+
+
+class CandidateOutput(serializers.Serializer):
+    installer = IdNameOutput()
+    partnershipId = serializers.IntegerField()
+    kept = serializers.BooleanField()
+    reason = serializers.CharField()
+    rank = serializers.IntegerField(allow_null=True)
+    score = serializers.FloatField(allow_null=True)
+    priority = serializers.IntegerField()
+    load = serializers.IntegerField()
+    capacity = serializers.IntegerField(allow_null=True)
+    distanceKm = serializers.FloatField(allow_null=True)
+
+
+class PreviewOutput(serializers.Serializer):
+    orderId = serializers.UUIDField()
+    dispatchable = serializers.BooleanField()
+    strategy = serializers.CharField()
+    offersAtOnce = serializers.IntegerField()
+    wouldOffer = IdNameOutput(many=True)
+    candidates = CandidateOutput(many=True)
+
+
+class CoverageOutput(serializers.Serializer):
+    kind = serializers.CharField()
+    countryCode = serializers.CharField(allow_null=True)
+    value = serializers.CharField(allow_null=True)
+    valueTo = serializers.CharField(allow_null=True)
+    radiusKm = serializers.FloatField(allow_null=True)
+
+
+class InstallerPartnerOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    email = serializers.CharField(allow_null=True)
+    phoneNumber = serializers.CharField(allow_null=True)
+    active = serializers.BooleanField()
+    priority = serializers.IntegerField()
+    capacity = serializers.IntegerField(allow_null=True)
+    skills = serializers.ListField(child=serializers.CharField())
+    coverage = CoverageOutput(many=True)
+
+
+class InstallerPartnerListOutput(serializers.Serializer):
+    values = InstallerPartnerOutput(many=True)
+    count = serializers.IntegerField()

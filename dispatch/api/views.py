@@ -1,0 +1,152 @@
+"""Dispatch API: thin views that parse, call a service or selector, and answer."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from dispatch import selectors, services
+from dispatch.api import serializers as s
+from installer.api.exceptions import NotFound
+from installer.api.pagination import Page
+from installer.api.viewsets import ApiViewSet
+from orders import selectors as order_selectors
+from orders.api.serializers import ErrorOutput
+
+ERRORS = dict.fromkeys((400, 401, 403, 404, 409), ErrorOutput)
+TRANSITION_ERRORS = {**ERRORS, 422: ErrorOutput}
+PAGE_PARAMS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="0-based page number"),
+    OpenApiParameter("pageSize", OpenApiTypes.INT, description="1-500, default 25"),
+]
+
+
+class OrderLifecycleViewSet(ApiViewSet):
+    """Dispatch, booking, start and complete of one order."""
+
+    @property
+    def viewer(self) -> order_selectors.Viewer:
+        return order_selectors.Viewer.for_membership(self.request.membership)
+
+    def order_response(self, pk, **extra) -> Response:
+        order = order_selectors.order_get(self.viewer, pk)
+        if order is None:
+            raise NotFound("Order not found.")
+        return Response({**order_selectors.order_to_dict(order, self.viewer), **extra})
+
+    @extend_schema(responses={200: s.PreviewOutput, **ERRORS})
+    def preview(self, request, pk=None):
+        order = order_selectors.order_get(self.viewer, pk)
+        if order is None or order.organization_id != self.organization.pk:
+            raise NotFound("Order not found.")
+        return Response(selectors.dispatch_preview(order))
+
+    @extend_schema(request=s.DispatchInput, responses={200: s.OrderWithOffersOutput, **TRANSITION_ERRORS})
+    def dispatch_order(self, request, pk=None):
+        body = s.DispatchInput(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        order = services.order_dispatch(
+            order_id=pk,
+            organization=self.organization,
+            actor=self.actor,
+            installer_id=body.validated_data.get("installer_id"),
+        )
+        offers = [selectors.offer_to_dict(o) for o in selectors.order_offers(order.pk)]
+        return self.order_response(order.pk, offers=offers)
+
+    @extend_schema(request=s.BookingInput, responses={200: s.OrderOutput, **ERRORS})
+    def book(self, request, pk=None):
+        body = s.BookingInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        order = services.order_book(
+            order_id=pk, organization=self.organization, actor=self.actor, **body.validated_data
+        )
+        return self.order_response(order.pk)
+
+    @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS})
+    def unbook(self, request, pk=None):
+        order = services.order_unbook(order_id=pk, organization=self.organization, actor=self.actor)
+        return self.order_response(order.pk)
+
+    @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS})
+    def start(self, request, pk=None):
+        order = services.order_start(order_id=pk, organization=self.organization, actor=self.actor)
+        return self.order_response(order.pk)
+
+    @extend_schema(request=s.CompleteInput, responses={200: s.OrderOutput, **ERRORS})
+    def complete(self, request, pk=None):
+        body = s.CompleteInput(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        order = services.order_complete(
+            order_id=pk,
+            organization=self.organization,
+            actor=self.actor,
+            comment=body.validated_data.get("comment", ""),
+            file_ids=body.validated_data.get("file_ids") or [],
+        )
+        return self.order_response(order.pk)
+
+
+class OfferViewSet(ApiViewSet):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, many=True, description="sent, accepted, declined, ..."),
+            OpenApiParameter("orderId", OpenApiTypes.UUID),
+            *PAGE_PARAMS,
+            OpenApiParameter("direction", OpenApiTypes.STR, enum=["asc", "desc"]),
+        ],
+        responses={200: s.OfferListOutput, **ERRORS},
+    )
+    def list(self, request):
+        query = s.OfferListQuery(
+            data={
+                **({"status": request.query_params.getlist("status")} if "status" in request.query_params else {}),
+                **({"orderId": request.query_params["orderId"]} if request.query_params.get("orderId") else {}),
+            }
+        )
+        if not query.is_valid():
+            raise ValidationError(query.errors)
+        qs = selectors.offers_visible_to(self.organization)
+        if query.validated_data.get("status"):
+            qs = qs.filter(status__in=query.validated_data["status"])
+        if query.validated_data.get("order_id"):
+            qs = qs.filter(order_id=query.validated_data["order_id"])
+        page = Page(request, time_field="sent_at")
+        if page.use_cursor:
+            raise ValidationError({"cursor": ["Offers are paged with page and pageSize."]})
+        rows, extra = page.apply(qs)
+        return Response({"values": [selectors.offer_to_dict(o, with_order=True) for o in rows], **extra})
+
+    def answer_response(self, offer) -> Response:
+        viewer = order_selectors.Viewer.for_membership(self.request.membership)
+        order = order_selectors.order_get(viewer, offer.order_id)
+        data = selectors.offer_to_dict(offer)
+        data["order"] = order_selectors.order_to_dict(order, viewer) if order is not None else None
+        return Response(data)
+
+    @extend_schema(request=None, responses={200: s.OfferAnswerOutput, **ERRORS})
+    def accept(self, request, pk=None):
+        offer = services.offer_accept(offer_id=pk, installer=self.organization, actor=self.actor)
+        return self.answer_response(offer)
+
+    @extend_schema(request=s.DeclineInput, responses={200: s.OfferAnswerOutput, **ERRORS})
+    def decline(self, request, pk=None):
+        body = s.DeclineInput(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        offer = services.offer_decline(
+            offer_id=pk, installer=self.organization, actor=self.actor, reason=body.validated_data.get("reason", "")
+        )
+        return self.answer_response(offer)
+
+
+class InstallerPartnerViewSet(ApiViewSet):
+    @extend_schema(parameters=PAGE_PARAMS, responses={200: s.InstallerPartnerListOutput, **ERRORS})
+    def list(self, request):
+        page = Page(request)
+        qs = selectors.installer_partners(self.organization)
+        start = page.page * page.page_size
+        rows = list(qs[start : start + page.page_size])
+        count = len(rows) if page.page == 0 and len(rows) < page.page_size else qs.order_by().count()
+        return Response({"values": [selectors.partnership_to_dict(p) for p in rows], "count": count})

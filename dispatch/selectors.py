@@ -1,0 +1,203 @@
+"""Reads for dispatch: candidate partnerships with their load, offers, installer partners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from dispatch import strategies
+from dispatch.models import Booking, DispatchRun, Offer, OfferStatus, Partnership
+from installer.api.exceptions import BadRequest, Unprocessable
+from orders.models import Order, OrderStatus, Organization, RoutingStrategy
+from orders.selectors import Viewer, parse_uuid
+
+OPEN_ORDER_STATUSES = (OrderStatus.DISPATCHING, OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS)
+# Offers that let an installer read the order: an open offer, or the one it accepted.
+VISIBLE_OFFER_STATUSES = (OfferStatus.SENT, OfferStatus.ACCEPTED)
+
+
+def partnerships_for_dispatch(router: Organization) -> QuerySet[Partnership]:
+    """Every partnership of the router (inactive too, so the explanation can name them), with
+    the installer, its coverage rules, its open orders of this router and its last offer time.
+    Two queries whatever the number of partners."""
+    open_orders = (
+        Order.objects.filter(organization=OuterRef("router"), installer=OuterRef("installer"))
+        .filter(status__in=OPEN_ORDER_STATUSES)
+        .order_by()
+        .values("installer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    last_offer = (
+        Offer.objects.filter(installer=OuterRef("installer"), order__organization=OuterRef("router"))
+        .order_by("-sent_at")
+        .values("sent_at")[:1]
+    )
+    return (
+        Partnership.objects.filter(router=router)
+        .select_related("installer")
+        .prefetch_related("coverage")
+        .annotate(
+            open_orders=Coalesce(Subquery(open_orders, output_field=IntegerField()), Value(0)),
+            last_offered_at=Subquery(last_offer),
+        )
+        .order_by("priority", "id")
+    )
+
+
+def installer_partners(router: Organization) -> QuerySet[Partnership]:
+    return (
+        Partnership.objects.filter(router=router)
+        .select_related("installer")
+        .prefetch_related("coverage")
+        .order_by("priority", "installer__name", "id")
+    )
+
+
+def offers_visible_to(organization: Organization) -> QuerySet[Offer]:
+    """Offers sent to the organization (installer), or about its orders (router)."""
+    return Offer.objects.filter(Q(installer=organization) | Q(order__organization=organization)).select_related(
+        "installer", "order"
+    )
+
+
+def offer_for_installer(installer: Organization, offer_id: Any) -> Offer | None:
+    pk = parse_uuid(offer_id)
+    if pk is None:
+        return None
+    return Offer.objects.filter(pk=pk, installer=installer).first()
+
+
+def order_offers(order_id: Any) -> list[Offer]:
+    return list(Offer.objects.filter(order_id=order_id).select_related("installer").order_by("sent_at", "rank"))
+
+
+def latest_run(order_id: Any) -> DispatchRun | None:
+    return DispatchRun.objects.filter(order_id=order_id).order_by("-created_at").first()
+
+
+def booking_of(order_id: Any) -> Booking | None:
+    return Booking.objects.filter(order_id=order_id).first()
+
+
+def installer_offer_visibility(viewer: Viewer) -> Q:
+    """VISIBILITY_RULES entry: an installer reads the orders it has an open or accepted offer for."""
+    return Q(
+        pk__in=Offer.objects.filter(installer=viewer.organization, status__in=VISIBLE_OFFER_STATUSES).values("order_id")
+    )
+
+
+def _manual_pick(candidates: list[strategies.Candidate], installer_id: Any) -> list[strategies.Candidate]:
+    pk = parse_uuid(installer_id)
+    chosen = next((c for c in candidates if pk is not None and c.partnership.installer_id == pk), None)
+    if chosen is None:
+        raise BadRequest(
+            "installerId: not an installer partner of this organization.",
+            details={"installerId": ["Not an installer partner of this organization."]},
+        )
+    if not chosen.kept:
+        raise Unprocessable(
+            f"{chosen.installer.name} cannot take this order: {chosen.reason}",
+            extra={"candidates": strategies.explanation(candidates)},
+        )
+    for c in candidates:
+        if c is not chosen and c.kept:
+            c.kept = False
+            c.reason = f"Not named by the manual dispatch ({c.reason})"
+    chosen.rank, chosen.score = 1, None
+    chosen.reason = f"Named by the caller. {chosen.reason}"
+    return [chosen]
+
+
+def dispatch_plan(order: Order, *, installer_id: Any = None) -> tuple[str, strategies.Routing, list, list]:
+    """(strategy, routing, ranked candidates, every candidate) for the order; reads only.
+    Used by `order_dispatch` under the lock and by the preview without one."""
+    routing = strategies.routing_for(order)
+    candidates = strategies.evaluate(
+        order,
+        partnerships_for_dispatch(order.organization),
+        required_skills=order.workflow.required_skills or [],
+    )
+    if installer_id not in (None, ""):
+        return RoutingStrategy.MANUAL, routing, _manual_pick(candidates, installer_id), candidates
+    strategy = routing.strategy
+    if strategy == RoutingStrategy.MANUAL:
+        strategies.rank(RoutingStrategy.PRIORITY, candidates)  # for the explanation only
+        return strategy, routing, [], candidates
+    return strategy, routing, strategies.rank(strategy, candidates), candidates
+
+
+def dispatch_preview(order: Order) -> dict:
+    """Who would get this order now and why, without sending anything."""
+    strategy, routing, ranked, candidates = dispatch_plan(order)
+    at_once = 1 if strategy == RoutingStrategy.MANUAL else routing.offers_at_once
+    dispatchable = order.status in (OrderStatus.CREATED, OrderStatus.DECLINED) or (
+        order.status == OrderStatus.DISPATCHING and order.installer_id is None
+    )
+    return {
+        "orderId": order.pk,
+        "dispatchable": dispatchable,
+        "strategy": strategy,
+        "offersAtOnce": at_once,
+        "wouldOffer": [{"id": c.partnership.installer_id, "name": c.installer.name} for c in ranked[:at_once]],
+        "candidates": strategies.explanation(candidates),
+    }
+
+
+# ---- Wire shapes -------------------------------------------------------------------------------
+
+
+def offer_to_dict(offer: Offer, *, with_order: bool = False) -> dict:
+    data = {
+        "id": offer.id,
+        "orderId": offer.order_id,
+        "installer": {"id": offer.installer.id, "name": offer.installer.name},
+        "status": offer.status,
+        "rank": offer.rank,
+        "score": offer.score,
+        "reason": offer.reason,
+        "declineReason": offer.decline_reason or None,
+        "sentAt": offer.sent_at,
+        "expiresAt": offer.expires_at,
+        "respondedAt": offer.responded_at,
+    }
+    if with_order:
+        order = offer.order
+        # The job summary only: no customer name, email, phone or street address.
+        data["order"] = {
+            "id": order.id,
+            "displayId": order.display_id,
+            "name": order.name,
+            "city": order.city,
+            "postalCode": order.postal_code,
+            "countryCode": order.country_code,
+            "status": order.status,
+            "statusName": order.status_name,
+        }
+    return data
+
+
+def partnership_to_dict(p: Partnership) -> dict:
+    installer = p.installer
+    return {
+        "id": installer.id,
+        "name": installer.name,
+        "email": installer.email or None,
+        "phoneNumber": installer.phone_number or None,
+        "active": p.active,
+        "priority": p.priority,
+        "capacity": p.capacity,
+        "skills": p.skills or [],
+        "coverage": [
+            {
+                "kind": a.kind,
+                "countryCode": a.country_code or None,
+                "value": a.value or None,
+                "valueTo": a.value_to or None,
+                "radiusKm": a.radius_km,
+            }
+            for a in p.coverage.all()
+        ],
+    }

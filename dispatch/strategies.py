@@ -1,0 +1,187 @@
+"""Routing strategies: which partnerships are candidates for an order, and in what order.
+
+`evaluate` keeps or drops every partnership with a reason (coverage, skills, capacity, active);
+`rank` orders the kept ones by the strategy and gives each a score (lower is better for every
+strategy). Pure functions over rows loaded by `dispatch.selectors.partnerships_for_dispatch`.
+
+| strategy       | score                                   | ties              |
+|----------------|-----------------------------------------|-------------------|
+| manual         | the named installer only                | -                 |
+| priority       | partnership priority                    | partnership id    |
+| round_robin    | time of the last offer to the installer | priority, id      |
+|                | (never offered = 0, first)              |                   |
+| nearest        | km from the order to the installer base | priority, id      |
+|                | (unknown distance last)                 |                   |
+| least_loaded   | open orders / capacity (unlimited = 0)  | load, priority, id|
+
+Broadcast is not a strategy of its own: `offers_at_once > 1` sends that many of the ranking at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dispatch import coverage
+from dispatch.models import Partnership
+from orders.models import Order, RoutingStrategy
+
+
+@dataclass(frozen=True)
+class Routing:
+    strategy: str
+    offers_at_once: int
+    deadline_hours: int
+    skip_weekends: bool
+    fallback: bool
+    auto_dispatch: bool
+
+
+def routing_for(order: Order) -> Routing:
+    """The order's effective routing settings: its workflow's overrides, else its organization's."""
+    workflow = order.workflow
+    if workflow.organization_id == order.organization_id:
+        workflow.organization = order.organization  # already loaded; saves a query
+    return Routing(
+        strategy=workflow.routing("routing_strategy"),
+        offers_at_once=max(1, int(workflow.routing("offers_at_once") or 1)),
+        deadline_hours=int(workflow.routing("offer_deadline_hours") or 0),
+        skip_weekends=bool(workflow.routing("deadline_skips_weekends")),
+        fallback=bool(workflow.routing("fallback_enabled")),
+        auto_dispatch=bool(workflow.routing("auto_dispatch")),
+    )
+
+
+@dataclass
+class Candidate:
+    partnership: Partnership
+    kept: bool
+    reason: str
+    distance_km: float | None = None
+    load: int = 0
+    last_offered_at: Any = None
+    score: float | None = None
+    rank: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def installer(self):
+        return self.partnership.installer
+
+    def as_dict(self) -> dict:
+        p = self.partnership
+        return {
+            "installer": {"id": str(p.installer_id), "name": p.installer.name},
+            "partnershipId": p.pk,
+            "kept": self.kept,
+            "reason": self.reason,
+            "rank": self.rank,
+            "score": None if self.score is None else round(self.score, 4),
+            "priority": p.priority,
+            "load": self.load,
+            "capacity": p.capacity,
+            "distanceKm": None if self.distance_km is None else round(self.distance_km, 2),
+        }
+
+
+def evaluate(
+    order: Order,
+    partnerships: Iterable[Partnership],
+    *,
+    required_skills: Iterable[str] = (),
+    excluded: dict[Any, str] | None = None,
+) -> list[Candidate]:
+    """Every partnership with kept/dropped and why. `excluded` maps installer ids already offered
+    in this dispatch to the outcome of that offer (fall-back never offers twice)."""
+    required = [s for s in required_skills if s]
+    excluded = excluded or {}
+    out: list[Candidate] = []
+    for p in partnerships:
+        distance = coverage.distance_to_base(p.installer, order.latitude, order.longitude)
+        load = getattr(p, "open_orders", 0) or 0
+        c = Candidate(
+            partnership=p,
+            kept=False,
+            reason="",
+            distance_km=distance,
+            load=load,
+            last_offered_at=getattr(p, "last_offered_at", None),
+        )
+        area = coverage.covering_area(
+            p.coverage.all(), country=order.country_code, postal_code=order.postal_code, distance_km=distance
+        )
+        missing = [s for s in required if s not in (p.skills or [])]
+        if not p.active:
+            c.reason = "Partnership is inactive."
+        elif area is None:
+            where = f"{order.country_code} {order.postal_code}"
+            c.reason = f"Does not cover {where}" + (f" ({distance:.1f} km from base)." if distance is not None else ".")
+        elif missing:
+            c.reason = f"Missing required skills: {', '.join(missing)}."
+        elif p.capacity is not None and load >= p.capacity:
+            c.reason = f"Capacity full: {load} of {p.capacity} open orders."
+        elif p.installer_id in excluded:
+            c.reason = f"Already offered in this dispatch ({excluded[p.installer_id]})."
+        else:
+            c.kept = True
+            c.reason = f"Covers by {coverage.describe(area, distance)}."
+        out.append(c)
+    return out
+
+
+def _priority_key(c: Candidate):
+    return (c.partnership.priority, c.partnership.pk)
+
+
+def _score_priority(c: Candidate) -> tuple[float, tuple]:
+    return float(c.partnership.priority), _priority_key(c)
+
+
+def _score_round_robin(c: Candidate) -> tuple[float, tuple]:
+    last = c.last_offered_at.timestamp() if c.last_offered_at is not None else 0.0
+    return last, (last, *_priority_key(c))
+
+
+def _score_nearest(c: Candidate) -> tuple[float, tuple]:
+    if c.distance_km is None:
+        return float("inf"), (1, 0.0, *_priority_key(c))
+    return c.distance_km, (0, c.distance_km, *_priority_key(c))
+
+
+def _score_least_loaded(c: Candidate) -> tuple[float, tuple]:
+    capacity = c.partnership.capacity
+    ratio = c.load / capacity if capacity else 0.0
+    return ratio, (ratio, c.load, *_priority_key(c))
+
+
+SCORERS: dict[str, Callable[[Candidate], tuple[float, tuple]]] = {
+    RoutingStrategy.MANUAL: _score_priority,
+    RoutingStrategy.PRIORITY: _score_priority,
+    RoutingStrategy.ROUND_ROBIN: _score_round_robin,
+    RoutingStrategy.NEAREST: _score_nearest,
+    RoutingStrategy.LEAST_LOADED: _score_least_loaded,
+}
+
+
+def rank(strategy: str, candidates: list[Candidate]) -> list[Candidate]:
+    """Scores and ranks the kept candidates (1 = first); returns them best first."""
+    scorer = SCORERS.get(strategy, _score_priority)
+    keyed = []
+    for c in candidates:
+        if c.kept:
+            score, key = scorer(c)
+            c.score = score if score != float("inf") else None
+            keyed.append((key, c))
+    keyed.sort(key=lambda item: item[0])
+    ranked = [c for _, c in keyed]
+    for index, c in enumerate(ranked, start=1):
+        c.rank = index
+    return ranked
+
+
+def explanation(candidates: list[Candidate]) -> list[dict]:
+    """Kept candidates by rank, then dropped ones by priority: what the preview and DispatchRun show."""
+    kept = sorted((c for c in candidates if c.kept), key=lambda c: c.rank or 0)
+    dropped = sorted((c for c in candidates if not c.kept), key=_priority_key)
+    return [c.as_dict() for c in (*kept, *dropped)]

@@ -1,0 +1,17 @@
+"""Background work on Django's Tasks API (django-tasks with the django-tasks-db backend; the
+worker is `manage.py db_worker`). Tasks take ids, never model instances, and are idempotent:
+the worker may run them late, twice, or after the thing they were for has changed."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def expire_offer(offer_id: str) -> str | None:
+    """Enqueued for an offer's deadline (`run_after=expires_at`): expires it if still open and
+    offers the next candidate. Returns the offer's status afterwards (None if it is gone)."""
+    from dispatch import services
+
+    offer = services.offer_expire(offer_id=offer_id)
+    return None if offer is None else offer.status
