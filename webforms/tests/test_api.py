@@ -144,5 +144,5 @@ def test_nul_characters_are_a_400_not_a_500(operator_a, webform_a):
     body["customFields"] = [*GOOD_BODY["customFields"][:2], {"customId": "notes", "value": "a\x00b"}]
     response = operator_a.post(f"/api/v1/webform/{webform_a.pk}/order", body, format="json")
     assert response.status_code == 400
-    assert set(response.json()["details"]) == {"metadata.x", "customFields.notes"}
+    assert "NUL" in response.json()["message"]  # refused by the API's JSON parser, before any view
     assert Order.objects.count() == 0

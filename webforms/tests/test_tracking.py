@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from types import SimpleNamespace
 
 import pytest
 
@@ -64,19 +63,32 @@ def test_tokens_are_long_and_random(org_a):
     assert len(tokens) == 3 and all(len(t) >= 32 for t in tokens)
 
 
-def test_booked_date_and_installer_come_from_the_order(org_a):
-    """The booking belongs to the dispatch app; the page reads it from `order.booking` if present."""
-    order = Order.objects.select_related("organization", "installer").get(pk=create_order(org_a).pk)
-    order.status = OrderStatus.SCHEDULED
-    order.booking = SimpleNamespace(
+def test_booked_date_and_installer_come_from_the_order(client, org_a):
+    """A real dispatch, accept and booking: the page shows the date and the installer's name."""
+    from dispatch import services as dispatch_services
+    from dispatch.models import Offer
+    from dispatch.tests.conftest import make_installer, make_partner
+
+    installer = make_installer("Oslo Elektro")
+    make_partner(org_a, installer)
+    order = create_order(org_a)
+    actor = Actor.system("test")
+    dispatch_services.order_dispatch(order_id=order.pk, organization=org_a, actor=actor)
+    offer = Offer.objects.get(order=order)
+    dispatch_services.offer_accept(offer_id=offer.pk, installer=installer, actor=actor)
+    dispatch_services.order_book(
+        order_id=order.pk,
+        organization=org_a,
+        actor=actor,
         start_at=datetime.datetime(2030, 5, 17, 8, 0, tzinfo=datetime.UTC),
         end_at=datetime.datetime(2030, 5, 17, 10, 0, tzinfo=datetime.UTC),
-        all_day=False,
     )
+    order = Order.objects.select_related("organization", "installer", "booking").get(pk=order.pk)
     context = tracking_context(order)
     assert context["status_title"] == "Appointment booked"
     assert context["booked"]["start"].isoformat() == "2030-05-17T08:00:00+00:00"
-    assert context["installer"] is None
+    html = client.get(f"/t/{order.client_token}/").content.decode()
+    assert "Oslo Elektro" in html
     order.status = OrderStatus.DECLINED
     assert tracking_context(order)["status_title"] == "Finding an installer"  # not "declined"
 
