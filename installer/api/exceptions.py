@@ -80,13 +80,21 @@ def error_body(status: int, message: str, details: dict | None = None, **extra: 
 
 
 def _flatten(detail: Any) -> dict[str, list[str]]:
-    """DRF ValidationError detail -> {"field": ["msg", ...]} with dotted paths for nesting."""
+    """DRF ValidationError detail -> {"field": ["msg", ...]}: dotted paths for nested objects,
+    `[i]` for list items (`customFields[0].value`, `orderTagIds[1]`), and a nested object's own
+    error under the object's path (`customFields`); top-level ones under `nonFieldErrors`."""
     out: dict[str, list[str]] = {}
 
     def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict):
             for key, sub in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+                if isinstance(key, int):  # ListField / many=True errors are keyed by index
+                    path = f"{prefix}[{key}]"
+                elif key in ("non_field_errors", "nonFieldErrors"):  # an object's own error
+                    path = prefix
+                else:
+                    path = f"{prefix}.{key}" if prefix else str(key)
+                walk(path, sub)
         elif isinstance(value, list):
             if all(not isinstance(v, (dict, list)) for v in value):
                 if value:
@@ -99,8 +107,6 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
             out.setdefault(prefix or "nonFieldErrors", []).append(str(value))
 
     walk("", detail)
-    if "non_field_errors" in out:
-        out.setdefault("nonFieldErrors", []).extend(out.pop("non_field_errors"))
     return out
 
 
