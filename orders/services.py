@@ -485,6 +485,12 @@ def _assigned_installer(assignments: Sequence[dict]) -> uuid.UUID | None:
 UPDATABLE_FIELDS = (*STANDARD_FIELDS, "metadata")
 
 
+def _wire_name(name: str) -> str:
+    """snake_case field name -> its camelCase name on the wire (timeline and webhook data)."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def order_update(*, order_id: Any, organization: Organization, actor: Actor, data: dict[str, Any]) -> Order:
     """Updates customer, address, description, metadata and custom fields (partial).
     409 once the order is completed or cancelled."""
@@ -506,7 +512,11 @@ def order_update(*, order_id: Any, organization: Organization, actor: Actor, dat
         if changed:
             pending = PendingEvents(order)
             pending.add(
-                "order.updated", actor, data={"fields": changed}, from_status=order.status, to_status=order.status
+                "order.updated",
+                actor,
+                data={"fields": [_wire_name(name) for name in changed]},
+                from_status=order.status,
+                to_status=order.status,
             )
             finish_change(order, pending, changed)
     return order
