@@ -44,8 +44,8 @@ class OrderViewSet(ApiViewSet):
     def viewer(self) -> selectors.Viewer:
         return selectors.Viewer.for_membership(self.request.membership)
 
-    def get_order(self, pk):
-        order = selectors.order_get(self.viewer, pk)
+    def get_order(self, pk, *, with_relations: bool = True):
+        order = selectors.order_get(self.viewer, pk, with_relations=with_relations)
         if order is None:
             raise NotFound("Order not found.")
         return order
@@ -89,7 +89,7 @@ class OrderViewSet(ApiViewSet):
 
     @extend_schema(request=s.OrderUpdateInput, responses={200: s.OrderOutput, **ERRORS})
     def partial_update(self, request, pk=None):
-        order = self.get_order(pk)
+        order = self.get_order(pk, with_relations=False)
         if order.organization_id != self.organization.pk:
             raise NotFound("Order not found.")
         serializer = s.OrderUpdateInput(data=request.data, partial=True, context={"country_code": order.country_code})
@@ -114,7 +114,7 @@ class OrderViewSet(ApiViewSet):
 
     @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS})
     def complete_step(self, request, pk=None, step_key=None):
-        order = self.get_order(pk)
+        order = self.get_order(pk, with_relations=False)
         if self.organization.pk not in (order.organization_id, order.installer_id):
             raise NotFound("Order not found.")
         services.workflow_step_complete(order_id=order.pk, organization=None, step_key=step_key, actor=self.actor)
@@ -122,7 +122,7 @@ class OrderViewSet(ApiViewSet):
 
     @extend_schema(parameters=LIST_PARAMS[:2], responses={200: s.EventListOutput, **ERRORS})
     def events(self, request, pk=None):
-        order = self.get_order(pk)
+        order = self.get_order(pk, with_relations=False)
         events = list(selectors.order_events(order))
         return Response({"values": [selectors.event_to_dict(e) for e in events], "count": len(events)})
 
@@ -142,7 +142,7 @@ class OrderViewSet(ApiViewSet):
 
     def _own_order_id(self, pk):
         """Writes that only the owning organization may make: others get 404."""
-        order = self.get_order(pk)
+        order = self.get_order(pk, with_relations=False)
         if order.organization_id != self.organization.pk:
             raise NotFound("Order not found.")
         return order.pk
