@@ -67,12 +67,14 @@ BAD_CREDENTIALS = {
 }
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=str)
 @pytest.mark.parametrize("case", list(BAD_CREDENTIALS))
-def test_every_route_needs_a_valid_token(operator_a, target, route, case):
-    header = BAD_CREDENTIALS[case](operator_a)
+def test_every_route_needs_a_valid_token(operator_a, target, case):
+    client = client_with(BAD_CREDENTIALS[case](operator_a))
     counts = (Order.objects.count(), OrderEvent.objects.count(), OrderTag.objects.count())
-    assert_401(route.call(client_with(header), **target))
+    for route in ROUTES:
+        response = route.call(client, **target)
+        assert response.status_code == 401, (str(route), response.content)
+        assert_401(response)
     assert (Order.objects.count(), OrderEvent.objects.count(), OrderTag.objects.count()) == counts
 
 
@@ -91,25 +93,30 @@ def test_token_is_stored_hashed_and_last_used_is_recorded(operator_a):
     assert token.last_used_at is not None
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if r.writes], ids=str)
-def test_viewer_cannot_write(viewer_a, target, route):
+def test_viewer_cannot_write(viewer_a, target):
     counts = (Order.objects.count(), OrderEvent.objects.count(), OrderTag.objects.count())
-    response = route.call(viewer_a, **target)
-    assert response.status_code == 403, response.content
-    body = response.json()
-    assert body["error"] == "Forbidden" and body["statusCode"] == 403 and "viewer" in body["message"]
+    writes = [r for r in ROUTES if r.writes]
+    assert len(writes) == 7
+    for route in writes:
+        response = route.call(viewer_a, **target)
+        assert response.status_code == 403, (str(route), response.content)
+        body = response.json()
+        assert body["error"] == "Forbidden" and body["statusCode"] == 403 and "viewer" in body["message"]
     assert (Order.objects.count(), OrderEvent.objects.count(), OrderTag.objects.count()) == counts
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if not r.writes], ids=str)
-def test_viewer_can_read(viewer_a, target, route):
-    assert route.call(viewer_a, **target).status_code == 200
+def test_viewer_can_read(viewer_a, target):
+    for route in ROUTES:
+        if not route.writes:
+            assert route.call(viewer_a, **target).status_code == 200, str(route)
 
 
 def test_viewer_has_no_allowed_actions(viewer_a, target):
     assert viewer_a.get(f"/api/v1/order/{target['order']}").json()["allowedActions"] == []
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if r.writes], ids=str)
-def test_admin_can_write(admin_a, target, route):
-    assert route.call(admin_a, **target).status_code in (200, 201)
+def test_admin_can_write(admin_a, target):
+    for route in ROUTES:
+        if route.writes:
+            fresh = {**target, "order": create_order(admin_a.org).pk}
+            assert route.call(admin_a, **fresh).status_code in (200, 201), str(route)
