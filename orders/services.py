@@ -589,10 +589,15 @@ def workflow_step_complete(*, order_id: Any, organization: Organization | None, 
 
 
 def order_tags_create(*, organization: Organization, names: Sequence[str]) -> list[OrderTag]:
-    """Returns a tag per name, creating the missing ones; an existing name (any case) is reused."""
+    """Returns the tags of the names, in order and each once, creating the missing ones; an
+    existing name (any case) is reused, so "VIP" and "vip" in one call give one tag."""
     result: list[OrderTag] = []
+    seen: set[str] = set()
     for raw in names:
         name = raw.strip()
+        if not name or name.lower() in seen:
+            continue
+        seen.add(name.lower())
         for _ in range(2):
             existing = OrderTag.objects.filter(organization=organization, name__iexact=name).first()
             if existing:
