@@ -10,7 +10,9 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path(
+        "api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"), name="api-redoc"
+    ),
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("dispatch.api.urls")),
     path("api/v1/", include("webforms.api.urls")),
