@@ -291,10 +291,10 @@ def test_healthz_and_readyz(client):
 
 
 def test_readyz_reports_a_dead_database(client, monkeypatch):
-    from django.db import connection
+    from django.db import OperationalError, connection
 
     def broken(*args, **kwargs):
-        raise connection.OperationalError("down") if hasattr(connection, "OperationalError") else RuntimeError
+        raise OperationalError("down")
 
     monkeypatch.setattr(connection, "cursor", broken)
     response = client.get("/readyz")
