@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("webforms.urls")),
 ]
 
+handler400 = "installer.api.exceptions.handler400"
 handler404 = "installer.api.exceptions.handler404"
 handler500 = "installer.api.exceptions.handler500"

@@ -331,3 +331,24 @@ def test_wrong_method_is_405_in_the_error_shape(operator_a, method, path):
 
 def test_wrong_method_without_token_is_401(anon):
     assert anon.delete("/api/v1/order").status_code == 401
+
+
+def test_body_over_the_upload_limit_is_413_json(operator_a, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    big = '{"description": "' + "x" * 20_000 + '"}'
+    order = create_order(operator_a.org)
+    for url, headers in [(URL, {}), (f"{URL}/{order.pk}/cancel", {"HTTP_IDEMPOTENCY_KEY": "big"})]:
+        response = operator_a.post(url, big, content_type="application/json", **headers)
+        assert response.status_code == 413, response.content
+        body = response.json()
+        assert body["error"] == "Content Too Large" or body["error"] == "Request Entity Too Large"
+        assert body["statusCode"] == 413 and "10000 bytes" in body["message"]
+    assert Order.objects.count() == 1
+    order.refresh_from_db()
+    assert order.status == 0
+
+
+def test_not_acceptable_is_json(operator_a):
+    response = operator_a.get(URL, HTTP_ACCEPT="text/html")
+    assert response.status_code == 406
+    assert response.json()["statusCode"] == 406
