@@ -131,7 +131,7 @@ class OrderViewSet(ApiViewSet):
         services.workflow_step_complete(order_id=order.pk, organization=None, step_key=step_key, actor=self.actor)
         return self.order_response(pk)
 
-    @extend_schema(parameters=LIST_PARAMS[:2], responses={200: s.EventListOutput, **ERRORS})
+    @extend_schema(responses={200: s.EventListOutput, **ERRORS})
     def events(self, request, pk=None):
         """The order's timeline, oldest first."""
         order = self.get_order(pk, with_relations=False)

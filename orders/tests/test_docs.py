@@ -74,3 +74,13 @@ def test_docs_use_only_local_assets_and_they_are_served(path):
         assert int(served.get("Content-Length", 1)) > 0
     # The page loads the schema from this server.
     assert '"/api/schema/"' in response.content.decode()
+
+
+def test_schema_documents_only_parameters_that_work(client):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    # The timeline is not paged: it is the whole history, oldest first.
+    timeline = schema["paths"]["/api/v1/order/{id}/events"]["get"]
+    assert [p["name"] for p in timeline.get("parameters", []) if p["in"] == "query"] == []
+    listed = {p["name"] for p in schema["paths"]["/api/v1/order"]["get"]["parameters"]}
+    assert {"status", "tagId", "workflowId", "installerId", "postalCode", "createdAfter", "createdBefore"} <= listed
+    assert {"updatedSince", "q", "page", "pageSize", "direction", "cursor"} <= listed
