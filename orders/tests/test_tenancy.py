@@ -131,3 +131,38 @@ class TestInstallerPartner:
         response = installer_client.post(f"/api/v1/order/{order.pk}/steps/find-installer/complete")
         assert response.status_code == 200, response.content
         assert response.json()["currentStep"] is None
+
+
+class TestVisibilityRules:
+    """VISIBILITY_RULES (registered by dispatch for open offers): the installer reads the order,
+    without the customer's name, email, phone and street address, and cannot write it."""
+
+    @pytest.fixture
+    def offered(self, operator_a, monkeypatch):
+        from django.db.models import Q
+
+        from orders import selectors
+
+        order = create_order(operator_a.org, name="Offered", postal_code="0154")
+        create_order(operator_a.org, name="Elsewhere", postal_code="9999")
+        monkeypatch.setattr(selectors, "VISIBILITY_RULES", [lambda viewer: Q(postal_code="0154")])
+        return order
+
+    def test_open_offer_hides_contact(self, installer_client, offered):
+        body = installer_client.get(f"/api/v1/order/{offered.pk}").json()
+        assert body["name"] == "Offered" and body["postalCode"] == "0154" and body["city"] == "Oslo"
+        assert body["contactPersonName"] is body["email"] is body["phoneNumber"] is body["address"] is None
+        assert body["allowedActions"] == []
+        listed = installer_client.get("/api/v1/order").json()
+        assert [o["id"] for o in listed["values"]] == [str(offered.pk)] and listed["count"] == 1
+        assert listed["values"][0]["email"] is None
+
+    def test_rules_do_not_apply_to_routers(self, operator_b, offered):
+        assert operator_b.get(f"/api/v1/order/{offered.pk}").status_code == 404
+
+    def test_open_offer_gives_no_write(self, installer_client, offered):
+        before = snapshot()
+        assert installer_client.patch(f"/api/v1/order/{offered.pk}", {"name": "x"}, format="json").status_code == 404
+        assert installer_client.post(f"/api/v1/order/{offered.pk}/cancel").status_code == 404
+        assert installer_client.post(f"/api/v1/order/{offered.pk}/steps/received/complete").status_code == 404
+        assert snapshot() == before
