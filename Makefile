@@ -33,7 +33,7 @@ seed: migrate
 ## make run: install, migrate, load demo data, print logins and a token, serve on 127.0.0.1:$(PORT)
 ## with the background worker beside the web server.
 run: migrate
-	@$(PY) manage.py seed_demo
+	@PORT=$(PORT) $(PY) manage.py seed_demo
 	@echo "  API token (demo, admin):  $$($(PY) manage.py create_api_token demo --name make-run)"
 	@$(PY) manage.py demo_tokens 2>/dev/null || true
 	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/"

@@ -216,10 +216,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-    },
-    "SECURITY": [{"bearerAuth": []}],
+    # The bearerAuth security scheme comes from installer.api.authentication.BearerTokenScheme.
 }
 
 # Public webforms: submissions per client (REMOTE_ADDR) per minute, counted in the default cache.

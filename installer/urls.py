@@ -11,7 +11,9 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path(
+        "api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"), name="api-redoc"
+    ),
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("dispatch.api.urls")),
     path("api/v1/", include("webforms.api.urls")),
@@ -22,5 +24,6 @@ urlpatterns = [
     path("", include("webforms.urls")),
 ]
 
+handler400 = "installer.api.exceptions.handler400"
 handler404 = "installer.api.exceptions.handler404"
 handler500 = "installer.api.exceptions.handler500"

@@ -99,11 +99,14 @@ def parse_uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
-def order_get(viewer: Viewer, order_id: Any) -> Order | None:
+def order_get(viewer: Viewer, order_id: Any, *, with_relations: bool = True) -> Order | None:
+    """The order if the viewer may read it, else None. `with_relations=False` skips what only
+    the order object needs (for a visibility check before reading something else)."""
     pk = parse_uuid(order_id)
     if pk is None:
         return None
-    return with_order_relations(orders_visible_to(viewer)).filter(pk=pk).first()
+    qs = orders_visible_to(viewer)
+    return (with_order_relations(qs) if with_relations else qs).filter(pk=pk).first()
 
 
 def order_events(order: Order) -> QuerySet[OrderEvent]:

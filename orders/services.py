@@ -485,6 +485,12 @@ def _assigned_installer(assignments: Sequence[dict]) -> uuid.UUID | None:
 UPDATABLE_FIELDS = (*STANDARD_FIELDS, "metadata")
 
 
+def _wire_name(name: str) -> str:
+    """snake_case field name -> its camelCase name on the wire (timeline and webhook data)."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def order_update(*, order_id: Any, organization: Organization, actor: Actor, data: dict[str, Any]) -> Order:
     """Updates customer, address, description, metadata and custom fields (partial), and attaches
     `file_ids` (added to the order's files; none is detached). 409 once completed or cancelled."""
@@ -516,7 +522,7 @@ def order_update(*, order_id: Any, organization: Organization, actor: Actor, dat
             pending.add(
                 "order.updated",
                 actor,
-                data={"fields": fields, **event_data},
+                data={"fields": [_wire_name(name) for name in fields], **event_data},
                 from_status=order.status,
                 to_status=order.status,
             )
@@ -591,10 +597,15 @@ def workflow_step_complete(*, order_id: Any, organization: Organization | None, 
 
 
 def order_tags_create(*, organization: Organization, names: Sequence[str]) -> list[OrderTag]:
-    """Returns a tag per name, creating the missing ones; an existing name (any case) is reused."""
+    """Returns the tags of the names, in order and each once, creating the missing ones; an
+    existing name (any case) is reused, so "VIP" and "vip" in one call give one tag."""
     result: list[OrderTag] = []
+    seen: set[str] = set()
     for raw in names:
         name = raw.strip()
+        if not name or name.lower() in seen:
+            continue
+        seen.add(name.lower())
         for _ in range(2):
             existing = OrderTag.objects.filter(organization=organization, name__iexact=name).first()
             if existing:

@@ -166,7 +166,7 @@ def test_saving_the_change_form_goes_through_order_update(org_a, staff_a):
         "+4722123456",
     )
     event = OrderEvent.objects.filter(order=order).order_by("-sequence").first()
-    assert event.type == "order.updated" and sorted(event.data["fields"]) == ["address", "postal_code"]
+    assert event.type == "order.updated" and sorted(event.data["fields"]) == ["address", "postalCode"]
     assert event.actor_type == "user"
 
 

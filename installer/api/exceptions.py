@@ -12,7 +12,8 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
@@ -80,13 +81,21 @@ def error_body(status: int, message: str, details: dict | None = None, **extra: 
 
 
 def _flatten(detail: Any) -> dict[str, list[str]]:
-    """DRF ValidationError detail -> {"field": ["msg", ...]} with dotted paths for nesting."""
+    """DRF ValidationError detail -> {"field": ["msg", ...]}: dotted paths for nested objects,
+    `[i]` for list items (`customFields[0].value`, `orderTagIds[1]`), and a nested object's own
+    error under the object's path (`customFields`); top-level ones under `nonFieldErrors`."""
     out: dict[str, list[str]] = {}
 
     def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict):
             for key, sub in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+                if isinstance(key, int):  # ListField / many=True errors are keyed by index
+                    path = f"{prefix}[{key}]"
+                elif key in ("non_field_errors", "nonFieldErrors"):  # an object's own error
+                    path = prefix
+                else:
+                    path = f"{prefix}.{key}" if prefix else str(key)
+                walk(path, sub)
         elif isinstance(value, list):
             if all(not isinstance(v, (dict, list)) for v in value):
                 if value:
@@ -99,8 +108,6 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
             out.setdefault(prefix or "nonFieldErrors", []).append(str(value))
 
     walk("", detail)
-    if "non_field_errors" in out:
-        out.setdefault("nonFieldErrors", []).extend(out.pop("non_field_errors"))
     return out
 
 
@@ -118,6 +125,8 @@ def api_exception_handler(exc: Exception, context: dict | None = None) -> Respon
     if isinstance(exc, ApiError):
         status = exc.status_code
         body = error_body(status, exc.message, exc.details, **exc.extra)
+    elif isinstance(exc, SuspiciousOperation):
+        status, body = _suspicious(exc)
     elif isinstance(exc, drf_exceptions.ValidationError):
         details = _flatten(exc.detail)
         body = error_body(400, _first_message(details), details)
@@ -160,6 +169,24 @@ def api_exception_handler(exc: Exception, context: dict | None = None) -> Respon
     else:
         return None
     return Response(body, status=status, headers=headers)
+
+
+def _suspicious(exc: Exception) -> tuple[int, dict]:
+    """Django refuses the request itself: a body over DATA_UPLOAD_MAX_MEMORY_SIZE (413), too
+    many fields or a bad host (400). Without this they are Django's HTML error pages."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return 413, error_body(413, f"The request body is too large (at most {limit} bytes).")
+    return 400, error_body(400, "The request was refused as malformed.")
+
+
+def handler400(request, exception=None):
+    if request.path.startswith("/api/"):
+        status, body = _suspicious(exception) if exception is not None else (400, error_body(400, "Bad request."))
+        return JsonResponse(body, status=status)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
 
 
 def api_not_found(request, rest: str = ""):

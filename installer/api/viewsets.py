@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 
+import orjson
 from django.db import IntegrityError, transaction
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from installer.api.exceptions import Conflict, Unprocessable, error_body
+from installer.api.exceptions import Conflict, Unprocessable
+from installer.api.renderers import dumps
 from orders.actors import Actor
 from orders.models import IdempotencyRecord
 
@@ -77,21 +78,30 @@ class ApiViewSet(viewsets.GenericViewSet):
     def handle_exception(self, exc):
         if isinstance(exc, _Replay):
             return exc.response
-        return super().handle_exception(exc)
+        try:
+            return super().handle_exception(exc)
+        except BaseException:
+            # An unhandled error (a 500): release the key so that a retry acts, instead of
+            # answering "in progress" forever.
+            self._release_idempotency_record()
+            raise
+
+    def _release_idempotency_record(self) -> None:
+        record = getattr(self, "_idempotency_record", None)
+        if record is not None:
+            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            self._idempotency_record = None
 
     def finalize_response(self, request, response, *args, **kwargs):
         record = getattr(self, "_idempotency_record", None)
         if record is not None:
             if response.status_code >= 500:
-                record.delete()
+                self._release_idempotency_record()
             else:
-                data = response.data
-                try:
-                    json.dumps(data, default=str)
-                except TypeError:
-                    data = error_body(response.status_code, "Replayed response.")
+                # Stored as the renderer wrote it, so a replay is byte-for-byte the same JSON
+                # (ISO datetimes, string UUIDs).
                 record.status_code = response.status_code
-                record.response_body = json.loads(json.dumps(data, default=str))
+                record.response_body = orjson.loads(dumps(response.data))
                 record.save(update_fields=["status_code", "response_body"])
-            self._idempotency_record = None
+                self._idempotency_record = None
         return super().finalize_response(request, response, *args, **kwargs)

@@ -41,14 +41,16 @@ ORDER_FILTER_PARAMS = [
 
 
 class OrderViewSet(ApiViewSet):
+    """Orders of the caller's organization (and, for an installer, the orders assigned to it)."""
+
     idempotency_exempt_actions = ("create",)
 
     @property
     def viewer(self) -> selectors.Viewer:
         return selectors.Viewer.for_membership(self.request.membership)
 
-    def get_order(self, pk):
-        order = selectors.order_get(self.viewer, pk)
+    def get_order(self, pk, *, with_relations: bool = True):
+        order = selectors.order_get(self.viewer, pk, with_relations=with_relations)
         if order is None:
             raise NotFound("Order not found.")
         return order
@@ -63,6 +65,8 @@ class OrderViewSet(ApiViewSet):
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
     )
     def create(self, request):
+        """Create Order. 201 with the order and `value` (its id). `idempotencyKey` (body) or the
+        `Idempotency-Key` header is unique per organization: a repeat answers 409 with `orderId`."""
         serializer = s.OrderCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -78,6 +82,8 @@ class OrderViewSet(ApiViewSet):
 
     @extend_schema(parameters=[*ORDER_FILTER_PARAMS, *LIST_PARAMS], responses={200: s.OrderListOutput, **ERRORS})
     def list(self, request):
+        """List Orders, newest first by default. Use `cursor` (empty for the first page) instead of
+        `page` for high-volume sync: the answer then has `nextCursor` and no `count`."""
         filterset = OrderFilter(request.query_params, queryset=selectors.orders_visible_to(self.viewer))
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
@@ -88,11 +94,14 @@ class OrderViewSet(ApiViewSet):
 
     @extend_schema(responses={200: s.OrderOutput, **ERRORS})
     def retrieve(self, request, pk=None):
+        """Get Order."""
         return self.order_response(pk)
 
     @extend_schema(request=s.OrderUpdateInput, responses={200: s.OrderOutput, **ERRORS})
     def partial_update(self, request, pk=None):
-        order = self.get_order(pk)
+        """Update Order: customer, address, description, metadata and custom fields (partial).
+        409 once the order is completed or cancelled."""
+        order = self.get_order(pk, with_relations=False)
         if order.organization_id != self.organization.pk:
             raise NotFound("Order not found.")
         serializer = s.OrderUpdateInput(data=request.data, partial=True, context={"country_code": order.country_code})
@@ -104,6 +113,7 @@ class OrderViewSet(ApiViewSet):
 
     @extend_schema(request=s.CancelInput, responses={200: s.OrderOutput, **ERRORS})
     def cancel(self, request, pk=None):
+        """Cancel Order, from any status but completed and cancelled (409)."""
         serializer = s.CancelInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.order_cancel(
@@ -117,20 +127,23 @@ class OrderViewSet(ApiViewSet):
 
     @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS})
     def complete_step(self, request, pk=None, step_key=None):
-        order = self.get_order(pk)
+        """Complete a workflow step of the order's current status."""
+        order = self.get_order(pk, with_relations=False)
         if self.organization.pk not in (order.organization_id, order.installer_id):
             raise NotFound("Order not found.")
         services.workflow_step_complete(order_id=order.pk, organization=None, step_key=step_key, actor=self.actor)
         return self.order_response(pk)
 
-    @extend_schema(parameters=LIST_PARAMS[:2], responses={200: s.EventListOutput, **ERRORS})
+    @extend_schema(responses={200: s.EventListOutput, **ERRORS})
     def events(self, request, pk=None):
-        order = self.get_order(pk)
+        """The order's timeline, oldest first."""
+        order = self.get_order(pk, with_relations=False)
         events = list(selectors.order_events(order))
         return Response({"values": [selectors.event_to_dict(e) for e in events], "count": len(events)})
 
     @extend_schema(request=None, responses={200: s.TagsOfOrderOutput, **ERRORS})
     def assign_tag(self, request, pk=None, tag_id=None):
+        """Assign Tag to Order. Idempotent; answers the order's tags."""
         services.order_tag_assign(
             order_id=self._own_order_id(pk), organization=self.organization, tag_id=tag_id, actor=self.actor
         )
@@ -138,6 +151,7 @@ class OrderViewSet(ApiViewSet):
 
     @extend_schema(request=None, responses={200: s.TagsOfOrderOutput, **ERRORS})
     def remove_tag(self, request, pk=None, tag_id=None):
+        """Remove Tag from Order. Idempotent; answers the order's tags."""
         services.order_tag_remove(
             order_id=self._own_order_id(pk), organization=self.organization, tag_id=tag_id, actor=self.actor
         )
@@ -145,7 +159,7 @@ class OrderViewSet(ApiViewSet):
 
     def _own_order_id(self, pk):
         """Writes that only the owning organization may make: others get 404."""
-        order = self.get_order(pk)
+        order = self.get_order(pk, with_relations=False)
         if order.organization_id != self.organization.pk:
             raise NotFound("Order not found.")
         return order.pk
@@ -201,8 +215,11 @@ class FileViewSet(ApiViewSet):
 
 
 class OrderTagViewSet(ApiViewSet):
+    """The organization's order tags."""
+
     @extend_schema(parameters=LIST_PARAMS[:2], responses={200: s.TagListOutput, **ERRORS})
     def list(self, request):
+        """List Order Tags, by name."""
         page = Page(request)
         qs = OrderTag.objects.filter(organization=self.organization).order_by("name", "id")
         start = page.page * page.page_size
@@ -211,6 +228,8 @@ class OrderTagViewSet(ApiViewSet):
 
     @extend_schema(request=s.TagCreateInput, responses={200: s.TagListOutput, 201: s.TagListOutput, **ERRORS})
     def create(self, request):
+        """Create Order Tags: `{"name": ...}` or `{"names": [...]}`. An existing name (any case)
+        returns the existing tag."""
         serializer = s.TagCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         tags = services.order_tags_create(organization=self.organization, names=serializer.validated_data["all_names"])
@@ -219,8 +238,11 @@ class OrderTagViewSet(ApiViewSet):
 
 
 class WorkflowViewSet(ApiViewSet):
+    """The organization's workflows (order templates)."""
+
     @extend_schema(responses={200: s.WorkflowListOutput, **ERRORS})
     def list(self, request):
+        """List Workflows with their steps and custom field definitions."""
         workflows = list(selectors.workflows_for(self.organization))
         values = [workflow_to_dict(w) for w in workflows]
         return Response({"values": values, "count": len(values)})

@@ -47,7 +47,9 @@ def make_token(membership: Membership, name: str = "test-token") -> str:
 
 
 def add_custom_field(workflow, custom_id: str, kind: str = FieldType.TEXT, *, required=False, options=None, label=None):
+    """Adds a field definition after the workflow's existing ones."""
     return CustomFieldDefinition.objects.create(
+        position=CustomFieldDefinition.objects.filter(workflow=workflow).count(),
         workflow=workflow,
         custom_id=custom_id,
         label=label or custom_id.replace("_", " ").title(),

@@ -2,6 +2,7 @@
 
 import importlib
 import importlib.util
+import os
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -147,7 +148,8 @@ class Command(BaseCommand):
                 )
         if not quiet:
             self.stdout.write(self.style.SUCCESS("Demo data ready."))
-            self.stdout.write(f"  Admin login:    http://127.0.0.1:8000/admin/  admin / {DEMO_PASSWORD}")
+            port = os.environ.get("PORT") or "8000"  # `make run` passes its PORT
+            self.stdout.write(f"  Admin login:    http://127.0.0.1:{port}/admin/  admin / {DEMO_PASSWORD}")
             self.stdout.write(
                 f"  Operator login: operator / {DEMO_PASSWORD}   (other org: other-admin / {DEMO_PASSWORD})"
             )

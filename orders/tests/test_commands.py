@@ -1,0 +1,122 @@
+"""Management commands: create_api_token and seed_demo."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from orders import models
+from orders.models import ApiToken, Membership, Role, hash_token
+from orders.tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("create_api_token", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def works(raw: str) -> int:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client.get("/api/v1/order").status_code
+
+
+def test_prints_only_the_token_of_the_first_admin(org_a):
+    first = MembershipFactory(organization=org_a, role=Role.ADMIN)
+    MembershipFactory(organization=org_a, role=Role.ADMIN)
+    MembershipFactory(organization=org_a, role=Role.OPERATOR)
+    out, err = run("alpha")
+    raw = out.strip()
+    assert out == raw + "\n" and err == ""
+    assert raw.startswith("ins_") and " " not in raw
+    token = ApiToken.objects.get(key_hash=hash_token(raw))
+    assert token.membership == first and token.name == "cli"
+    assert works(raw) == 200
+
+
+def test_user_role_and_name(org_a):
+    user = UserFactory(username="erp")
+    out, _ = run("alpha", "--user", "erp", "--role", "viewer", "--name", "ERP sync")
+    token = ApiToken.objects.get(key_hash=hash_token(out.strip()))
+    assert token.name == "ERP sync"
+    assert token.membership.user == user and token.membership.role == Role.VIEWER
+    # The role option changes an existing membership's role.
+    out, _ = run("alpha", "--user", "erp", "--role", "operator")
+    assert Membership.objects.get(user=user, organization=org_a).role == Role.OPERATOR
+    assert works(out.strip()) == 200
+
+
+def test_user_without_membership_becomes_operator(org_a):
+    UserFactory(username="newbie")
+    run("alpha", "--user", "newbie")
+    assert Membership.objects.get(user__username="newbie", organization=org_a).role == Role.OPERATOR
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope"], "No organization with slug 'nope'"),
+        (["alpha", "--user", "ghost"], "No user 'ghost'"),
+        (["alpha"], "has no admin"),
+    ],
+)
+def test_errors(org_a, args, message):
+    with pytest.raises(CommandError, match=message):
+        run(*args)
+    assert not ApiToken.objects.exists()
+
+
+def test_bad_role_is_refused(org_a):
+    with pytest.raises(CommandError):
+        run("alpha", "--role", "owner")
+
+
+COUNTED = [
+    models.Organization,
+    models.Membership,
+    models.Workflow,
+    models.WorkflowStep,
+    models.CustomFieldDefinition,
+    models.OrderTag,
+    models.TaggedOrder,
+    models.Order,
+    models.OrderEvent,
+    get_user_model(),
+]
+
+
+def counts():
+    return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+def test_seed_demo_is_idempotent():
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    first = counts()
+    assert "admin / installer-demo" in out.getvalue()
+    call_command("seed_demo", "--quiet", stdout=io.StringIO())
+    assert counts() == first
+
+
+def test_seed_demo_content():
+    call_command("seed_demo", "--quiet", stdout=io.StringIO())
+    demo = models.Organization.objects.get(slug="demo")
+    assert models.Organization.objects.filter(slug="other").exists()
+    assert Membership.objects.get(organization=demo, user__username="admin").role == Role.ADMIN
+    assert get_user_model().objects.get(username="admin").check_password("installer-demo")
+    workflow = models.Workflow.objects.get(organization=demo, custom_id="installation")
+    assert {f.type for f in workflow.custom_fields.all()} == {t.value for t in models.FieldType}
+    assert workflow.steps.filter(required=True).exists()
+    statuses = set(models.Order.objects.filter(organization=demo).values_list("status", flat=True))
+    assert len(statuses) >= 2
+    assert models.OrderTag.objects.filter(organization=demo).count() >= 3
+    # The demo token of `make run` is for the demo admin.
+    out, _ = run("demo")
+    assert works(out.strip()) == 200

@@ -1,0 +1,348 @@
+"""Create Order: every field of the body, read back; every bad input is a 400 that creates nothing."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from orders import services
+from orders.models import FieldType, Order, OrderEvent
+from orders.tests.factories import OrganizationFactory, add_custom_field, order_payload
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/order"
+
+
+@pytest.fixture
+def workflow(org_a):
+    wf = services.workflow_create(organization=org_a, custom_id="installation", name="Installation")
+    add_custom_field(wf, "charger", FieldType.SELECT, required=True, options=["11 kW", "22 kW"])
+    add_custom_field(wf, "cable", FieldType.NUMBER)
+    add_custom_field(wf, "parking", FieldType.BOOLEAN)
+    add_custom_field(wf, "date", FieldType.DATE)
+    add_custom_field(wf, "extras", FieldType.MULTISELECT, options=["a", "b", "c"])
+    add_custom_field(wf, "notes", FieldType.TEXT)
+    return wf
+
+
+@pytest.fixture
+def tags(org_a):
+    return services.order_tags_create(organization=org_a, names=["VIP", "Urgent"])
+
+
+RICH = {"type": "doc", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Hi"}]}]}
+
+CUSTOM = [
+    {"customId": "charger", "value": "22 kW"},
+    {"customId": "cable", "value": 7.5},
+    {"customId": "parking", "value": False},
+    {"customId": "date", "value": "2030-05-17"},
+    {"customId": "extras", "value": ["b", "a", "b"]},
+    {"customId": "notes", "value": "Back door"},
+]
+
+
+def full_body(workflow, tags, installer_org, **overrides):
+    body = order_payload(
+        name="EV charger",
+        description=RICH,
+        workplace="Garage",
+        address="Karl Johans gate 1",
+        city="Oslo",
+        postalCode="0154",
+        countryCode="no",
+        latitude=59.91,
+        longitude=10.75,
+        email="ola@example.com",
+        phoneNumber="22 12 34 56",
+        contactPersonName="Ola Nordmann",
+        orderTagIds=[str(t.pk) for t in tags],
+        metadata={"erpId": "ERP-1", "nested": {"n": [1, 2]}},
+        workflowCustomId="installation",
+        customFields=CUSTOM,
+        idempotencyKey="erp-1",
+        actorAssignments=[{"actorSlug": "installer", "organizationId": str(installer_org.pk)}],
+        unknownTopLevelKey="ignored",
+    )
+    body.update(overrides)
+    return body
+
+
+def test_create_with_every_field_and_read_back(operator_a, workflow, tags, installer_org):
+    response = operator_a.post(URL, full_body(workflow, tags, installer_org), format="json")
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["value"] == created["id"]
+    uuid.UUID(created["id"])
+    assert created["displayId"] == "A-1"
+    assert created["status"] == 0 and created["statusName"] == "created"
+    order = Order.objects.get(pk=created["id"])
+    assert created["clientUrl"].endswith(f"/t/{order.client_token}/")
+
+    got = operator_a.get(f"{URL}/{created['id']}").json()
+    assert {k: v for k, v in created.items() if k != "value"} == got
+    assert got["name"] == "EV charger"
+    assert got["description"] == RICH
+    assert got["workplace"] == "Garage"
+    assert got["address"] == "Karl Johans gate 1"
+    assert got["city"] == "Oslo" and got["postalCode"] == "0154"
+    assert got["countryCode"] == "NO"
+    assert got["latitude"] == 59.91 and got["longitude"] == 10.75
+    assert got["email"] == "ola@example.com"
+    assert got["phoneNumber"] == "+4722123456"
+    assert got["contactPersonName"] == "Ola Nordmann"
+    assert got["workflowId"] == str(workflow.pk) and got["workflowCustomId"] == "installation"
+    assert got["metadata"] == {"erpId": "ERP-1", "nested": {"n": [1, 2]}}
+    assert sorted(t["name"] for t in got["tags"]) == ["Urgent", "VIP"]
+    assert {t["id"] for t in got["tags"]} == {str(t.pk) for t in tags}
+    values = {f["customId"]: (f["type"], f["value"]) for f in got["customFields"]}
+    assert values == {
+        "charger": ("select", "22 kW"),
+        "cable": ("number", 7.5),
+        "parking": ("boolean", False),
+        "date": ("date", "2030-05-17"),
+        "extras": ("multiselect", ["b", "a"]),
+        "notes": ("text", "Back door"),
+    }
+    assert got["installer"] == {"id": str(installer_org.pk), "name": installer_org.name}
+    assert got["source"] == "api" and got["webformId"] is None
+    assert got["currentStep"]["key"] == "received"
+    assert got["files"] == [] and got["booking"] is None and got["cancelReason"] is None
+    assert set(got["allowedActions"]) >= {"update", "cancel"}
+    assert order.actor_assignments == [{"actorSlug": "installer", "organizationId": str(installer_org.pk)}]
+    assert order.idempotency_key == "erp-1"
+    created_event = OrderEvent.objects.get(order=order, type="order.created")
+    assert created_event.actor_type == "api_token" and created_event.actor_label == "erp-a"
+
+
+def test_description_as_plain_text(operator_a):
+    body = order_payload(description="Line one\nLine two")
+    created = operator_a.post(URL, body, format="json").json()
+    assert operator_a.get(f"{URL}/{created['id']}").json()["description"] == "Line one\nLine two"
+
+
+def test_minimal_body_uses_default_workflow(operator_a):
+    response = operator_a.post(URL, order_payload(), format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["workflowCustomId"] == "default"
+    assert body["customFields"] == [] and body["tags"] == [] and body["metadata"] == {}
+    assert body["installer"] is None
+
+
+def test_workflow_by_id(operator_a, workflow):
+    body = order_payload(workflowId=str(workflow.pk), customFields=[{"customId": "charger", "value": "11 kW"}])
+    response = operator_a.post(URL, body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["workflowCustomId"] == "installation"
+
+
+def test_custom_field_by_definition_id(operator_a, workflow):
+    charger = workflow.custom_fields.get(custom_id="charger")
+    body = order_payload(workflowCustomId="installation", customFields=[{"id": str(charger.pk), "value": "11 kW"}])
+    response = operator_a.post(URL, body, format="json")
+    assert response.status_code == 201, response.content
+    fields = {f["customId"]: f["value"] for f in response.json()["customFields"]}
+    assert fields["charger"] == "11 kW"
+
+
+def test_display_ids_count_up_per_organization(operator_a, operator_b):
+    ids = [operator_a.post(URL, order_payload(), format="json").json()["displayId"] for _ in range(3)]
+    assert ids == ["A-1", "A-2", "A-3"]
+    assert operator_b.post(URL, order_payload(), format="json").json()["displayId"] == "B-1"
+
+
+# ---- bad input --------------------------------------------------------------------------------
+
+
+def assert_rejected(client, body, field, *, fmt="json", content_type=None):
+    before = Order.objects.count()
+    kwargs = {"content_type": content_type} if content_type else {"format": fmt}
+    response = client.post(URL, body, **kwargs)
+    assert response.status_code == 400, response.content
+    payload = response.json()
+    assert payload["error"] == "Bad Request" and payload["statusCode"] == 400
+    assert payload["message"]
+    if field is not None:
+        assert field in payload["details"], payload
+        assert all(isinstance(m, str) and m for m in payload["details"][field])
+    assert Order.objects.count() == before
+    return payload
+
+
+REQUIRED = ["address", "city", "postalCode", "countryCode", "email", "phoneNumber", "contactPersonName"]
+
+
+@pytest.mark.parametrize("field", REQUIRED)
+def test_missing_required_field(operator_a, field):
+    body = order_payload()
+    del body[field]
+    assert_rejected(operator_a, body, field)
+
+
+@pytest.mark.parametrize("field", ["address", "city", "postalCode", "contactPersonName"])
+def test_blank_required_field(operator_a, field):
+    assert_rejected(operator_a, order_payload(**{field: "   "}), field)
+
+
+@pytest.mark.parametrize("country", ["XX", "Norway", "", "N", 47])
+def test_bad_country(operator_a, country):
+    assert_rejected(operator_a, order_payload(countryCode=country), "countryCode")
+
+
+@pytest.mark.parametrize("phone", ["not a phone", "123", "+47 1", ""])
+def test_unparseable_phone(operator_a, phone):
+    assert_rejected(operator_a, order_payload(phoneNumber=phone), "phoneNumber")
+
+
+def test_phone_must_fit_the_country(operator_a):
+    # A valid German number given without a prefix does not parse as Norwegian.
+    assert_rejected(operator_a, order_payload(countryCode="NO", phoneNumber="030 12345678"), "phoneNumber")
+
+
+@pytest.mark.parametrize("email", ["nope", "a@", "@example.com", "a b@example.com"])
+def test_bad_email(operator_a, email):
+    assert_rejected(operator_a, order_payload(email=email), "email")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("latitude", 91), ("latitude", -90.5), ("longitude", 181), ("latitude", "x")]
+)
+def test_coordinates_out_of_range(operator_a, field, value):
+    assert_rejected(operator_a, order_payload(**{field: value}), field)
+
+
+def test_unknown_custom_field(operator_a, workflow):
+    body = order_payload(
+        workflowCustomId="installation",
+        customFields=[{"customId": "charger", "value": "11 kW"}, {"customId": "colour", "value": "red"}],
+    )
+    payload = assert_rejected(operator_a, body, "customFields[1].customId")
+    assert "colour" in payload["details"]["customFields[1].customId"][0]
+
+
+@pytest.mark.parametrize(
+    ("custom_id", "value"),
+    [
+        ("notes", 12),
+        ("cable", "7"),
+        ("cable", True),
+        ("parking", "yes"),
+        ("date", "17.05.2030"),
+        ("charger", "33 kW"),
+        ("extras", "a"),
+        ("extras", ["a", "z"]),
+    ],
+)
+def test_wrong_type_custom_value(operator_a, workflow, custom_id, value):
+    fields = [{"customId": "charger", "value": "11 kW"}] if custom_id != "charger" else []
+    body = order_payload(
+        workflowCustomId="installation", customFields=[*fields, {"customId": custom_id, "value": value}]
+    )
+    assert_rejected(operator_a, body, f"customFields.{custom_id}")
+
+
+def test_missing_required_custom_field(operator_a, workflow):
+    body = order_payload(workflowCustomId="installation", customFields=[{"customId": "notes", "value": "x"}])
+    payload = assert_rejected(operator_a, body, "customFields.charger")
+    assert "required" in payload["details"]["customFields.charger"][0]
+
+
+def test_custom_field_without_value(operator_a, workflow):
+    body = order_payload(workflowCustomId="installation", customFields=[{"customId": "charger"}])
+    assert_rejected(operator_a, body, "customFields[0].value")
+
+
+def test_custom_field_without_reference(operator_a, workflow):
+    body = order_payload(workflowCustomId="installation", customFields=[{"value": "x"}])
+    assert_rejected(operator_a, body, "customFields[0].customId")
+
+
+def test_unknown_workflow_id(operator_a):
+    assert_rejected(operator_a, order_payload(workflowId=str(uuid.uuid4())), "workflowId")
+
+
+def test_malformed_workflow_id(operator_a):
+    assert_rejected(operator_a, order_payload(workflowId="nope"), "workflowId")
+
+
+def test_unknown_workflow_custom_id(operator_a):
+    assert_rejected(operator_a, order_payload(workflowCustomId="nope"), "workflowCustomId")
+
+
+def test_workflow_of_another_organization(operator_a, org_b):
+    other = services.workflow_create(organization=org_b, custom_id="b-only", name="B")
+    assert_rejected(operator_a, order_payload(workflowId=str(other.pk)), "workflowId")
+    assert_rejected(operator_a, order_payload(workflowCustomId="b-only"), "workflowCustomId")
+
+
+def test_inactive_workflow(operator_a, workflow):
+    workflow.active = False
+    workflow.save()
+    assert_rejected(operator_a, order_payload(workflowCustomId="installation"), "workflowCustomId")
+
+
+def test_tag_of_another_organization(operator_a, org_b):
+    foreign = services.order_tags_create(organization=org_b, names=["B-tag"])[0]
+    payload = assert_rejected(operator_a, order_payload(orderTagIds=[str(foreign.pk)]), "orderTagIds")
+    assert str(foreign.pk) in payload["details"]["orderTagIds"][0]
+
+
+def test_malformed_tag_id(operator_a):
+    assert_rejected(operator_a, order_payload(orderTagIds=["nope"]), "orderTagIds[0]")
+
+
+def test_unknown_file_id(operator_a):
+    assert_rejected(operator_a, order_payload(fileIds=[str(uuid.uuid4())]), "fileIds")
+
+
+def test_unknown_installer_assignment(operator_a):
+    body = order_payload(actorAssignments=[{"actorSlug": "installer", "organizationId": str(uuid.uuid4())}])
+    assert_rejected(operator_a, body, "actorAssignments[0].organizationId")
+
+
+def test_non_installer_organization_cannot_be_assigned(operator_a):
+    plain = OrganizationFactory()
+    body = order_payload(actorAssignments=[{"actorSlug": "installer", "organizationId": str(plain.pk)}])
+    assert_rejected(operator_a, body, "actorAssignments[0].organizationId")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("description", 12),
+        ("description", {"type": "paragraph"}),
+        ("metadata", ["a"]),
+        ("customFields", {"charger": "11 kW"}),
+        ("orderTagIds", "abc"),
+        ("name", "x" * 201),
+    ],
+)
+def test_wrong_shapes(operator_a, field, value):
+    assert_rejected(operator_a, order_payload(**{field: value}), field)
+
+
+def test_non_json_body(operator_a):
+    payload = assert_rejected(operator_a, "{not json", None, content_type="application/json")
+    assert "details" not in payload
+
+
+def test_json_array_body(operator_a):
+    import json
+
+    payload = assert_rejected(operator_a, json.dumps([order_payload()]), None, content_type="application/json")
+    assert "nonFieldErrors" in payload["details"]
+
+
+def test_json_null_body(operator_a):
+    assert_rejected(operator_a, "null", None, content_type="application/json")
+
+
+def test_unsupported_media_type(operator_a):
+    before = Order.objects.count()
+    response = operator_a.post(URL, "<order/>", content_type="application/xml")
+    assert response.status_code == 415
+    assert response.json()["statusCode"] == 415
+    assert Order.objects.count() == before
