@@ -45,7 +45,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.display(description="state")
     def state(self, obj):
         if obj.active:
-            return format_html('<span style="color:#15803d">active</span>')
+            return format_html('<span style="color:#15803d">{}</span>', "active")
         return format_html('<strong style="color:#b91c1c">disabled</strong> {}', obj.disabled_reason)
 
     @admin.display(description="events")
