@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from orders import services as order_services
@@ -74,3 +75,22 @@ def test_backoff_starts_near_a_minute_doubles_and_tries_for_at_least_a_day(setti
         elapsed += services.retry_delay(attempts)
         attempts += 1
     assert timedelta(seconds=elapsed) >= timedelta(hours=24) and 10 <= attempts <= 16
+
+
+def test_sweep_task_reschedules_itself_once(capsys):
+    from django.core.management import call_command
+
+    from webhooks import tasks
+
+    sweeps = DBTaskResult.objects.filter(task_path="webhooks.tasks.sweep", status="READY")
+    call_command("webhooks_sweep", "--schedule")
+    call_command("webhooks_sweep", "--schedule")
+    assert "already waiting" in capsys.readouterr().out
+    assert sweeps.count() == 1 and sweeps.get().run_after > timezone.now()
+    sweeps.delete()
+    assert tasks.sweep.call() == {"reclaimed": 0, "enqueued": 0}  # one pass, then the next is queued
+    assert sweeps.count() == 1
+    assert tasks.sweep.call() == {"reclaimed": 0, "enqueued": 0}
+    assert sweeps.count() == 1  # not a second chain
+    call_command("webhooks_sweep")
+    assert capsys.readouterr().out.strip() == "reclaimed 0, enqueued 0"
