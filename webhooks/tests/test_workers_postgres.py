@@ -32,7 +32,7 @@ def _postgres_only():
         pytest.skip("needs PostgreSQL (SKIP LOCKED, several worker processes)")
 
 
-def start_worker(*, batch: bool = False, **env: str) -> subprocess.Popen:
+def start_worker(*, batch: bool = False, log=subprocess.DEVNULL, **env: str) -> subprocess.Popen:
     db = connection.settings_dict
     url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     environment = {
@@ -46,7 +46,7 @@ def start_worker(*, batch: bool = False, **env: str) -> subprocess.Popen:
     command = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.05"]
     if batch:
         command.append("--batch")
-    return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log)
 
 
 def wait_until(condition, timeout: float = 60.0) -> None:
@@ -100,16 +100,18 @@ def test_worker_killed_mid_batch_loses_nothing(receiver, make_endpoint, settings
         assert hit.json()["id"] == hit.msg_id
 
 
-def test_two_workers_send_each_attempt_once(receiver, make_endpoint):
+def test_two_workers_send_each_attempt_once(receiver, make_endpoint, tmp_path):
     receiver.delay = 0.02
     # every event fails on its first hit and succeeds on its second: two attempts each
     receiver.respond = lambda n, body: (500, "first") if n == 1 else (200, "second")
     org = OrganizationFactory(name="Alpha", slug="alpha")
     make_endpoint(org, receiver.url, events=["order.created", "order.updated"])
-    event_ids = make_orders(org, 10)
-
-    workers = [start_worker(), start_worker()]
+    logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
+    workers = [start_worker(log=logs[0].open("wb")), start_worker(log=logs[1].open("wb"))]
     try:
+        # both workers are polling before the first event is written, so they race for every task
+        wait_until(lambda: all("Starting worker" in log.read_text() for log in logs), 60)
+        event_ids = make_orders(org, 10)
         wait_until(lambda: WebhookDelivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 20, 120)
     finally:
         for worker in workers:
