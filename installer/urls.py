@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("dispatch.api.urls")),
     path("api/v1/", include("webforms.api.urls")),
+    path("api/v1/", include("webhooks.api.urls")),
     path("api/", api_exceptions.api_not_found),
     path("api/<path:rest>", api_exceptions.api_not_found),
     path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="backoffice-dashboard"),

@@ -171,8 +171,15 @@ class PendingEvents:
     def flush(self) -> list[OrderEvent]:
         if self.events:
             OrderEvent.objects.bulk_create(self.events)
+            for hook in EVENT_HOOKS:
+                hook(self.events)
         written, self.events = self.events, []
         return written
+
+
+# Callables(events) run right after the events of a change are inserted, inside the change's
+# transaction (webhooks queues its deliveries here, so a rolled-back change sends nothing).
+EVENT_HOOKS: list = []
 
 
 def _steps_of(order: Order) -> list[WorkflowStep]:
