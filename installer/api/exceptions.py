@@ -9,6 +9,8 @@ unexpected exceptions on /api/ paths all end up here.
 from __future__ import annotations
 
 import logging
+import math
+import sys
 from http import HTTPStatus
 from typing import Any
 
@@ -18,6 +20,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
+
+from installer.middleware import db_unavailable_response, is_db_unavailable, wants_json_503
 
 logger = logging.getLogger("installer.api")
 
@@ -62,6 +66,18 @@ class PayloadTooLarge(ApiError):
 class UnsupportedMediaType(ApiError):
     status_code = 415
     default_message = "Unsupported media type."
+
+
+class TooManyRequests(ApiError):
+    """429 with `Retry-After` (header and `retryAfter` in the body); see installer.throttling."""
+
+    status_code = 429
+    default_message = "Too many requests."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, **kwargs):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message or f"Too many requests. Try again in {self.retry_after} seconds.", **kwargs)
+        self.extra.setdefault("retryAfter", self.retry_after)
 
 
 def reason(status: int) -> str:
@@ -118,6 +134,8 @@ def api_exception_handler(exc: Exception, context: dict | None = None) -> Respon
     if isinstance(exc, ApiError):
         status = exc.status_code
         body = error_body(status, exc.message, exc.details, **exc.extra)
+        if getattr(exc, "retry_after", None):
+            headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, drf_exceptions.ValidationError):
         details = _flatten(exc.detail)
         body = error_body(400, _first_message(details), details)
@@ -142,13 +160,13 @@ def api_exception_handler(exc: Exception, context: dict | None = None) -> Respon
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
     elif isinstance(exc, drf_exceptions.Throttled):
         status = 429
-        wait = int(exc.wait or 1)
-        body = error_body(429, f"Too many requests. Try again in {wait} seconds.")
+        wait = max(1, math.ceil(exc.wait or 1))
+        body = error_body(429, f"Too many requests. Try again in {wait} seconds.", retryAfter=wait)
         headers["Retry-After"] = str(wait)
     elif isinstance(exc, drf_exceptions.APIException):
         status = exc.status_code
         body = error_body(status, str(exc.detail) if not isinstance(exc.detail, (dict, list)) else reason(status))
-    elif isinstance(exc, (OperationalError, InterfaceError)):
+    elif isinstance(exc, (OperationalError, InterfaceError)) or is_db_unavailable(exc):
         logger.warning("database unavailable: %s", exc)
         status = 503
         body = error_body(503, "The database is unavailable. Try again shortly.")
@@ -175,6 +193,9 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    # Called while the exception is being handled: a lost database is a 503, not a 500.
+    if wants_json_503(request.path) and is_db_unavailable(sys.exc_info()[1]):
+        return db_unavailable_response()
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(500, "Internal server error."), status=500)
     from django.views.defaults import server_error
