@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
@@ -180,8 +181,19 @@ def api_exception_handler(exc: Exception, context: dict | None = None) -> Respon
     return Response(body, status=status, headers=headers)
 
 
+@csrf_exempt
 def api_not_found(request, rest: str = ""):
     return JsonResponse(error_body(404, f"No API route matches {request.path}."), status=404)
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: the API is token-authenticated and CSRF-exempt; anything under /api/
+    that still trips the check answers in the error shape rather than with an HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(403, f"CSRF verification failed: {reason}"), status=403)
+    from django.views.csrf import csrf_failure as default_csrf_failure
+
+    return default_csrf_failure(request, reason=reason)
 
 
 def handler404(request, exception=None):

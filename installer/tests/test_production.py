@@ -75,7 +75,7 @@ def test_collectstatic_writes_hashed_compressed_files(tmp_path):
     assert any(name.startswith("drf_spectacular_sidecar/swagger-ui-dist/") for name in manifest)
 
 
-def test_json_log_line_carries_the_request_context(client, caplog):
+def test_json_log_line_carries_the_request_context(client):
     """A log line written while a request is served names that request; the id is the one
     echoed in X-Request-ID."""
     seen = {}
