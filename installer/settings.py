@@ -107,6 +107,9 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env_int("DB_POOL_MAX_SIZE", 20),
             "timeout": env_int("DB_POOL_TIMEOUT", 10),
         }
+        # DB_POOL_CHECK=1: the pool tests a connection on checkout (one empty round trip), so no
+        # request meets a connection broken by a database restart (see README "Operations").
+        _db["CONN_HEALTH_CHECKS"] = env_bool("DB_POOL_CHECK", False)
     else:
         _db["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
         _db["CONN_HEALTH_CHECKS"] = True

@@ -87,8 +87,18 @@ schema.config.generation.update(
 
 @pytest.fixture
 def wsgi_ready(settings):
+    """Requests through the bare WSGI handler, inside the test's transaction: like Django's test
+    client, keep the end of a request from closing (returning to the pool) the connection."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]
     settings.API_RATE_LIMIT = "off"  # the fuzzer sends thousands of requests with one token
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def test_schema_endpoint_serves_it(client):
