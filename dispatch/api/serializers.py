@@ -81,7 +81,8 @@ class OfferListItemOutput(OfferOutput):
 
 class OfferListOutput(serializers.Serializer):
     values = OfferListItemOutput(many=True)
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(required=False, help_text="Absent when paging with `cursor`.")
+    nextCursor = serializers.CharField(required=False, allow_null=True)
 
 
 class OfferAnswerOutput(OfferOutput):
@@ -136,4 +137,5 @@ class InstallerPartnerOutput(serializers.Serializer):
 
 class InstallerPartnerListOutput(serializers.Serializer):
     values = InstallerPartnerOutput(many=True)
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(required=False, help_text="Absent when paging with `cursor`.")
+    nextCursor = serializers.CharField(required=False, allow_null=True)

@@ -9,6 +9,8 @@ unexpected exceptions on /api/ paths all end up here.
 from __future__ import annotations
 
 import logging
+import math
+import sys
 from http import HTTPStatus
 from typing import Any
 
@@ -17,8 +19,11 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Suspicio
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
+
+from installer.middleware import db_unavailable_response, is_db_unavailable, wants_json_503
 
 logger = logging.getLogger("installer.api")
 
@@ -63,6 +68,18 @@ class PayloadTooLarge(ApiError):
 class UnsupportedMediaType(ApiError):
     status_code = 415
     default_message = "Unsupported media type."
+
+
+class TooManyRequests(ApiError):
+    """429 with `Retry-After` (header and `retryAfter` in the body); see installer.throttling."""
+
+    status_code = 429
+    default_message = "Too many requests."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, **kwargs):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message or f"Too many requests. Try again in {self.retry_after} seconds.", **kwargs)
+        self.extra.setdefault("retryAfter", self.retry_after)
 
 
 def reason(status: int) -> str:
@@ -125,6 +142,8 @@ def api_exception_handler(exc: Exception, context: dict | None = None) -> Respon
     if isinstance(exc, ApiError):
         status = exc.status_code
         body = error_body(status, exc.message, exc.details, **exc.extra)
+        if getattr(exc, "retry_after", None):
+            headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, SuspiciousOperation):
         status, body = _suspicious(exc)
     elif isinstance(exc, drf_exceptions.ValidationError):
@@ -151,13 +170,13 @@ def api_exception_handler(exc: Exception, context: dict | None = None) -> Respon
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
     elif isinstance(exc, drf_exceptions.Throttled):
         status = 429
-        wait = int(exc.wait or 1)
-        body = error_body(429, f"Too many requests. Try again in {wait} seconds.")
+        wait = max(1, math.ceil(exc.wait or 1))
+        body = error_body(429, f"Too many requests. Try again in {wait} seconds.", retryAfter=wait)
         headers["Retry-After"] = str(wait)
     elif isinstance(exc, drf_exceptions.APIException):
         status = exc.status_code
         body = error_body(status, str(exc.detail) if not isinstance(exc.detail, (dict, list)) else reason(status))
-    elif isinstance(exc, (OperationalError, InterfaceError)):
+    elif isinstance(exc, (OperationalError, InterfaceError)) or is_db_unavailable(exc):
         logger.warning("database unavailable: %s", exc)
         status = 503
         body = error_body(503, "The database is unavailable. Try again shortly.")
@@ -189,8 +208,19 @@ def handler400(request, exception=None):
     return bad_request(request, exception)
 
 
+@csrf_exempt
 def api_not_found(request, rest: str = ""):
     return JsonResponse(error_body(404, f"No API route matches {request.path}."), status=404)
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: the API is token-authenticated and CSRF-exempt; anything under /api/
+    that still trips the check answers in the error shape rather than with an HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(403, f"CSRF verification failed: {reason}"), status=403)
+    from django.views.csrf import csrf_failure as default_csrf_failure
+
+    return default_csrf_failure(request, reason=reason)
 
 
 def handler404(request, exception=None):
@@ -202,6 +232,9 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    # Called while the exception is being handled: a lost database is a 503, not a 500.
+    if wants_json_503(request.path) and is_db_unavailable(sys.exc_info()[1]):
+        return db_unavailable_response()
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(500, "Internal server error."), status=500)
     from django.views.defaults import server_error

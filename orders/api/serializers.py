@@ -296,3 +296,4 @@ class ErrorOutput(serializers.Serializer):
     message = serializers.CharField()
     statusCode = serializers.IntegerField()
     details = serializers.DictField(required=False)
+    retryAfter = serializers.IntegerField(required=False, help_text="429 and 503: seconds to wait before retrying.")

@@ -38,7 +38,8 @@ class WebhookWithSecretOutput(WebhookOutput):
 
 class WebhookListOutput(serializers.Serializer):
     values = WebhookOutput(many=True)
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(required=False, help_text="Absent when paging with `cursor`.")
+    nextCursor = serializers.CharField(required=False, allow_null=True)
 
 
 class DeliveryOutput(serializers.Serializer):
@@ -56,4 +57,5 @@ class DeliveryOutput(serializers.Serializer):
 
 class DeliveryListOutput(serializers.Serializer):
     values = DeliveryOutput(many=True)
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(required=False, help_text="Absent when paging with `cursor`.")
+    nextCursor = serializers.CharField(required=False, allow_null=True)
