@@ -64,3 +64,9 @@ class DispatchRunAdmin(ReadOnlyAdmin):
 class BookingAdmin(ReadOnlyAdmin):
     list_display = ("order", "installer", "start_at", "end_at", "all_day")
     list_select_related = ("order", "installer")
+
+
+# Buttons, list action, order-page section and dashboard panel (registries of orders/backoffice).
+from dispatch import admin_actions  # noqa: E402
+
+admin_actions.register()

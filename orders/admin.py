@@ -43,6 +43,7 @@ from orders.admin_actions import (
     register_bulk_action,
     register_order_action,
     render_action_form,
+    render_order_sections,
 )
 from orders.exceptions import Conflict, NotFound, OrderValidationError
 from orders.files import file_delete, file_storage
@@ -795,6 +796,7 @@ class OrderAdmin(TenantScopedAdmin):
                 for a in ORDER_ACTIONS
                 if a.is_available(request, order)
             ]
+            extra_context["order_sections"] = render_order_sections(request, order)
         return super().change_view(request, object_id, form_url, extra_context)
 
     # -- CSV export (streaming, bounded memory)

@@ -16,6 +16,15 @@ the user may change it (model permission and a writing membership role), and `av
 Actions on the order list: `register_bulk_action(func)` with an ordinary Django admin action
 (`@admin.action(description=..., permissions=["change"])`). Its queryset is already narrowed to the
 organizations the user may write to.
+
+Sections on the order page (dispatch shows its offers and the booking), rendered after the
+fieldsets of the change form:
+
+    register_order_section(OrderSection(
+        key="offers", title="Offers", template="dispatch/admin/order_offers.html",
+        context=lambda request, order: {"offers": ...}))
+
+`context` is called only for an order the user may see; keep it to a bounded number of queries.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from dataclasses import dataclass
 
 from django.contrib.admin import helpers
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 
 from installer.admin_tenancy import role_in
@@ -65,6 +75,38 @@ def register_bulk_action(func: Callable) -> None:
     """Adds (or replaces, by function name) an action on the order list."""
     ORDER_BULK_ACTIONS[:] = [f for f in ORDER_BULK_ACTIONS if f.__name__ != func.__name__]
     ORDER_BULK_ACTIONS.append(func)
+
+
+@dataclass(frozen=True)
+class OrderSection:
+    key: str  # unique; also the HTML id `order-section-<key>`
+    title: str
+    template: str  # rendered with `context(request, order)` plus `order` and `request`
+    context: Callable[[HttpRequest, Order], dict]
+    position: int = 100
+
+
+ORDER_SECTIONS: list[OrderSection] = []
+
+
+def register_order_section(section: OrderSection) -> None:
+    """Adds (or replaces, by key) a section on the order page."""
+    ORDER_SECTIONS[:] = [s for s in ORDER_SECTIONS if s.key != section.key]
+    ORDER_SECTIONS.append(section)
+
+
+def render_order_sections(request: HttpRequest, order: Order) -> list[dict]:
+    """[{key, title, html}] of every registered section, by position."""
+    return [
+        {
+            "key": section.key,
+            "title": section.title,
+            "html": render_to_string(
+                section.template, {"order": order, **section.context(request, order)}, request=request
+            ),
+        }
+        for section in sorted(ORDER_SECTIONS, key=lambda s: s.position)
+    ]
 
 
 def admin_viewer(request: HttpRequest, order: Order) -> selectors.Viewer:
