@@ -249,3 +249,133 @@ class Load:
     def snapshot(self) -> list[Result]:
         with self._lock:
             return list(self.results)
+
+
+class Worker:
+    """One background worker: `manage.py db_worker` with its own worker id (kept on the task rows
+    it runs, `worker_ids`), polling every `interval` seconds."""
+
+    def __init__(self, env: dict[str, str], logdir: Path, name: str, interval: float = 0.1):
+        self.name = name
+        self.log = logdir / f"worker-{name}.log"
+        self._logfile = open(self.log, "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "manage.py",
+                "db_worker",
+                "--queue-name",
+                "*",
+                "--worker-id",
+                name,
+                "--interval",
+                str(interval),
+                "--no-reload",
+                "--no-startup-delay",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._logfile,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker {self.name} exited:\n{self.log.read_text()[-3000:]}")
+            if "Starting worker" in self.log.read_text(errors="replace"):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"worker {self.name} not ready:\n{self.log.read_text()[-3000:]}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._logfile.close()
+
+
+@dataclass
+class Hit:
+    at: float  # time.time() when it arrived
+    headers: dict[str, str]
+    body: bytes
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 (a free port) that answers 200 and records every POST."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.hits: list[Hit] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                hit = Hit(time.time(), {k.lower(): v for k, v in self.headers.items()}, body)
+                with receiver._lock:
+                    receiver.hits.append(hit)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hooks"
+
+    def snapshot(self) -> list[Hit]:
+        with self._lock:
+            return list(self.hits)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class S3Server:
+    """An S3-compatible server (moto) on 127.0.0.1 with one bucket; `env` holds the settings that
+    point the app at it (STORAGE_BACKEND=s3, README "Files")."""
+
+    BUCKET = "installer-ops"
+    CREDENTIALS = {"aws_access_key_id": "ops-key", "aws_secret_access_key": "ops-secret", "region_name": "us-east-1"}
+
+    def __init__(self):
+        import boto3
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        self.client = boto3.client("s3", endpoint_url=self.endpoint, **self.CREDENTIALS)
+        self.client.create_bucket(Bucket=self.BUCKET)
+        self.env = {
+            "STORAGE_BACKEND": "s3",
+            "AWS_STORAGE_BUCKET_NAME": self.BUCKET,
+            "S3_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": self.CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": self.CREDENTIALS["aws_secret_access_key"],
+            "S3_REGION": self.CREDENTIALS["region_name"],
+            "S3_ADDRESSING_STYLE": "path",
+            "S3_PRESIGNED_EXPIRY": "60",
+        }
+
+    def stop(self) -> None:
+        self._server.stop()
