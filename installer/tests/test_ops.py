@@ -1,10 +1,11 @@
-"""Operations, on real processes: two gunicorn nodes on one PostgreSQL, PostgreSQL restarted
-under load, gunicorn reloaded (HUP) under load.
+"""Operations, on real processes: two gunicorn nodes and two `db_worker`s on one PostgreSQL with
+files on S3-compatible storage (moto), PostgreSQL restarted under load, gunicorn reloaded (HUP)
+under load.
 
 These run against a PRIVATE PostgreSQL cluster that the tests create (initdb into a temp dir,
 its own port from 55432 up), never the shared server on 5432, which other work uses. They run
 with the PostgreSQL suite (`DATABASE_URL=postgres://... make test`, and so in CI) as root or
-the postgres user, and are skipped elsewhere (`make test` on SQLite). About a minute in all.
+the postgres user, and are skipped elsewhere (`make test` on SQLite). About 1.5 minutes in all.
 Their figures are written to test-output/ops-figures.json and copied into README "Operations".
 """
 
