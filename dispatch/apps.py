@@ -16,6 +16,8 @@ class DispatchConfig(AppConfig):
             order_services.CANCEL_HOOKS.append(services.on_order_cancel)
         if selectors.installer_offer_visibility not in order_selectors.VISIBILITY_RULES:
             order_selectors.VISIBILITY_RULES.append(selectors.installer_offer_visibility)
+        if selectors.is_active_partner not in order_services.INSTALLER_ASSIGNMENT_CHECKS:
+            order_services.INSTALLER_ASSIGNMENT_CHECKS.append(selectors.is_active_partner)
         if "booking" not in order_selectors.EXTRA_SELECT_RELATED:
             order_selectors.EXTRA_SELECT_RELATED.append("booking")
         order_signals.order_created.connect(services.on_order_created, dispatch_uid="dispatch.auto_dispatch")

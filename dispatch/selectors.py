@@ -82,6 +82,12 @@ def booking_of(order_id: Any) -> Booking | None:
     return Booking.objects.filter(order_id=order_id).first()
 
 
+def is_active_partner(router: Organization, installer_id: Any) -> bool:
+    """INSTALLER_ASSIGNMENT_CHECKS entry: only an active partner of the router may be
+    pre-assigned at create (`actorAssignments`), so no customer data reaches a stranger."""
+    return Partnership.objects.filter(router=router, installer_id=installer_id, active=True).exists()
+
+
 def installer_offer_visibility(viewer: Viewer) -> Q:
     """VISIBILITY_RULES entry: an installer reads the orders it has an open or accepted offer for."""
     return Q(
