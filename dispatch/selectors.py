@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from dispatch import strategies
 from dispatch.models import Booking, DispatchRun, Offer, OfferStatus, Partnership
@@ -82,11 +83,55 @@ def booking_of(order_id: Any) -> Booking | None:
     return Booking.objects.filter(order_id=order_id).first()
 
 
+def is_active_partner(router: Organization, installer_id: Any) -> bool:
+    """INSTALLER_ASSIGNMENT_CHECKS entry: only an active partner of the router may be
+    pre-assigned at create (`actorAssignments`), so no customer data reaches a stranger."""
+    return Partnership.objects.filter(router=router, installer_id=installer_id, active=True).exists()
+
+
 def installer_offer_visibility(viewer: Viewer) -> Q:
     """VISIBILITY_RULES entry: an installer reads the orders it has an open or accepted offer for."""
     return Q(
         pk__in=Offer.objects.filter(installer=viewer.organization, status__in=VISIBLE_OFFER_STATUSES).values("order_id")
     )
+
+
+# The calling installer's open offers on each order read, prefetched (VIEWER_PREFETCHES entry).
+VIEWER_OPEN_OFFERS = "viewer_open_offers"
+
+
+def viewer_open_offers_prefetch(viewer: Viewer) -> list[Prefetch]:
+    """VIEWER_PREFETCHES entry: for an installer, its own open offers of the orders read (one
+    query for a whole page); nothing for a router."""
+    if not viewer.organization.is_installer:
+        return []
+    offers = Offer.objects.filter(installer=viewer.organization, status=OfferStatus.SENT).only(
+        "id", "order_id", "installer_id", "status", "expires_at"
+    )
+    return [Prefetch("offers", queryset=offers, to_attr=VIEWER_OPEN_OFFERS)]
+
+
+def offer_answer_actions(order: Order, viewer: Viewer) -> list[str]:
+    """ALLOWED_ACTION_RULES entry: "accept" and "decline" for an installer holding an open offer
+    on the order that has not passed its deadline. Reads the prefetched offers; an order read
+    without them (a single order outside the API) costs one query."""
+    if not viewer.organization.is_installer or order.status != OrderStatus.DISPATCHING or order.installer_id:
+        return []
+    offers = getattr(order, VIEWER_OPEN_OFFERS, None)
+    if offers is None:
+        offers = list(
+            Offer.objects.filter(order_id=order.pk, installer=viewer.organization, status=OfferStatus.SENT).only(
+                "id", "order_id", "installer_id", "status", "expires_at"
+            )
+        )
+    now = timezone.now()
+    answerable = any(
+        offer.installer_id == viewer.organization.pk
+        and offer.status == OfferStatus.SENT
+        and (offer.expires_at is None or offer.expires_at > now)
+        for offer in offers
+    )
+    return ["accept", "decline"] if answerable else []
 
 
 def _manual_pick(candidates: list[strategies.Candidate], installer_id: Any) -> list[strategies.Candidate]:

@@ -53,6 +53,17 @@ VISIBILITY_RULES: list = []
 # Related objects other apps add to the order object (dispatch: "booking").
 EXTRA_SELECT_RELATED: list[str] = []
 
+# Prefetches that depend on the caller, registered by other apps: callables(viewer) -> a list of
+# `Prefetch` (empty when the app has nothing for this viewer). Applied by `with_order_relations`
+# when it is given the viewer, so that ALLOWED_ACTION_RULES read prefetched rows, not one query
+# per order (dispatch: the installer's own open offers).
+VIEWER_PREFETCHES: list = []
+
+# Extra `allowedActions` registered by other apps: callables(order, viewer) -> list[str], run for
+# a viewer that may write. They must not query per order: read what a VIEWER_PREFETCHES entry
+# prefetched (dispatch: "accept" / "decline" for an installer with an open offer on the order).
+ALLOWED_ACTION_RULES: list = []
+
 
 def order_visibility(viewer: Viewer) -> Q:
     condition = Q(organization=viewer.organization)
@@ -71,24 +82,32 @@ def orders_visible_to(viewer: Viewer) -> QuerySet[Order]:
     return qs
 
 
-def with_order_relations(qs: QuerySet[Order]) -> QuerySet[Order]:
-    """Everything the order object needs, in a constant number of queries for any page size."""
-    return qs.select_related("workflow", "current_step", "installer", *EXTRA_SELECT_RELATED).prefetch_related(
-        Prefetch(
-            "workflow__custom_fields",
-            queryset=CustomFieldDefinition.objects.order_by("position", "custom_id"),
-            to_attr="field_defs",
-        ),
-        Prefetch(
-            "tagged_items",
-            queryset=TaggedOrder.objects.select_related("tag").only("content_object_id", "tag__id", "tag__name"),
-            to_attr="tagged_list",
-        ),
-        Prefetch(
-            "files",
-            queryset=File.objects.only("id", "name", "content_type", "size", "order_id").order_by("created_at", "id"),
-            to_attr="file_list",
-        ),
+def with_order_relations(qs: QuerySet[Order], viewer: Viewer | None = None) -> QuerySet[Order]:
+    """Everything the order object needs, in a constant number of queries for any page size;
+    with `viewer`, also what VIEWER_PREFETCHES add for that caller."""
+    extra = [prefetch for hook in VIEWER_PREFETCHES for prefetch in (hook(viewer) if viewer else None) or ()]
+    return (
+        qs.prefetch_related(*extra)
+        .select_related("workflow", "current_step", "installer", *EXTRA_SELECT_RELATED)
+        .prefetch_related(
+            Prefetch(
+                "workflow__custom_fields",
+                queryset=CustomFieldDefinition.objects.order_by("position", "custom_id"),
+                to_attr="field_defs",
+            ),
+            Prefetch(
+                "tagged_items",
+                queryset=TaggedOrder.objects.select_related("tag").only("content_object_id", "tag__id", "tag__name"),
+                to_attr="tagged_list",
+            ),
+            Prefetch(
+                "files",
+                queryset=File.objects.only("id", "name", "content_type", "size", "order_id").order_by(
+                    "created_at", "id"
+                ),
+                to_attr="file_list",
+            ),
+        )
     )
 
 
@@ -106,7 +125,7 @@ def order_get(viewer: Viewer, order_id: Any, *, with_relations: bool = True) -> 
     if pk is None:
         return None
     qs = orders_visible_to(viewer)
-    return (with_order_relations(qs) if with_relations else qs).filter(pk=pk).first()
+    return (with_order_relations(qs, viewer) if with_relations else qs).filter(pk=pk).first()
 
 
 def order_events(order: Order) -> QuerySet[OrderEvent]:
@@ -156,6 +175,8 @@ def allowed_actions(order: Order, viewer: Viewer | None) -> list[str]:
                 actions.append("complete")
         if order.current_step_id is not None and status not in transitions.TERMINAL:
             actions.append("completeStep")
+    for rule in ALLOWED_ACTION_RULES:
+        actions.extend(action for action in rule(order, viewer) if action not in actions)
     return actions
 
 

@@ -438,7 +438,7 @@ def order_create(
     custom_values = clean_custom_fields(workflow, data.get("custom_fields"))
     tag_ids = _owned_ids(OrderTag, organization, data.get("order_tag_ids") or [], "orderTagIds")
     file_ids = files_check(organization=organization, file_ids=data.get("file_ids") or [])
-    installer_id = _assigned_installer(data.get("actor_assignments") or [])
+    installer_id = _assigned_installer(organization, data.get("actor_assignments") or [])
 
     try:
         with transaction.atomic():
@@ -475,18 +475,37 @@ def order_create(
     return order
 
 
-def _assigned_installer(assignments: Sequence[dict]) -> uuid.UUID | None:
-    """An `actorAssignments` entry with actorSlug `installer` pre-assigns that installer company."""
+def _assigned_installer(organization: Organization, assignments: Sequence[dict]) -> uuid.UUID | None:
+    """An `actorAssignments` entry with actorSlug `installer` pre-assigns that installer company.
+
+    It must be an installer organization that every `INSTALLER_ASSIGNMENT_CHECKS` entry accepts
+    for this router (dispatch: an active partnership), else 400 naming the entry: a router may
+    hand its customers' data only to an installer it works with.
+    """
     for index, entry in enumerate(assignments):
         if entry.get("actor_slug", entry.get("actorSlug")) == "installer":
             org_id = entry.get("organization_id", entry.get("organizationId"))
-            if not Organization.objects.filter(pk=org_id, is_installer=True).exists():
+            field_name = f"actorAssignments[{index}].organizationId"
+            installer = Organization.objects.filter(pk=org_id, is_installer=True).first()
+            if installer is None:
                 raise OrderValidationError(
                     "actorAssignments: unknown installer.",
-                    details={f"actorAssignments[{index}].organizationId": ["No installer partner with this id."]},
+                    details={field_name: ["No installer partner with this id."]},
                 )
-            return org_id
+            for check in INSTALLER_ASSIGNMENT_CHECKS:
+                if not check(organization, installer.pk):
+                    raise OrderValidationError(
+                        "actorAssignments: not an active installer partner of this organization.",
+                        details={field_name: ["Not an active installer partner of this organization."]},
+                    )
+            return installer.pk
     return None
+
+
+# Callables(router, installer_id) -> bool that must all accept an installer before an order is
+# pre-assigned to it (dispatch registers: an active partnership). A check may also raise an
+# OrderValidationError of its own. Keeps `orders` free of dispatch imports.
+INSTALLER_ASSIGNMENT_CHECKS: list = []
 
 
 UPDATABLE_FIELDS = (*STANDARD_FIELDS, "metadata")

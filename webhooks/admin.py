@@ -7,9 +7,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from backoffice.dashboard import DashboardPanel, register_dashboard_panel
 from installer.admin_tenancy import TenantScopedAdmin, TenantScopedInline
 from installer.api.exceptions import BadRequest
-from webhooks import services
+from webhooks import selectors, services
 from webhooks.models import WEBHOOK_EVENTS, DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
@@ -152,3 +153,28 @@ class WebhookDeliveryAdmin(TenantScopedAdmin):
                 services.delivery_send_again(delivery=delivery)
                 sent += 1
         self.message_user(request, f"Queued {sent} delivery(ies) again; pending ones were left as they are.")
+
+
+# --------------------------------------------------------------------------------------------
+# Dashboard panel (backoffice): failed deliveries and disabled or failing endpoints
+# --------------------------------------------------------------------------------------------
+
+
+def _dashboard_context(request, org_ids) -> dict:
+    return {
+        "deliveries": selectors.failed_deliveries(org_ids),
+        "endpoints": selectors.troubled_endpoints(org_ids),
+        "limit": selectors.DASHBOARD_LIMIT,
+        "show_org": org_ids is None or len(org_ids) > 1,
+    }
+
+
+register_dashboard_panel(
+    DashboardPanel(
+        key="webhook_failures",
+        title="Failed webhook deliveries and failing endpoints",
+        template="webhooks/admin/dashboard_panel.html",
+        context=_dashboard_context,
+        position=30,
+    )
+)

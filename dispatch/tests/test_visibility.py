@@ -27,13 +27,14 @@ def test_installer_sees_only_orders_with_its_offers(operator_a, installer_client
     assert [o["id"] for o in listed["values"]] == [offered] and listed["count"] == 1
     seen = listed["values"][0]
     assert all(seen[key] is None for key in CONTACT)
-    assert seen["allowedActions"] == []  # neither router nor assigned installer yet
+    assert seen["allowedActions"] == ["accept", "decline"]  # its open offer; nothing of the order's yet
     assert installer_client.get(f"/api/v1/order/{offered}/events").status_code == 200
 
     installer_client.post(f"/api/v1/offers/{offer['id']}/accept")
     seen = installer_client.get(f"/api/v1/order/{offered}").json()
     assert [seen[key] for key in CONTACT] == ["Ola Nordmann", "ola@example.com", "+4722123456", "Karl Johans gate 1"]
     assert "book" in seen["allowedActions"] and "dispatch" not in seen["allowedActions"]
+    assert "accept" not in seen["allowedActions"] and "decline" not in seen["allowedActions"]
     assert rival_client.get("/api/v1/order").json()["count"] == 0
 
 

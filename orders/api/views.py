@@ -88,8 +88,8 @@ class OrderViewSet(ApiViewSet):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         page = Page(request)
-        rows, extra = page.apply(selectors.with_order_relations(filterset.qs))
         viewer = self.viewer
+        rows, extra = page.apply(selectors.with_order_relations(filterset.qs, viewer))
         return Response({"values": [selectors.order_to_dict(o, viewer) for o in rows], **extra})
 
     @extend_schema(responses={200: s.OrderOutput, **ERRORS})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import factory
+from django.apps import apps
 from django.contrib.auth import get_user_model
 
 from orders import services
@@ -39,6 +40,18 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     organization = factory.SubFactory(OrganizationFactory)
     role = Role.OPERATOR
+
+
+def make_installer_partner(router: Organization, installer: Organization):
+    """Makes `installer` an active partner of `router`, which pre-assigning it at create
+    (`actorAssignments`) requires. Partnerships belong to the dispatch app, which checks them
+    through `orders.services.INSTALLER_ASSIGNMENT_CHECKS`; looked up by label so that orders
+    imports nothing of dispatch, not even in its tests."""
+    partnership_model = apps.get_model("dispatch", "Partnership")
+    partnership, _ = partnership_model.objects.update_or_create(
+        router=router, installer=installer, defaults={"active": True}
+    )
+    return partnership
 
 
 def make_token(membership: Membership, name: str = "test-token") -> str:

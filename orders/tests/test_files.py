@@ -14,7 +14,7 @@ from PIL import Image
 from orders.files import clean_name
 from orders.models import File, Order, OrderEvent, OrderStatus
 from orders.tests import filekit
-from orders.tests.factories import UserFactory, order_payload
+from orders.tests.factories import UserFactory, make_installer_partner, order_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -161,6 +161,7 @@ def test_content_and_metadata_are_404_to_every_other_org(operator_a, operator_b,
 
 
 def test_assigned_installer_may_download(operator_a, installer_client, installer_org):
+    make_installer_partner(operator_a.org, installer_org)
     content = filekit.pdf_bytes()
     file_id = upload(operator_a, content, name="plan.pdf").json()["id"]
     payload = order_payload(

@@ -8,7 +8,7 @@ import pytest
 
 from orders import services
 from orders.models import FieldType, Order, OrderEvent
-from orders.tests.factories import OrganizationFactory, add_custom_field, order_payload
+from orders.tests.factories import OrganizationFactory, add_custom_field, make_installer_partner, order_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,7 @@ CUSTOM = [
 
 
 def full_body(workflow, tags, installer_org, **overrides):
+    make_installer_partner(workflow.organization, installer_org)
     body = order_payload(
         name="EV charger",
         description=RICH,

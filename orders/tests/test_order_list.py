@@ -11,7 +11,7 @@ from django.utils import timezone
 from orders import services
 from orders.actors import Actor
 from orders.models import Order
-from orders.tests.factories import create_order
+from orders.tests.factories import create_order, make_installer_partner
 from orders.tests.helpers import move_to
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +30,7 @@ def world(operator_a, org_a, installer_org):
     """Five orders of A with distinct statuses, tags, workflows, installers, postal codes and times."""
     workflow = services.workflow_create(organization=org_a, custom_id="other", name="Other")
     vip, urgent = services.order_tags_create(organization=org_a, names=["VIP", "Urgent"])
+    make_installer_partner(org_a, installer_org)
     assigned = [{"actorSlug": "installer", "organizationId": str(installer_org.pk)}]
     o = {
         "created": create_order(org_a, name="Alpha job", postal_code="0150", order_tag_ids=[str(vip.pk)]),

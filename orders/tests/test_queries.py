@@ -11,7 +11,7 @@ import pytest
 
 from orders import services
 from orders.models import FieldType, File
-from orders.tests.factories import add_custom_field, create_order
+from orders.tests.factories import add_custom_field, create_order, make_installer_partner
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,7 @@ def orders(request, operator_a, org_a, installer_org):
         add_custom_field(workflow, "size", FieldType.NUMBER)
         workflows.append(workflow)
     tags = services.order_tags_create(organization=org_a, names=["x", "y", "z"])
+    make_installer_partner(org_a, installer_org)
     created = []
     for index in range(request.param):
         order = create_order(

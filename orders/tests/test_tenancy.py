@@ -6,7 +6,7 @@ import pytest
 
 from orders import services
 from orders.models import Order, OrderEvent, OrderTag, TaggedOrder
-from orders.tests.factories import create_order
+from orders.tests.factories import create_order, make_installer_partner
 from orders.tests.helpers import move_to
 from orders.tests.routes import ROUTES
 
@@ -105,6 +105,7 @@ class TestInstallerPartner:
 
     @pytest.fixture
     def assigned(self, operator_a, installer_org):
+        make_installer_partner(operator_a.org, installer_org)
         return create_order(
             operator_a.org,
             name="Assigned",
