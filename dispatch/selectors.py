@@ -53,7 +53,9 @@ def partnerships_for_dispatch(router: Organization) -> list[Partnership]:
             partnership = partnerships[row.pk] = row
             partnership.coverage_list = []
         if row.cov_id is not None:
-            area = CoverageArea(partnership_id=row.pk, **{name: getattr(row, f"cov_{name}") for name in COVERAGE_COLUMNS})
+            area = CoverageArea(
+                partnership_id=row.pk, **{name: getattr(row, f"cov_{name}") for name in COVERAGE_COLUMNS}
+            )
             area._state.adding, area._state.db = False, row._state.db
             partnership.coverage_list.append(area)
     return list(partnerships.values())

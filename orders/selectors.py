@@ -91,23 +91,31 @@ def load_order_relations(orders: Sequence[Order]) -> None:
         by_id[order.pk] = order
     ids = list(by_id)
     columns = ("r_kind", "r_order", "r_id", "r_name", "r_type", "r_size", "r_time")
-    tags = TaggedOrder.objects.filter(content_object_id__in=ids).order_by().annotate(
-        r_kind=Value(0),
-        r_order=F("content_object_id"),
-        r_id=F("tag_id"),
-        r_name=F("tag__name"),
-        r_type=Value("", output_field=CharField()),
-        r_size=Value(0, output_field=BigIntegerField()),
-        r_time=F("tag__created_at"),
+    tags = (
+        TaggedOrder.objects.filter(content_object_id__in=ids)
+        .order_by()
+        .annotate(
+            r_kind=Value(0),
+            r_order=F("content_object_id"),
+            r_id=F("tag_id"),
+            r_name=F("tag__name"),
+            r_type=Value("", output_field=CharField()),
+            r_size=Value(0, output_field=BigIntegerField()),
+            r_time=F("tag__created_at"),
+        )
     )
-    files = File.objects.filter(order_id__in=ids).order_by().annotate(
-        r_kind=Value(1),
-        r_order=F("order_id"),
-        r_id=F("id"),
-        r_name=F("name"),
-        r_type=F("content_type"),
-        r_size=F("size"),
-        r_time=F("created_at"),
+    files = (
+        File.objects.filter(order_id__in=ids)
+        .order_by()
+        .annotate(
+            r_kind=Value(1),
+            r_order=F("order_id"),
+            r_id=F("id"),
+            r_name=F("name"),
+            r_type=F("content_type"),
+            r_size=F("size"),
+            r_time=F("created_at"),
+        )
     )
     rows = tags.values_list(*columns).union(files.values_list(*columns), all=True)
     for kind, order_id, pk, name, content_type, size, created_at in rows:

@@ -524,7 +524,9 @@ def order_update(*, order_id: Any, organization: Organization, actor: Actor, dat
                 setattr(order, name, data[name])
                 changed.append(name)
         if "custom_fields" in data:
-            values = clean_custom_fields(order.workflow, data["custom_fields"], existing=order.custom_fields, partial=True)
+            values = clean_custom_fields(
+                order.workflow, data["custom_fields"], existing=order.custom_fields, partial=True
+            )
             if values != order.custom_fields:
                 order.custom_fields = values
                 changed.append("custom_fields")

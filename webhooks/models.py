@@ -67,9 +67,6 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return self.url
 
-    def subscribes_to(self, event_type: str) -> bool:
-        return not self.events or event_type in self.events
-
     # `Organization.has_webhook_endpoints` is kept here, in the transaction of the change, for
     # every way an endpoint is created or deleted one by one (services, admin, tests). A bulk
     # queryset delete leaves the flag set, which only costs the outbox hook its query.
@@ -90,6 +87,9 @@ class WebhookEndpoint(models.Model):
             exists = WebhookEndpoint.objects.filter(organization_id=organization_id).exists()
             Organization.objects.filter(pk=organization_id).update(has_webhook_endpoints=exists)
         return result
+
+    def subscribes_to(self, event_type: str) -> bool:
+        return not self.events or event_type in self.events
 
 
 class DeliveryStatus(models.TextChoices):

@@ -127,7 +127,10 @@ def test_transitions(operator_a, installer_client, org_a, installer_org, world):
     assert response.json()["order"]["installer"]["id"] == str(installer_org.pk)
     start = (timezone.now() + datetime.timedelta(days=3)).isoformat()
     response, counts["book"] = measure(
-        lambda: installer_client.put(f"/api/v1/order/{order.pk}/booking", {"startAt": start, "allDay": True}, format="json"), "book"
+        lambda: installer_client.put(
+            f"/api/v1/order/{order.pk}/booking", {"startAt": start, "allDay": True}, format="json"
+        ),
+        "book",
     )
     assert response.json()["status"] == 2 and response.json()["booking"] is not None
     response, counts["start"] = measure(

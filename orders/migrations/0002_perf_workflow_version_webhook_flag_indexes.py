@@ -29,8 +29,7 @@ def create_search_indexes(apps, schema_editor):
             f'USING gin ((UPPER("{column}"::text)) gin_trgm_ops)'
         )
     schema_editor.execute(
-        'CREATE INDEX IF NOT EXISTS "order_q_display_id_upper" ON "orders_order" '
-        '("organization_id", (UPPER("display_id"::text)))'
+        'CREATE INDEX IF NOT EXISTS "order_q_display_id_upper" ON "orders_order" ((UPPER("display_id"::text)))'
     )
 
 
