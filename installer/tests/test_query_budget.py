@@ -168,3 +168,17 @@ def test_webhook_endpoint_costs_two_queries_per_change(operator_a, org_a, world)
     assert with_endpoint == without + 2
     assert WebhookDelivery.objects.filter(event__order=second, event_type="order.cancelled").count() == 1
     assert not WebhookDelivery.objects.filter(event__order=first).exists()
+
+
+def test_me_is_one_query(operator_a, org_a, world):
+    response, n = measure(lambda: operator_a.get("/api/v1/me"), "me")
+    assert response.json() == {
+        "organization": {"id": str(org_a.pk), "name": org_a.name, "slug": org_a.slug},
+        "role": "operator",
+        "tokenName": "erp-a",
+    }
+    assert n == 1
+
+
+def test_me_needs_a_token(anon):
+    assert anon.get("/api/v1/me").status_code == 401
