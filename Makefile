@@ -58,8 +58,10 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+## make bench: seeds a PostgreSQL database, serves it with gunicorn, drives it with wrk (bench/README.md).
+## make bench BENCH_ARGS="--orders 1000000"
 bench: install-dev
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

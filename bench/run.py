@@ -129,7 +129,7 @@ def start_gunicorn(db_url: str) -> subprocess.Popen:
         cmd += ["-c", str(conf)]
     else:
         cmd += ["--workers", "4", "--worker-class", "gthread", "--threads", "4"]
-    env = {**os.environ, **django_env(db_url), "GUNICORN_BIND": f"127.0.0.1:{PORT}", "GUNICORN_ACCESSLOG": ""}
+    env = {**os.environ, **django_env(db_url), "GUNICORN_BIND": f"127.0.0.1:{PORT}", "GUNICORN_ACCESS_LOG": ""}
     proc = subprocess.Popen(
         cmd,
         env=env,
@@ -219,6 +219,15 @@ def main() -> None:
         ("Cancel", "transition.lua", "/", {"BENCH_IDS": str(workdir / "cancel_ids.txt"), "BENCH_VERB": "cancel"}),
         ("Webform page (GET /f/demo-ev-charger/)", "get_path.lua", "/f/demo-ev-charger/", {}),
     ]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    explain = subprocess.run(
+        [PY, "bench/explain.py"], env={**os.environ, **django_env(db_url)}, cwd=ROOT, capture_output=True, text=True
+    )
+    plans_file = RESULTS / f"{args.orders}-{datetime.date.today():%Y-%m-%d}-plans.txt"
+    plans_file.write_text(explain.stdout + explain.stderr)
+    plans_verdict = explain.stdout.strip().splitlines()[-1] if explain.stdout.strip() else "bench/explain.py failed"
+    print(f"== query plans: {plans_verdict} ({plans_file.relative_to(ROOT)})")
+    load_before = os.getloadavg()
     proc = start_gunicorn(db_url)
     rows = []
     try:
@@ -234,6 +243,7 @@ def main() -> None:
                 flush=True,
             )
         rss = worker_rss_mb(proc.pid)
+        load_after = os.getloadavg()
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
@@ -246,6 +256,9 @@ def main() -> None:
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
         f"- server: gunicorn ({'gunicorn.conf.py' if (ROOT / 'gunicorn.conf.py').exists() else 'default args'}), DEBUG off, PostgreSQL on 127.0.0.1",
         f"- load: wrk, 2 threads, {args.connections} connections, {args.duration} s per row; filtered list matches {data['filtered']:,} orders",
+        f"- machine load average (1/5/15 min) before the run {'/'.join(f'{x:.2f}' for x in load_before)}, "
+        f"after {'/'.join(f'{x:.2f}' for x in load_after)} (other work on the machine depresses the figures)",
+        f"- query plans of every List Orders filter: {plans_verdict} (bench/explain.py, {plans_file.name})",
         "",
         "| endpoint | requests/s | p50 ms | p99 ms | errors | % of floor |",
         "|---|---:|---:|---:|---:|---:|",
@@ -258,7 +271,6 @@ def main() -> None:
     table = "\n".join(lines)
     print()
     print(table)
-    RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{args.orders}-{datetime.date.today():%Y-%m-%d}.md"
     out.write_text(table + "\n")
     print(f"\nwritten to {out.relative_to(ROOT)}")

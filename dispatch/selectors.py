@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dispatch import strategies
-from dispatch.models import Booking, DispatchRun, Offer, OfferStatus, Partnership
+from dispatch.models import Booking, CoverageArea, DispatchRun, Offer, OfferStatus, Partnership
 from installer.api.exceptions import BadRequest, Unprocessable
 from orders.models import Order, OrderStatus, Organization, RoutingStrategy
 from orders.selectors import Viewer, parse_uuid
@@ -19,10 +19,11 @@ OPEN_ORDER_STATUSES = (OrderStatus.DISPATCHING, OrderStatus.SCHEDULED, OrderStat
 VISIBLE_OFFER_STATUSES = (OfferStatus.SENT, OfferStatus.ACCEPTED)
 
 
-def partnerships_for_dispatch(router: Organization) -> QuerySet[Partnership]:
+def partnerships_for_dispatch(router: Organization) -> list[Partnership]:
     """Every partnership of the router (inactive too, so the explanation can name them), with
-    the installer, its coverage rules, its open orders of this router and its last offer time.
-    Two queries whatever the number of partners."""
+    the installer, its coverage rules (`coverage_list`), its open orders of this router and its
+    last offer time. ONE query whatever the number of partners: the coverage rules come joined
+    (a partnership row per rule, or one with no rule)."""
     open_orders = (
         Order.objects.filter(organization=OuterRef("router"), installer=OuterRef("installer"))
         .filter(status__in=OPEN_ORDER_STATUSES)
@@ -36,16 +37,32 @@ def partnerships_for_dispatch(router: Organization) -> QuerySet[Partnership]:
         .order_by("-sent_at")
         .values("sent_at")[:1]
     )
-    return (
+    rows = (
         Partnership.objects.filter(router=router)
         .select_related("installer")
-        .prefetch_related("coverage")
         .annotate(
             open_orders=Coalesce(Subquery(open_orders, output_field=IntegerField()), Value(0)),
             last_offered_at=Subquery(last_offer),
+            **{f"cov_{name}": F(f"coverage__{name}") for name in COVERAGE_COLUMNS},
         )
-        .order_by("priority", "id")
+        .order_by("priority", "id", "coverage__id")
     )
+    partnerships: dict[Any, Partnership] = {}
+    for row in rows:
+        partnership = partnerships.get(row.pk)
+        if partnership is None:
+            partnership = partnerships[row.pk] = row
+            partnership.coverage_list = []
+        if row.cov_id is not None:
+            area = CoverageArea(
+                partnership_id=row.pk, **{name: getattr(row, f"cov_{name}") for name in COVERAGE_COLUMNS}
+            )
+            area._state.adding, area._state.db = False, row._state.db
+            partnership.coverage_list.append(area)
+    return list(partnerships.values())
+
+
+COVERAGE_COLUMNS = ("id", "kind", "country_code", "value", "value_to", "radius_km")
 
 
 def installer_partners(router: Organization) -> QuerySet[Partnership]:

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, Exists, Value, When
 from django.utils import timezone
 
 from dispatch import selectors, strategies
@@ -233,6 +234,7 @@ def order_dispatch(*, order_id: Any, organization: Organization, actor: Actor, i
                 data={"strategy": "preassigned", "installer": {"id": str(order.installer_id)}},
             )
             finish_change(order, pending)
+            order.offer_list = []  # a created order has no offers
             return order
         strategy, routing, ranked, candidates = selectors.dispatch_plan(order, installer_id=installer_id)
         if strategy == RoutingStrategy.MANUAL and not ranked:
@@ -255,6 +257,7 @@ def order_dispatch(*, order_id: Any, organization: Organization, actor: Actor, i
             actor_label=actor.label[:200],
             candidates=strategies.explanation(candidates),
         )
+        first_dispatch = order.status == OrderStatus.CREATED  # before transition() below
         transition(
             order,
             OrderStatus.DISPATCHING,
@@ -263,8 +266,11 @@ def order_dispatch(*, order_id: Any, organization: Organization, actor: Actor, i
             pending=pending,
             data={"strategy": strategy, "offersAtOnce": at_once, "dispatchRunId": str(run.pk)},
         )
-        _send_offers(order, run, ranked[:at_once], routing, pending, actor, now)
+        sent = _send_offers(order, run, ranked[:at_once], routing, pending, actor, now)
         finish_change(order, pending)
+    if first_dispatch:
+        # Offers exist only from a dispatch on: a created order's offers are the ones just sent.
+        order.offer_list = sent
     return order
 
 
@@ -305,9 +311,9 @@ def offer_accept(*, offer_id: Any, installer: Organization, actor: Actor) -> Off
     finds its offer withdrawn (409). An offer past its deadline cannot be accepted (409) even if
     the expiry task has not run yet. The partial unique index on accepted offers backs this up.
     """
-    offer = _offer_of(installer, offer_id)
     with transaction.atomic():
-        order = lock_order(offer.order_id)
+        offer = _lock_offer_and_order(installer, offer_id)
+        order = offer.order
         now = timezone.now()
         if offer.status == OfferStatus.SENT and offer.expires_at is not None and offer.expires_at <= now:
             raise Conflict("The offer has expired.", extra={"offerStatus": OfferStatus.EXPIRED})
@@ -316,8 +322,19 @@ def offer_accept(*, offer_id: Any, installer: Organization, actor: Actor) -> Off
             if error.extra["offerStatus"] == OfferStatus.SENT:
                 error = Conflict(f"The order is no longer open for offers ({order.status_name}).")
             raise error
-        if not _close_offer(offer, OfferStatus.ACCEPTED, now):
+        # One UPDATE accepts this offer and withdraws the order's other open ones, and changes
+        # nothing unless this offer is still open (read now, under the order lock).
+        changed = (
+            Offer.objects.filter(order=order, status=OfferStatus.SENT)
+            .filter(Exists(Offer.objects.filter(pk=offer.pk, status=OfferStatus.SENT)))
+            .update(
+                status=Case(When(pk=offer.pk, then=Value(OfferStatus.ACCEPTED)), default=Value(OfferStatus.WITHDRAWN)),
+                responded_at=now,
+            )
+        )
+        if not changed:
             raise _not_open(offer)
+        offer.status, offer.responded_at = OfferStatus.ACCEPTED, now
         order.installer = installer
         pending = PendingEvents(order)
         transition(
@@ -328,10 +345,36 @@ def offer_accept(*, offer_id: Any, installer: Organization, actor: Actor) -> Off
             pending=pending,
             data={"offerId": str(offer.pk), "installer": _installer_ref(installer)},
         )
-        _withdraw_open_offers(order, pending, actor, reason="accepted by another installer", now=now)
+        if changed > 1:
+            pending.add(
+                "offer.withdrawn",
+                actor,
+                data={"count": changed - 1, "reason": "accepted by another installer"},
+                from_status=order.status,
+                to_status=order.status,
+            )
         finish_change(order, pending, ["installer"])
     offer.installer = installer
-    offer.order = order
+    return offer
+
+
+def _lock_offer_and_order(installer: Organization, offer_id: Any) -> Offer:
+    """The installer's offer with its order locked and loaded as `lock_order` loads it, in one
+    query. Precondition: inside `transaction.atomic()`. 404 for another installer's offer."""
+    from orders.selectors import EXTRA_SELECT_RELATED
+
+    pk = parse_uuid(offer_id)
+    offer = None
+    if pk is not None:
+        related = ("workflow", "organization", "installer", *EXTRA_SELECT_RELATED)
+        offer = (
+            Offer.objects.select_for_update(of=("order",))
+            .select_related(*(f"order__{name}" for name in related))
+            .filter(pk=pk, installer=installer)
+            .first()
+        )
+    if offer is None:
+        raise NotFound("Offer not found.")
     return offer
 
 
@@ -415,6 +458,18 @@ def _lock_for_party(order_id: Any, organization: Organization) -> Order:
     return order
 
 
+def _booking_of(order: Order) -> Booking | None:
+    """The booking joined by `lock_order` (EXTRA_SELECT_RELATED), else read."""
+    if Order.booking.related.is_cached(order):
+        return Order.booking.related.get_cached_value(order)
+    return selectors.booking_of(order.pk)
+
+
+def _forget_booking(order: Order) -> None:
+    """After the booking row is deleted: the order object answers without it, no re-read."""
+    Order.booking.related.set_cached_value(order, None)
+
+
 def _booking_data(booking: Booking) -> dict:
     return {"startAt": booking.start_at.isoformat(), "endAt": booking.end_at.isoformat(), "allDay": booking.all_day}
 
@@ -456,7 +511,7 @@ def order_book(
             raise InvalidTransition("The order has no installer yet: an installer must accept an offer first.")
         if order.status not in (OrderStatus.DISPATCHING, OrderStatus.SCHEDULED):
             raise InvalidTransition(f"An order in status '{order.status_name}' cannot be booked.")
-        booking = selectors.booking_of(order.pk)
+        booking = _booking_of(order)
         previous = _booking_data(booking) if booking else None
         if booking is None:
             booking = Booking(order=order, installer_id=order.installer_id)
@@ -490,7 +545,7 @@ def order_unbook(*, order_id: Any, organization: Organization, actor: Actor) -> 
         order = _lock_for_party(order_id, organization)
         if order.status != OrderStatus.SCHEDULED:
             raise InvalidTransition(f"An order in status '{order.status_name}' has no booking to remove.")
-        booking = selectors.booking_of(order.pk)
+        booking = _booking_of(order)
         pending = PendingEvents(order)
         transition(
             order,
@@ -503,6 +558,7 @@ def order_unbook(*, order_id: Any, organization: Organization, actor: Actor) -> 
         )
         if booking is not None:
             booking.delete()
+            _forget_booking(order)
         finish_change(order, pending)
     return order
 
@@ -556,8 +612,16 @@ def order_complete(
 def on_order_cancel(*, order: Order, actor: Actor, pending: PendingEvents) -> None:
     """CANCEL_HOOKS entry, inside order_cancel's transaction with the order locked: withdraws open
     offers and removes the booking (`booking.cancelled`)."""
-    _withdraw_open_offers(order, pending, actor, reason="order cancelled")
-    deleted, _ = Booking.objects.filter(order=order).delete()
+    # Open offers exist only while an order is dispatching; a booking only when one was joined
+    # by lock_order (or, not joined, when the delete finds one).
+    cancelled_from = next((e.from_status for e in pending.events if e.type == "order.cancelled"), None)
+    if cancelled_from in (None, OrderStatus.DISPATCHING):
+        _withdraw_open_offers(order, pending, actor, reason="order cancelled")
+    if Order.booking.related.is_cached(order) and Order.booking.related.get_cached_value(order) is None:
+        deleted = 0
+    else:
+        deleted, _ = Booking.objects.filter(order=order).delete()
+        _forget_booking(order)
     if deleted:
         pending.add("booking.cancelled", actor, data={"reason": "order cancelled"}, to_status=order.status)
 

@@ -85,6 +85,12 @@ class Candidate:
         }
 
 
+def coverage_of(partnership: Partnership):
+    """The coverage rules loaded with the partnership (`coverage_list`), else read."""
+    rules = getattr(partnership, "coverage_list", None)
+    return rules if rules is not None else partnership.coverage.all()
+
+
 def evaluate(
     order: Order,
     partnerships: Iterable[Partnership],
@@ -109,7 +115,7 @@ def evaluate(
             last_offered_at=getattr(p, "last_offered_at", None),
         )
         area = coverage.covering_area(
-            p.coverage.all(), country=order.country_code, postal_code=order.postal_code, distance_km=distance
+            coverage_of(p), country=order.country_code, postal_code=order.postal_code, distance_km=distance
         )
         missing = [s for s in required if s not in (p.skills or [])]
         if not p.active:

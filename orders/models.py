@@ -11,7 +11,8 @@ import secrets
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
@@ -72,6 +73,10 @@ class Organization(models.Model):
     auto_dispatch = models.BooleanField(default=False, help_text="Dispatch new orders as soon as they are created.")
     # Last display number handed out; bumped under the row lock by order_create.
     order_counter = models.PositiveBigIntegerField(default=0, editable=False)
+    # True while the organization may have webhook endpoints: set in the transaction that creates
+    # one, cleared (under this row's lock) when the last one goes. False means none exists, so
+    # the outbox hook skips its endpoint query on every change (maintained by webhooks.services).
+    has_webhook_endpoints = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -166,6 +171,10 @@ class Workflow(models.Model):
     deadline_skips_weekends = models.BooleanField(null=True, blank=True)
     fallback_enabled = models.BooleanField(null=True, blank=True)
     auto_dispatch = models.BooleanField(null=True, blank=True)
+    # Bumped in the transaction of every change to the workflow's steps or custom field
+    # definitions (any save, delete, queryset update or bulk create of them), so that readers
+    # may cache those per (workflow id, version): see orders.workflow_cache.
+    version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -186,13 +195,64 @@ class Workflow(models.Model):
         return getattr(self.organization, name) if value is None else value
 
 
+def bump_workflow_versions(workflow_ids, using: str | None = None) -> None:
+    """Invalidates the cached steps and field definitions of these workflows (any iterable of ids
+    or a queryset of them). Call inside the transaction of the change."""
+    Workflow.objects.using(using).filter(pk__in=workflow_ids).update(version=F("version") + 1)
+
+
+class WorkflowPartQuerySet(models.QuerySet):
+    """Steps and custom field definitions: every bulk write bumps their workflows' version."""
+
+    def update(self, **kwargs):
+        with transaction.atomic(using=self.db, savepoint=False):
+            bump_workflow_versions(list(self.values_list("workflow_id", flat=True).distinct()), self.db)
+            return super().update(**kwargs)
+
+    def delete(self):
+        with transaction.atomic(using=self.db, savepoint=False):
+            bump_workflow_versions(list(self.values_list("workflow_id", flat=True).distinct()), self.db)
+            return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(objs, *args, **kwargs)
+            bump_workflow_versions({o.workflow_id for o in objs}, self.db)
+        return created
+
+
+class WorkflowPart(models.Model):
+    """A step or field definition: saving or deleting one bumps its workflow's version."""
+
+    objects = WorkflowPartQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        using = kwargs.get("using") or self._state.db
+        with transaction.atomic(using=using, savepoint=False):
+            super().save(*args, **kwargs)
+            bump_workflow_versions([self.workflow_id], using)
+
+    def delete(self, *args, **kwargs):
+        using = kwargs.get("using") or self._state.db
+        with transaction.atomic(using=using, savepoint=False):
+            bump_workflow_versions([self.workflow_id], using)
+            return super().delete(*args, **kwargs)
+
+
 class StepActor(models.TextChoices):
     OPERATOR = "operator", "Operator"
     INSTALLER = "installer", "Installer"
     CUSTOMER = "customer", "Customer"
 
 
-class WorkflowStep(models.Model):
+class WorkflowStep(WorkflowPart):
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="steps")
     key = models.SlugField(max_length=64)
     title = models.CharField(max_length=200)
@@ -222,7 +282,7 @@ class FieldType(models.TextChoices):
     MULTISELECT = "multiselect", "Select several"
 
 
-class CustomFieldDefinition(models.Model):
+class CustomFieldDefinition(WorkflowPart):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="custom_fields")
     custom_id = models.SlugField(max_length=100)
@@ -300,8 +360,32 @@ def new_client_token() -> str:
 
 
 class OrderQuerySet(models.QuerySet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._load_relations = False
+
     def for_organization(self, organization: Organization) -> OrderQuerySet:
         return self.filter(organization=organization)
+
+    def with_relations(self) -> OrderQuerySet:
+        """Once fetched, each order gets `tag_list` and `file_list` from ONE more query
+        (orders.selectors.load_order_relations), whatever the number of orders."""
+        clone = self._chain()
+        clone._load_relations = True
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._load_relations = self._load_relations
+        return clone
+
+    def _fetch_all(self):
+        fetched = self._result_cache is not None
+        super()._fetch_all()
+        if self._load_relations and not fetched and self._iterable_class is models.query.ModelIterable:
+            from orders.selectors import load_order_relations
+
+            load_order_relations(self._result_cache)
 
 
 class Order(models.Model):

@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from installer.middleware import current_request_id
-from orders import signals, transitions
+from orders import signals, transitions, workflow_cache
 from orders.actors import Actor
 from orders.exceptions import (
     Conflict,
@@ -121,11 +121,18 @@ def membership_ensure(*, user, organization: Organization, role: str = Role.OPER
 
 
 def lock_order(order_id: uuid.UUID | str, *, organization: Organization | None = None) -> Order:
-    """Re-reads the order under a row lock. Precondition: inside `transaction.atomic()`."""
-    qs = Order.objects.select_for_update(of=("self",)).select_related("workflow", "organization")
+    """Re-reads the order under a row lock, with its workflow, organization, installer (and
+    EXTRA_SELECT_RELATED, e.g. the booking) joined, so that the answer can be built from it
+    afterwards (`orders.selectors.order_answer`). Precondition: inside `transaction.atomic()`.
+    Only the order row is locked; the organization row is read in the transaction, so its
+    `has_webhook_endpoints` is as fresh as a query by the outbox hook would be."""
+    from orders.selectors import EXTRA_SELECT_RELATED, parse_uuid
+
+    qs = Order.objects.select_for_update(of=("self",)).select_related(
+        "workflow", "organization", "installer", *EXTRA_SELECT_RELATED
+    )
     if organization is not None:
         qs = qs.filter(organization=organization)
-    from orders.selectors import parse_uuid
 
     pk = parse_uuid(order_id)
     order = qs.filter(pk=pk).first() if pk is not None else None
@@ -182,12 +189,8 @@ class PendingEvents:
 EVENT_HOOKS: list = []
 
 
-def _steps_of(order: Order) -> list[WorkflowStep]:
-    cache = getattr(order, "_steps_cache", None)
-    if cache is None:
-        cache = list(WorkflowStep.objects.filter(workflow_id=order.workflow_id).order_by("status", "position", "id"))
-        order._steps_cache = cache
-    return cache
+def _steps_of(order: Order) -> Sequence[WorkflowStep]:
+    return workflow_cache.steps(order.workflow)
 
 
 def _open_required_step(order: Order, status: int) -> WorkflowStep | None:
@@ -283,7 +286,7 @@ def resolve_workflow(
     *, organization: Organization, workflow_id: Any = None, workflow_custom_id: str | None = None
 ) -> Workflow:
     """The workflow named by id or customId, else the organization's default. 400 if unknown."""
-    qs = Workflow.objects.filter(organization=organization).prefetch_related("custom_fields")
+    qs = Workflow.objects.filter(organization=organization)
     try:
         if workflow_id:
             return qs.get(pk=workflow_id, active=True)
@@ -307,7 +310,7 @@ def clean_custom_fields(
     Returns {definition id (str): value}. With `partial`, `existing` values are kept and required
     fields need not be repeated. Raises OrderValidationError with details keyed like the wire.
     """
-    definitions = list(workflow.custom_fields.all())
+    definitions = workflow_cache.field_definitions(workflow)
     by_custom_id = {d.custom_id: d for d in definitions}
     by_id = {str(d.id): d for d in definitions}
     values: dict[str, Any] = dict(existing or {}) if partial else {}
@@ -396,14 +399,18 @@ def files_attach(*, order: Order, file_ids: Sequence[str]) -> int:
 
 def _next_number(organization: Organization) -> int:
     """Bumps the organization's order counter and returns it. Holds the organization row lock
-    until commit, which also serializes concurrent creates with the same idempotency key."""
+    until commit, which also serializes concurrent creates with the same idempotency key.
+    Refreshes `organization.has_webhook_endpoints` from the locked row (the outbox hook reads it)."""
     table = Organization._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f'UPDATE "{table}" SET "order_counter" = "order_counter" + 1 WHERE "id" = %s RETURNING "order_counter"',
+            f'UPDATE "{table}" SET "order_counter" = "order_counter" + 1 WHERE "id" = %s '
+            'RETURNING "order_counter", "has_webhook_endpoints"',
             [organization.pk.hex if connection.vendor == "sqlite" else organization.pk],
         )
-        return cursor.fetchone()[0]
+        number, has_endpoints = cursor.fetchone()
+    organization.has_webhook_endpoints = bool(has_endpoints)
+    return number
 
 
 def _duplicate(organization: Organization, key: str) -> DuplicateIdempotencyKey:
@@ -428,8 +435,8 @@ def order_create(
     creates nothing and raises DuplicateIdempotencyKey (409) carrying the existing order's id.
     """
     key = data.get("idempotency_key") or None
-    if key and Order.objects.filter(organization=organization, idempotency_key=key).exists():
-        raise _duplicate(organization, key)
+    # A repeated key is refused by the unique constraint below (the transaction, with the number
+    # it took, rolls back); no query beforehand.
     workflow = resolve_workflow(
         organization=organization,
         workflow_id=data.get("workflow_id"),
@@ -438,7 +445,7 @@ def order_create(
     custom_values = clean_custom_fields(workflow, data.get("custom_fields"))
     tag_ids = _owned_ids(OrderTag, organization, data.get("order_tag_ids") or [], "orderTagIds")
     file_ids = files_check(organization=organization, file_ids=data.get("file_ids") or [])
-    installer_id = _assigned_installer(organization, data.get("actor_assignments") or [])
+    installer = _assigned_installer(organization, data.get("actor_assignments") or [])
 
     try:
         with transaction.atomic():
@@ -451,12 +458,17 @@ def order_create(
                 custom_fields=custom_values,
                 metadata=data.get("metadata") or {},
                 actor_assignments=data.get("actor_assignments") or [],
-                installer_id=installer_id,
+                installer=installer,
                 source=source,
                 webform_id=webform_id,
                 idempotency_key=key,
                 **{name: data[name] for name in STANDARD_FIELDS if data.get(name) is not None},
             )
+            # A new order has none of the reverse one-to-ones other apps join (e.g. a booking).
+            from orders.selectors import EXTRA_SELECT_RELATED
+
+            for name in EXTRA_SELECT_RELATED:
+                Order._meta.get_field(name).set_cached_value(order, None)
             pending = PendingEvents(order)
             pending.add("order.created", actor, data={"source": source}, to_status=OrderStatus.CREATED)
             _activate_first_step(order, pending, actor)
@@ -475,7 +487,7 @@ def order_create(
     return order
 
 
-def _assigned_installer(organization: Organization, assignments: Sequence[dict]) -> uuid.UUID | None:
+def _assigned_installer(organization: Organization, assignments: Sequence[dict]) -> Organization | None:
     """An `actorAssignments` entry with actorSlug `installer` pre-assigns that installer company.
 
     It must be an installer organization that every `INSTALLER_ASSIGNMENT_CHECKS` entry accepts
@@ -498,7 +510,7 @@ def _assigned_installer(organization: Organization, assignments: Sequence[dict])
                         "actorAssignments: not an active installer partner of this organization.",
                         details={field_name: ["Not an active installer partner of this organization."]},
                     )
-            return installer.pk
+            return installer
     return None
 
 
@@ -530,8 +542,9 @@ def order_update(*, order_id: Any, organization: Organization, actor: Actor, dat
                 setattr(order, name, data[name])
                 changed.append(name)
         if "custom_fields" in data:
-            workflow = Workflow.objects.prefetch_related("custom_fields").get(pk=order.workflow_id)
-            values = clean_custom_fields(workflow, data["custom_fields"], existing=order.custom_fields, partial=True)
+            values = clean_custom_fields(
+                order.workflow, data["custom_fields"], existing=order.custom_fields, partial=True
+            )
             if values != order.custom_fields:
                 order.custom_fields = values
                 changed.append("custom_fields")

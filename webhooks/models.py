@@ -11,7 +11,7 @@ import base64
 import secrets
 import uuid
 
-from django.db import models
+from django.db import models, transaction
 
 from orders.models import OrderEvent, Organization
 
@@ -66,6 +66,27 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    # `Organization.has_webhook_endpoints` is kept here, in the transaction of the change, for
+    # every way an endpoint is created or deleted one by one (services, admin, tests). A bulk
+    # queryset delete leaves the flag set, which only costs the outbox hook its query.
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            if adding:
+                # Always written: takes the organization row lock the recount below waits for.
+                Organization.objects.filter(pk=self.organization_id).update(has_webhook_endpoints=True)
+
+    def delete(self, *args, **kwargs):
+        organization_id = self.organization_id
+        with transaction.atomic(savepoint=False):
+            result = super().delete(*args, **kwargs)
+            # Under the organization's row lock: a concurrent create is seen, or flags after us.
+            Organization.objects.select_for_update().filter(pk=organization_id).values_list("pk").first()
+            exists = WebhookEndpoint.objects.filter(organization_id=organization_id).exists()
+            Organization.objects.filter(pk=organization_id).update(has_webhook_endpoints=exists)
+        return result
 
     def subscribes_to(self, event_type: str) -> bool:
         return not self.events or event_type in self.events

@@ -214,9 +214,12 @@ def signed_headers(endpoint: WebhookEndpoint, msg_id: str, body: bytes, now: dat
 def deliveries_queue_for_events(events: Sequence[OrderEvent]) -> list[WebhookDelivery]:
     """The `orders.services.EVENT_HOOKS` hook: one delivery per (event, subscribed active
     endpoint), written in the caller's transaction; their first tasks go out on commit.
-    Costs one query when no event type is a webhook event or no endpoint exists, two otherwise."""
+    No query when the organization has no endpoint (`Organization.has_webhook_endpoints`, read in
+    the change's transaction by `lock_order` / `order_create`), two otherwise."""
     sendable = [e for e in events if e.type in WEBHOOK_EVENTS]
     if not sendable:
+        return []
+    if not _may_have_endpoints(sendable):
         return []
     org_ids = {e.organization_id for e in sendable}
     endpoints = list(WebhookEndpoint.objects.filter(organization_id__in=org_ids, active=True))
@@ -248,6 +251,20 @@ def deliveries_queue_for_events(events: Sequence[OrderEvent]) -> list[WebhookDel
     ids = [d.pk for d in first.values()]
     transaction.on_commit(lambda: _enqueue_many(ids), robust=True)
     return deliveries
+
+
+def _may_have_endpoints(events: Sequence[OrderEvent]) -> bool:
+    """False only when every event's organization is loaded on its order (by `lock_order` or
+    `order_create`, inside the change's transaction) and has no webhook endpoint."""
+    for event in events:
+        if not OrderEvent.order.is_cached(event):
+            return True
+        order = event.order
+        if not Order.organization.is_cached(order) or order.organization.pk != event.organization_id:
+            return True
+        if order.organization.has_webhook_endpoints:
+            return True
+    return False
 
 
 def delivery_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:

@@ -30,11 +30,10 @@ class OrderLifecycleViewSet(ApiViewSet):
     def viewer(self) -> order_selectors.Viewer:
         return order_selectors.Viewer.for_membership(self.request.membership)
 
-    def order_response(self, pk, **extra) -> Response:
-        order = order_selectors.order_get(self.viewer, pk)
-        if order is None:
-            raise NotFound("Order not found.")
-        return Response({**order_selectors.order_to_dict(order, self.viewer), **extra})
+    def answer(self, order, **extra) -> Response:
+        """Built from the order the service returned, read under its lock (the service checked
+        that the caller is its router or its assigned installer): no re-read."""
+        return Response({**order_selectors.order_answer(order, self.viewer), **extra})
 
     @extend_schema(responses={200: s.PreviewOutput, **ERRORS})
     def preview(self, request, pk=None):
@@ -53,8 +52,10 @@ class OrderLifecycleViewSet(ApiViewSet):
             actor=self.actor,
             installer_id=body.validated_data.get("installer_id"),
         )
-        offers = [selectors.offer_to_dict(o) for o in selectors.order_offers(order.pk)]
-        return self.order_response(order.pk, offers=offers)
+        offers = getattr(order, "offer_list", None)
+        if offers is None:
+            offers = selectors.order_offers(order.pk)
+        return self.answer(order, offers=[selectors.offer_to_dict(o) for o in offers])
 
     @extend_schema(request=s.BookingInput, responses={200: s.OrderOutput, **ERRORS})
     def book(self, request, pk=None):
@@ -63,17 +64,17 @@ class OrderLifecycleViewSet(ApiViewSet):
         order = services.order_book(
             order_id=pk, organization=self.organization, actor=self.actor, **body.validated_data
         )
-        return self.order_response(order.pk)
+        return self.answer(order)
 
     @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS})
     def unbook(self, request, pk=None):
         order = services.order_unbook(order_id=pk, organization=self.organization, actor=self.actor)
-        return self.order_response(order.pk)
+        return self.answer(order)
 
     @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS})
     def start(self, request, pk=None):
         order = services.order_start(order_id=pk, organization=self.organization, actor=self.actor)
-        return self.order_response(order.pk)
+        return self.answer(order)
 
     @extend_schema(request=s.CompleteInput, responses={200: s.OrderOutput, **ERRORS})
     def complete(self, request, pk=None):
@@ -86,7 +87,7 @@ class OrderLifecycleViewSet(ApiViewSet):
             comment=body.validated_data.get("comment", ""),
             file_ids=body.validated_data.get("file_ids") or [],
         )
-        return self.order_response(order.pk)
+        return self.answer(order)
 
 
 class OfferViewSet(ApiViewSet):
@@ -129,7 +130,11 @@ class OfferViewSet(ApiViewSet):
     @extend_schema(request=None, responses={200: s.OfferAnswerOutput, **ERRORS})
     def accept(self, request, pk=None):
         offer = services.offer_accept(offer_id=pk, installer=self.organization, actor=self.actor)
-        return self.answer_response(offer)
+        # The accepting installer is now the order's installer: answer from the locked order.
+        viewer = order_selectors.Viewer.for_membership(self.request.membership)
+        data = selectors.offer_to_dict(offer)
+        data["order"] = order_selectors.order_answer(offer.order, viewer)
+        return Response(data)
 
     @extend_schema(request=s.DeclineInput, responses={200: s.OfferAnswerOutput, **ERRORS})
     def decline(self, request, pk=None):

@@ -72,8 +72,12 @@ class Page:
             if self.cursor:
                 created, pk = decode_cursor(self.cursor)
                 op = "lt" if self.descending else "gt"
+                # The first condition is implied by the second; it is there for the index: the
+                # scan of (..., created_at, id) starts at the cursor instead of filtering from
+                # the first row (a deep page would cost as much as reading every newer row).
                 queryset = queryset.filter(
-                    Q(**{f"{self.time_field}__{op}": created}) | Q(**{self.time_field: created, f"id__{op}": pk})
+                    Q(**{f"{self.time_field}__{op}e": created}),
+                    Q(**{f"{self.time_field}__{op}": created}) | Q(**{self.time_field: created, f"id__{op}": pk}),
                 )
             rows = list(queryset[: self.page_size + 1])
             more = len(rows) > self.page_size

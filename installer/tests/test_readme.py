@@ -24,6 +24,7 @@ SECTIONS = [
     "Webhooks",
     "Deploying",
     "Operations",
+    "Performance",
     "Development",
 ]
 ENV_READ = re.compile(r"""(?:os\.environ\.get|os\.environ\[|env_(?:bool|int|list))\(?\s*["']([A-Z][A-Z0-9_]+)["']""")

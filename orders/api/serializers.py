@@ -291,6 +291,16 @@ class WorkflowListOutput(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+class OrganizationRefOutput(IdNameOutput):
+    slug = serializers.CharField()
+
+
+class MeOutput(serializers.Serializer):
+    organization = OrganizationRefOutput()
+    role = serializers.ChoiceField(choices=["admin", "operator", "viewer"])
+    tokenName = serializers.CharField()
+
+
 class ErrorOutput(serializers.Serializer):
     error = serializers.CharField()
     message = serializers.CharField()

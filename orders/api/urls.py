@@ -19,6 +19,7 @@ order_collection = views.OrderViewSet.as_view({"get": "list", "post": "create"})
 order_detail = views.OrderViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
 
 urlpatterns = [
+    path("me", views.MeViewSet.as_view({"get": "retrieve"}), name="me"),
     path("order", order_collection, name="order-list"),
     path("order/<str:pk>", order_detail, name="order-detail"),
     path("order/<str:pk>/events", views.OrderViewSet.as_view({"get": "events"}), name="order-events"),

@@ -59,6 +59,10 @@ class OrderViewSet(ApiViewSet):
         order = self.get_order(pk)
         return Response({**selectors.order_to_dict(order, self.viewer), **extra}, status=status_code)
 
+    def answer(self, order, status_code=http.HTTP_200_OK, **extra) -> Response:
+        """The answer to a write: built from the order the service returned (no re-read)."""
+        return Response({**selectors.order_answer(order, self.viewer), **extra}, status=status_code)
+
     @extend_schema(
         request=s.OrderCreateInput,
         responses={201: s.OrderCreatedOutput, **ERRORS},
@@ -78,7 +82,7 @@ class OrderViewSet(ApiViewSet):
         order = services.order_create(
             organization=self.organization, actor=self.actor, data=data, source=OrderSource.API
         )
-        return self.order_response(order.pk, http.HTTP_201_CREATED, value=order.pk)
+        return self.answer(order, http.HTTP_201_CREATED, value=order.pk)
 
     @extend_schema(parameters=[*ORDER_FILTER_PARAMS, *LIST_PARAMS], responses={200: s.OrderListOutput, **ERRORS})
     def list(self, request):
@@ -106,24 +110,26 @@ class OrderViewSet(ApiViewSet):
             raise NotFound("Order not found.")
         serializer = s.OrderUpdateInput(data=request.data, partial=True, context={"country_code": order.country_code})
         serializer.is_valid(raise_exception=True)
-        services.order_update(
+        order = services.order_update(
             order_id=order.pk, organization=self.organization, actor=self.actor, data=dict(serializer.validated_data)
         )
-        return self.order_response(pk)
+        return self.answer(order)
 
     @extend_schema(request=s.CancelInput, responses={200: s.OrderOutput, **ERRORS})
     def cancel(self, request, pk=None):
         """Cancel Order, from any status but completed and cancelled (409)."""
         serializer = s.CancelInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.order_cancel(
-            order_id=self._own_order_id(pk),
+        # The service reads the order under its lock within the caller's organization: another
+        # organization's order (an assigned installer's too) is a 404 there.
+        order = services.order_cancel(
+            order_id=pk,
             organization=self.organization,
             actor=self.actor,
             reason=serializer.validated_data.get("reason"),
             comment=serializer.validated_data.get("comment", ""),
         )
-        return self.order_response(pk)
+        return self.answer(order)
 
     @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS})
     def complete_step(self, request, pk=None, step_key=None):
@@ -131,8 +137,10 @@ class OrderViewSet(ApiViewSet):
         order = self.get_order(pk, with_relations=False)
         if self.organization.pk not in (order.organization_id, order.installer_id):
             raise NotFound("Order not found.")
-        services.workflow_step_complete(order_id=order.pk, organization=None, step_key=step_key, actor=self.actor)
-        return self.order_response(pk)
+        order = services.workflow_step_complete(
+            order_id=order.pk, organization=None, step_key=step_key, actor=self.actor
+        )
+        return self.answer(order)
 
     @extend_schema(responses={200: s.EventListOutput, **ERRORS})
     def events(self, request, pk=None):
@@ -167,6 +175,23 @@ class OrderViewSet(ApiViewSet):
     def _tags_response(self, pk) -> Response:
         tags = list(OrderTag.objects.filter(tagged_orders__content_object_id=pk).order_by("name").values("id", "name"))
         return Response({"values": tags, "count": len(tags)})
+
+
+class MeViewSet(ApiViewSet):
+    """The caller: the token's organization, role and name."""
+
+    @extend_schema(responses={200: s.MeOutput, **ERRORS})
+    def retrieve(self, request):
+        """Who am I: the organization the token acts for, its role and the token's name. One
+        query (the token's); also the benchmark's framework floor."""
+        org = self.organization
+        return Response(
+            {
+                "organization": {"id": org.id, "name": org.name, "slug": org.slug},
+                "role": self.membership.role,
+                "tokenName": request.auth.name,
+            }
+        )
 
 
 class FileViewSet(ApiViewSet):

@@ -63,6 +63,26 @@ def test_a_change_costs_two_queries_for_its_webhooks(org, make_endpoint, django_
         services.deliveries_queue_for_events([OrderEvent(type="order.tag_added", organization=org, order=order)])
 
 
+def test_the_endpoint_flag_follows_create_and_delete_and_skips_the_query(org, make_endpoint, django_assert_num_queries):
+    org.refresh_from_db()
+    assert not org.has_webhook_endpoints
+    order = create_order(org)
+    order.organization = org  # loaded in the change's transaction, as lock_order does
+    event = OrderEvent(type="order.updated", organization=org, order=order)
+    with django_assert_num_queries(0):  # no endpoint: no query at all
+        assert services.deliveries_queue_for_events([event]) == []
+    first, _ = make_endpoint(org, "https://a.example.com/")
+    second, _ = make_endpoint(org, "https://b.example.com/")
+    org.refresh_from_db()
+    assert org.has_webhook_endpoints
+    first.delete()
+    org.refresh_from_db()
+    assert org.has_webhook_endpoints  # one is left
+    services.endpoint_delete(endpoint=second)
+    org.refresh_from_db()
+    assert not org.has_webhook_endpoints
+
+
 def test_backoff_starts_near_a_minute_doubles_and_tries_for_at_least_a_day(settings):
     random.seed(7)
     delays = [services.retry_delay(n) for n in range(1, 15)]
