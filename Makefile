@@ -32,6 +32,7 @@ seed: migrate
 
 ## make run: install, migrate, load demo data, print logins and a token, serve on 127.0.0.1:$(PORT)
 ## with the background worker beside the web server.
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: migrate
 	@PORT=$(PORT) $(PY) manage.py seed_demo
 	@echo "  API token (demo, admin):  $$($(PY) manage.py create_api_token demo --name make-run)"

@@ -1,5 +1,6 @@
 """Demo: the demo staff users get the back-office group of their role (called by seed_demo)."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from backoffice.groups import sync_user_groups
@@ -11,4 +12,4 @@ def seed(*, demo, other, stdout, quiet):
     for user in get_user_model().objects.filter(username__in=DEMO_STAFF):
         sync_user_groups(user)
     if not quiet:
-        stdout.write("  Back office:    http://127.0.0.1:8000/admin/dashboard/")
+        stdout.write(f"  Back office:    {settings.PUBLIC_BASE_URL}/admin/dashboard/")
