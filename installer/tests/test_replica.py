@@ -47,9 +47,16 @@ class QueryLog:
 
 
 @pytest.fixture
-def replica(settings):
+def replica(settings, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("the replica alias is a second PostgreSQL connection")
+    # Django's test case refuses connections to aliases outside its `databases`; the alias is
+    # added here, after the test case was set up, so it is allowed on that test case now.
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    cells = [cell.cell_contents for cell in BaseDatabaseWrapper.ensure_connection.__closure__ or ()]
+    for test_case in (c for c in cells if isinstance(c, type)):
+        monkeypatch.setattr(test_case, "databases", {*test_case.databases, REPLICA})
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "installer_cache"}
     }
