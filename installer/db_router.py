@@ -9,6 +9,10 @@ A read goes to the replica only when all hold:
 - no transaction is open on the primary (reads inside `transaction.atomic()` and
   `select_for_update()`, which Django routes as a write, stay on the primary).
 Replication lag is then only visible between requests, never inside one.
+
+The database cache's table (`django_cache`: throttling counters, other cached values) always
+uses the primary and does not pin: its counters must be exact across nodes, and a counter
+written by every request would otherwise send every request's reads to the primary.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from django.db import connections
 
 PRIMARY = "default"
 REPLICA = "replica"
+CACHE_APP_LABEL = "django_cache"  # django.core.cache.backends.db.DatabaseCache's model
 
 _may_use_replica: contextvars.ContextVar[bool] = contextvars.ContextVar("may_use_replica", default=False)
 
@@ -48,16 +53,21 @@ def has_replica() -> bool:
     return REPLICA in settings.DATABASES
 
 
+def _is_cache(model) -> bool:
+    return getattr(model._meta, "app_label", None) == CACHE_APP_LABEL
+
+
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints):
-        if not _may_use_replica.get() or not has_replica():
+        if not _may_use_replica.get() or not has_replica() or _is_cache(model):
             return PRIMARY
         if connections[PRIMARY].in_atomic_block:
             return PRIMARY
         return REPLICA
 
     def db_for_write(self, model, **hints):
-        pin_to_primary()
+        if not _is_cache(model):
+            pin_to_primary()
         return PRIMARY
 
     def allow_relation(self, obj1, obj2, **hints):

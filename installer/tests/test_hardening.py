@@ -178,6 +178,16 @@ def test_router_reads_replica_in_safe_requests_until_a_write(with_replica):
     assert router.allow_migrate("replica", "orders") is False and router.allow_migrate("default", "orders")
 
 
+def test_router_keeps_the_database_cache_on_the_primary_without_pinning(with_replica):
+    from django.core.cache.backends.db import DatabaseCache
+
+    cache_model = DatabaseCache("installer_cache", {}).cache_model_class
+    with request_scope(may_use_replica=True):
+        assert with_replica.db_for_read(cache_model) == "default"
+        assert with_replica.db_for_write(cache_model) == "default"  # a throttling counter
+        assert with_replica.db_for_read(Order) == "replica"  # ... does not pin the request
+
+
 @pytest.mark.django_db(transaction=True)
 def test_router_uses_primary_inside_transactions(with_replica):
     from django.db import transaction
