@@ -2,11 +2,12 @@
 
 import importlib
 import importlib.util
+import io
 import os
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, OutputWrapper
 from django.db import transaction
 
 from orders import services
@@ -140,12 +141,12 @@ class Command(BaseCommand):
                     comment="No answer after 3 calls.",
                 )
         # Other apps extend the demo through a `demo.seed(...)` function of their own
-        # (dispatch adds installers and partnerships, webforms a public form).
+        # (dispatch adds installers and partnerships, webforms a public form); what they print
+        # comes after the summary line.
+        extra = OutputWrapper(io.StringIO())
         for config in apps.get_app_configs():
             if config.name != "orders" and importlib.util.find_spec(f"{config.name}.demo") is not None:
-                importlib.import_module(f"{config.name}.demo").seed(
-                    demo=demo, other=other, stdout=self.stdout, quiet=quiet
-                )
+                importlib.import_module(f"{config.name}.demo").seed(demo=demo, other=other, stdout=extra, quiet=quiet)
         if not quiet:
             self.stdout.write(self.style.SUCCESS("Demo data ready."))
             port = os.environ.get("PORT") or "8000"  # `make run` passes its PORT
@@ -153,6 +154,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  Operator login: operator / {DEMO_PASSWORD}   (other org: other-admin / {DEMO_PASSWORD})"
             )
+            self.stdout.write(extra._out.getvalue(), ending="")
 
     def _organization(self, slug: str, name: str, **fields) -> Organization:
         org = Organization.objects.filter(slug=slug).first()
