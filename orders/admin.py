@@ -466,24 +466,28 @@ class ScopedOrderFilter(admin.SimpleListFilter):
         return queryset
 
 
-class WorkflowFilter(ScopedOrderFilter):
+class OrgObjectFilter(ScopedOrderFilter):
+    """Choices are the named objects (`model`) of the user's organizations, by name."""
+
+    model: type
+
+    def lookups(self, request, model_admin):
+        qs = scope(self.model.objects.order_by("name"), "organization", readable_org_ids(request))
+        return [(str(pk), name) for pk, name in qs.values_list("pk", "name")[:200]]
+
+
+class WorkflowFilter(OrgObjectFilter):
     title = "workflow"
     parameter_name = "workflow"
     lookup = "workflow_id"
-
-    def lookups(self, request, model_admin):
-        qs = scope(Workflow.objects.order_by("name"), "organization", readable_org_ids(request))
-        return [(str(pk), name) for pk, name in qs.values_list("pk", "name")[:200]]
+    model = Workflow
 
 
-class TagFilter(ScopedOrderFilter):
+class TagFilter(OrgObjectFilter):
     title = "tag"
     parameter_name = "tag"
     lookup = "tagged_items__tag_id"
-
-    def lookups(self, request, model_admin):
-        qs = scope(OrderTag.objects.order_by("name"), "organization", readable_org_ids(request))
-        return [(str(pk), name) for pk, name in qs.values_list("pk", "name")[:200]]
+    model = OrderTag
 
 
 class InstallerFilter(ScopedOrderFilter):
