@@ -115,6 +115,11 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     else:
         _db["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
         _db["CONN_HEALTH_CHECKS"] = True
+    # Server-side binding: psycopg then prepares each statement a connection has run 5 times
+    # (planning a query with the order's joins costs more than running it). Turn it off behind
+    # a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+    if env_bool("DB_SERVER_SIDE_BINDING", True):
+        _db.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {}).update(
         {
