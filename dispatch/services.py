@@ -631,6 +631,9 @@ def on_order_created(sender, *, order_id: Any, organization_id: Any, **kwargs) -
     when the routing settings say so. Runs in its own transaction; whatever goes wrong here is
     logged and never reaches the caller that created the order."""
     try:
+        created = kwargs.get("order")
+        if created is not None and not strategies.routing_for(created).auto_dispatch:
+            return  # decided from the instance the create wrote: no query on the hot path
         order = Order.objects.select_related("workflow", "organization").filter(pk=order_id).first()
         if order is None or order.status != OrderStatus.CREATED or not strategies.routing_for(order).auto_dispatch:
             return

@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import BigIntegerField, CharField, F, Q, QuerySet, Value
+from django.db.models import BigIntegerField, CharField, DateTimeField, F, Q, QuerySet, Value, prefetch_related_objects
 
+from installer.compiled import CompiledQuery
 from orders import transitions, workflow_cache
 from orders.models import (
     STATUS_NAMES,
@@ -23,7 +24,6 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderStatus,
-    OrderTag,
     Organization,
     Role,
     TaggedOrder,
@@ -83,26 +83,37 @@ def orders_visible_to(viewer: Viewer) -> QuerySet[Order]:
     return qs
 
 
+# What the order object reads of the joined workflow and installer rows (the workflow's version
+# keys orders.workflow_cache); their other columns are not read, so that a page of 50 orders
+# does not parse and instantiate 50 copies of them.
+WORKFLOW_FIELDS = ("id", "organization", "custom_id", "version")
+INSTALLER_FIELDS = ("id", "name", "is_installer")
+
+
+def _joined(qs: QuerySet[Order]) -> QuerySet[Order]:
+    """The order object's joins: workflow, installer (narrowed) and EXTRA_SELECT_RELATED."""
+    narrow = [f"workflow__{f.name}" for f in Workflow._meta.concrete_fields if f.name not in WORKFLOW_FIELDS]
+    narrow += [f"installer__{f.name}" for f in Organization._meta.concrete_fields if f.name not in INSTALLER_FIELDS]
+    return qs.select_related("workflow", "installer", *EXTRA_SELECT_RELATED).defer(*narrow)
+
+
+def viewer_prefetches(viewer: Viewer | None) -> list:
+    """What VIEWER_PREFETCHES add for this caller (none for a router)."""
+    if viewer is None:
+        return []
+    return [prefetch for hook in VIEWER_PREFETCHES for prefetch in hook(viewer) or ()]
+
+
 def with_order_relations(qs: QuerySet[Order], viewer: Viewer | None = None) -> QuerySet[Order]:
     """Everything the order object needs, in a constant number of queries for any page size:
     the orders with workflow, installer (and EXTRA_SELECT_RELATED) joined, then one query for
     the tags and files of all of them (`load_order_relations`). Workflow steps and custom field
     definitions come from orders.workflow_cache. With `viewer`, also what VIEWER_PREFETCHES add
     for that caller (dispatch: an installer's open offers)."""
-    extra = [prefetch for hook in VIEWER_PREFETCHES for prefetch in (hook(viewer) if viewer else None) or ()]
-    return qs.prefetch_related(*extra).select_related("workflow", "installer", *EXTRA_SELECT_RELATED).with_relations()
+    return _joined(qs.prefetch_related(*viewer_prefetches(viewer))).with_relations()
 
 
-def load_order_relations(orders: Sequence[Order]) -> None:
-    """Sets `tag_list` (by name) and `file_list` (by upload time) on each order with ONE query
-    (a UNION of the tags and the files of all the orders)."""
-    if not orders:
-        return
-    by_id = {}
-    for order in orders:
-        order.tag_list, order.file_list = [], []
-        by_id[order.pk] = order
-    ids = list(by_id)
+def _relations_query(ids: list) -> QuerySet:
     columns = ("r_kind", "r_order", "r_id", "r_name", "r_type", "r_size", "r_time")
     tags = (
         TaggedOrder.objects.filter(content_object_id__in=ids)
@@ -114,7 +125,7 @@ def load_order_relations(orders: Sequence[Order]) -> None:
             r_name=F("tag__name"),
             r_type=Value("", output_field=CharField()),
             r_size=Value(0, output_field=BigIntegerField()),
-            r_time=F("tag__created_at"),
+            r_time=Value(None, output_field=DateTimeField()),  # files only: tags sort by name
         )
     )
     files = (
@@ -130,14 +141,44 @@ def load_order_relations(orders: Sequence[Order]) -> None:
             r_time=F("created_at"),
         )
     )
-    rows = tags.values_list(*columns).union(files.values_list(*columns), all=True)
-    for kind, order_id, pk, name, content_type, size, created_at in rows:
+    return tags.values_list(*columns).union(files.values_list(*columns), all=True)
+
+
+class TagRef(NamedTuple):
+    id: uuid.UUID
+    name: str
+
+
+class FileRef(NamedTuple):
+    id: uuid.UUID
+    name: str
+    content_type: str
+    size: int
+
+
+# Compiled once per thread and number of orders (installer.compiled): a page of 50 orders reuses
+# the SQL of the previous page of 50.
+_RELATIONS = CompiledQuery(TaggedOrder, _relations_query)
+
+
+def load_order_relations(orders: Sequence[Order]) -> None:
+    """Sets `tag_list` (by name) and `file_list` (by upload time) on each order with ONE query
+    (a UNION of the tags and the files of all the orders): TagRef and FileRef tuples, with the
+    attributes of the models that the order object reads."""
+    if not orders:
+        return
+    by_id = {}
+    for order in orders:
+        order.tag_list, order.file_list = [], []
+        by_id[order.pk] = order
+    ids = list(by_id)
+    for kind, order_id, pk, name, content_type, size, created_at in _RELATIONS.fetch(ids, key=len(ids)):
         order = by_id[order_id if isinstance(order_id, uuid.UUID) else uuid.UUID(str(order_id))]
         pk = pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
         if kind == 0:
-            order.tag_list.append(OrderTag(id=pk, name=name))
+            order.tag_list.append(TagRef(pk, name))
         else:
-            order.file_list.append((created_at, pk, File(id=pk, name=name, content_type=content_type, size=size)))
+            order.file_list.append((created_at, pk, FileRef(pk, name, content_type, size)))
     for order in orders:
         order.tag_list.sort(key=lambda t: t.name.lower())
         order.file_list = [f for _, _, f in sorted(order.file_list, key=lambda item: (item[0], item[1]))]
@@ -150,14 +191,62 @@ def parse_uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
+def _order_by_id_query(is_installer: bool, with_relations: bool):
+    def build(organization_id, pk) -> QuerySet[Order]:
+        viewer = Viewer(organization=Organization(pk=organization_id, is_installer=is_installer))
+        qs = orders_visible_to(viewer).filter(pk=pk).order_by()
+        return _joined(qs) if with_relations else qs
+
+    return CompiledQuery(Order, build)
+
+
+# Get Order's query, compiled once per thread (installer.compiled), by kind of caller.
+_ORDER_BY_ID = {(i, r): _order_by_id_query(i, r) for i in (False, True) for r in (False, True)}
+
+
 def order_get(viewer: Viewer, order_id: Any, *, with_relations: bool = True) -> Order | None:
     """The order if the viewer may read it, else None. `with_relations=False` skips what only
     the order object needs (for a visibility check before reading something else)."""
     pk = parse_uuid(order_id)
     if pk is None:
         return None
-    qs = orders_visible_to(viewer)
-    return (with_order_relations(qs, viewer) if with_relations else qs).filter(pk=pk).first()
+    organization = viewer.organization
+    query = _ORDER_BY_ID[(bool(organization.is_installer), with_relations)]
+    # The registries are set when the apps load; tests may swap them, so they are in the key.
+    rows = query.fetch(organization.pk, pk, key=(tuple(map(id, VISIBILITY_RULES)), tuple(EXTRA_SELECT_RELATED)))
+    if not rows:
+        return None
+    if with_relations:
+        extra = viewer_prefetches(viewer)
+        if extra:
+            prefetch_related_objects(rows, *extra)
+        load_order_relations(rows)
+    return rows[0]
+
+
+def _orders_by_ids_query(ids: list) -> QuerySet[Order]:
+    return _joined(Order.objects.filter(pk__in=ids).order_by())
+
+
+# A page's orders by id, compiled once per thread and page length (installer.compiled).
+_ORDERS_BY_IDS = CompiledQuery(Order, _orders_by_ids_query)
+
+
+def orders_by_ids(viewer: Viewer, ids: Sequence[uuid.UUID]) -> list[Order]:
+    """The orders with these ids, in this order, with everything the order object needs (the
+    relations of `with_order_relations`). The ids come from a query that applied the viewer's
+    visibility (`orders_visible_to`); an id that is gone is skipped."""
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = _ORDERS_BY_IDS.fetch(ids, key=(len(ids), tuple(EXTRA_SELECT_RELATED)))
+    by_id = {order.pk: order for order in rows}
+    orders = [by_id[pk] for pk in ids if pk in by_id]
+    extra = viewer_prefetches(viewer)
+    if extra:
+        prefetch_related_objects(orders, *extra)
+    load_order_relations(orders)
+    return orders
 
 
 def order_answer(order: Order, viewer: Viewer | None) -> dict:

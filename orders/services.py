@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from installer.compiled import CompiledQuery
 from installer.middleware import current_request_id
 from orders import signals, transitions, workflow_cache
 from orders.actors import Actor
@@ -282,24 +283,45 @@ STANDARD_FIELDS = (
 )
 
 
+# The workflow lookups of every create, compiled once per thread (installer.compiled).
+_WORKFLOW_BY_ID = CompiledQuery(
+    Workflow, lambda org, pk: Workflow.objects.filter(organization_id=org, pk=pk, active=True).order_by()[:1]
+)
+_WORKFLOW_BY_CUSTOM_ID = CompiledQuery(
+    Workflow,
+    lambda org, custom_id: Workflow.objects.filter(organization_id=org, custom_id=custom_id, active=True).order_by()[
+        :1
+    ],
+)
+_DEFAULT_WORKFLOW = CompiledQuery(
+    Workflow, lambda org: Workflow.objects.filter(organization_id=org, is_default=True).order_by()[:1]
+)
+
+
 def resolve_workflow(
     *, organization: Organization, workflow_id: Any = None, workflow_custom_id: str | None = None
 ) -> Workflow:
     """The workflow named by id or customId, else the organization's default. 400 if unknown."""
-    qs = Workflow.objects.filter(organization=organization)
+    if workflow_id:
+        pk = workflow_id if isinstance(workflow_id, uuid.UUID) else _uuid_or_none(workflow_id)
+        found = _WORKFLOW_BY_ID.fetch(organization.pk, pk) if pk is not None else []
+    elif workflow_custom_id:
+        found = _WORKFLOW_BY_CUSTOM_ID.fetch(organization.pk, str(workflow_custom_id))
+    else:
+        found = _DEFAULT_WORKFLOW.fetch(organization.pk)
+    if found:
+        return found[0]
+    key = "workflowId" if workflow_id else "workflowCustomId"
+    if not workflow_id and not workflow_custom_id:
+        raise OrderValidationError("The organization has no default workflow.", details={"workflowId": ["Required."]})
+    raise OrderValidationError("Unknown workflow.", details={key: ["No active workflow with this id."]})
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
     try:
-        if workflow_id:
-            return qs.get(pk=workflow_id, active=True)
-        if workflow_custom_id:
-            return qs.get(custom_id=workflow_custom_id, active=True)
-        return qs.get(is_default=True)
-    except (Workflow.DoesNotExist, ValueError):
-        key = "workflowId" if workflow_id else "workflowCustomId"
-        if not workflow_id and not workflow_custom_id:
-            raise OrderValidationError(
-                "The organization has no default workflow.", details={"workflowId": ["Required."]}
-            ) from None
-        raise OrderValidationError("Unknown workflow.", details={key: ["No active workflow with this id."]}) from None
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def clean_custom_fields(
@@ -478,7 +500,9 @@ def order_create(
             files_attach(order=order, file_ids=file_ids)
             pending.flush()
             transaction.on_commit(
-                lambda: signals.order_created.send(sender=Order, order_id=order.pk, organization_id=organization.pk)
+                lambda: signals.order_created.send(
+                    sender=Order, order_id=order.pk, organization_id=organization.pk, order=order
+                )
             )
     except IntegrityError:
         if key and Order.objects.filter(organization=organization, idempotency_key=key).exists():
