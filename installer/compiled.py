@@ -34,6 +34,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import Model, QuerySet, prefetch_related_objects
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
+from django.db.transaction import TransactionManagementError
 
 _UNCACHEABLE = object()
 
@@ -71,6 +72,7 @@ class _Entry:
         "compiler",
         "converters",
         "end",
+        "for_update",
         "init_list",
         "kind",
         "model_cls",
@@ -114,8 +116,12 @@ class CompiledQuery:
                 flat.append((index, None, sentinel))
                 sentinel_args.append(sentinel)
         queryset = self.build(*sentinel_args)
-        if queryset._iterable_class not in (ModelIterable, ValuesListIterable) or queryset._known_related_objects:
-            return _UNCACHEABLE
+        if (
+            queryset._iterable_class not in (ModelIterable, ValuesListIterable)
+            or queryset._known_related_objects
+            or any(not isinstance(lookup, str) for lookup in queryset._prefetch_related_lookups)
+        ):
+            return _UNCACHEABLE  # (a Prefetch's queryset would keep the sentinels)
         connection = connections[alias]
         compiler = queryset.query.get_compiler(using=alias)
         try:
@@ -141,6 +147,7 @@ class CompiledQuery:
         fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
         entry.converters = compiler.get_converters(fields)
         entry.prefetch = queryset._prefetch_related_lookups
+        entry.for_update = queryset.query.select_for_update
         if queryset._iterable_class is ModelIterable:
             entry.kind = "model"
             select, klass_info = compiler.select, compiler.klass_info
@@ -169,6 +176,8 @@ class CompiledQuery:
                 entries[(alias, key)] = entry
         if entry is None or entry is _UNCACHEABLE:
             return list(self.build(*args).using(alias))
+        if entry.for_update and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = [
             value if index is None else value(args[index] if position is None else args[index][position])
             for index, position, value in entry.slots

@@ -121,6 +121,24 @@ def membership_ensure(*, user, organization: Organization, role: str = Role.OPER
 # --------------------------------------------------------------------------------------------
 
 
+def _lock_query(with_organization: bool) -> CompiledQuery:
+    def build(pk, organization_id=None):
+        from orders.selectors import EXTRA_SELECT_RELATED
+
+        qs = Order.objects.select_for_update(of=("self",)).select_related(
+            "workflow", "organization", "installer", *EXTRA_SELECT_RELATED
+        )
+        if with_organization:
+            qs = qs.filter(organization_id=organization_id)
+        return qs.filter(pk=pk).order_by()
+
+    return CompiledQuery(Order, build)
+
+
+# The lock of every change, compiled once per thread (installer.compiled).
+_LOCK = {True: _lock_query(True), False: _lock_query(False)}
+
+
 def lock_order(order_id: uuid.UUID | str, *, organization: Organization | None = None) -> Order:
     """Re-reads the order under a row lock, with its workflow, organization, installer (and
     EXTRA_SELECT_RELATED, e.g. the booking) joined, so that the answer can be built from it
@@ -129,17 +147,17 @@ def lock_order(order_id: uuid.UUID | str, *, organization: Organization | None =
     `has_webhook_endpoints` is as fresh as a query by the outbox hook would be."""
     from orders.selectors import EXTRA_SELECT_RELATED, parse_uuid
 
-    qs = Order.objects.select_for_update(of=("self",)).select_related(
-        "workflow", "organization", "installer", *EXTRA_SELECT_RELATED
-    )
-    if organization is not None:
-        qs = qs.filter(organization=organization)
-
     pk = parse_uuid(order_id)
-    order = qs.filter(pk=pk).first() if pk is not None else None
-    if order is None:
+    if pk is None:
         raise NotFound("Order not found.")
-    return order
+    key = tuple(EXTRA_SELECT_RELATED)
+    if organization is not None:
+        found = _LOCK[True].fetch(pk, organization.pk, key=key, write=True)
+    else:
+        found = _LOCK[False].fetch(pk, key=key, write=True)
+    if not found:
+        raise NotFound("Order not found.")
+    return found[0]
 
 
 @dataclass

@@ -122,3 +122,16 @@ def test_tokens_after_the_lookup_was_compiled(operator_a, operator_b):
     assert operator_a.get("/api/v1/me").status_code == 401
     operator_a.credentials(HTTP_AUTHORIZATION="Bearer ins_nonsense")
     assert operator_a.get("/api/v1/me").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_select_for_update_needs_a_transaction(org_a):
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    order = create_order(org_a, name="Locked")
+    query = CompiledQuery(Order, lambda pk: Order.objects.select_for_update().filter(pk=pk))
+    with transaction.atomic():
+        assert query.fetch(order.pk, write=True)[0].name == "Locked"
+    with pytest.raises(TransactionManagementError):
+        query.fetch(order.pk, write=True)
