@@ -9,8 +9,13 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import threading
+import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Hashable
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
@@ -46,6 +51,48 @@ def decode_cursor(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
         raise ValidationError({"cursor": ["Invalid cursor."]}) from None
 
 
+class CountCache:
+    """Counts of big lists, kept a few seconds per process (LIST_COUNT_CACHE_SECONDS, counts of at
+    least LIST_COUNT_CACHE_MIN rows). A COUNT over tens of thousands of matching orders costs
+    hundreds of milliseconds at a million orders, and clients that sync poll the same filters
+    again and again; below the threshold counts are always exact and fresh. Per process: no
+    query, nothing shared, bounded (MAX_ENTRIES, least recently used first out)."""
+
+    MAX_ENTRIES = 1024
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, tuple[float, int]] = OrderedDict()
+
+    def get(self, key: Hashable) -> int | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= time.monotonic():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: Hashable, count: int) -> None:
+        seconds = getattr(settings, "LIST_COUNT_CACHE_SECONDS", 0)
+        if seconds <= 0 or count < getattr(settings, "LIST_COUNT_CACHE_MIN", 10_000):
+            return
+        with self._lock:
+            self._entries[key] = (time.monotonic() + seconds, count)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.MAX_ENTRIES:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+counts = CountCache()
+
+
 class Page:
     """Applies paging to a queryset ordered by (created_at, id); `direction` picks the way."""
 
@@ -65,8 +112,10 @@ class Page:
         sign = "-" if self.descending else ""
         return [f"{sign}{self.time_field}", f"{sign}id"]
 
-    def apply(self, queryset: QuerySet) -> tuple[list, dict]:
-        """Returns (rows, extra) where extra is {"count": N} or {"nextCursor": ...}."""
+    def apply(self, queryset: QuerySet, *, count_key: Hashable = None) -> tuple[list, dict]:
+        """Returns (rows, extra) where extra is {"count": N} or {"nextCursor": ...}.
+        `count_key`: what identifies the filtered list (caller and filters), to keep the count
+        of a big list a few seconds (CountCache); None counts every time."""
         queryset = queryset.order_by(*self.ordering())
         if self.use_cursor:
             if self.cursor:
@@ -86,14 +135,20 @@ class Page:
             return rows, {"nextCursor": next_cursor}
         start = self.page * self.page_size
         rows = list(queryset[start : start + self.page_size])
-        count = len(rows) if self.page == 0 and len(rows) < self.page_size else queryset.order_by().count()
+        if self.page == 0 and len(rows) < self.page_size:
+            return rows, {"count": len(rows)}
+        count = counts.get(count_key) if count_key is not None else None
+        if count is None:
+            count = queryset.order_by().count()
+            if count_key is not None:
+                counts.put(count_key, count)
         return rows, {"count": count}
 
-    def apply_ids(self, queryset: QuerySet) -> tuple[list, dict]:
+    def apply_ids(self, queryset: QuerySet, *, count_key: Hashable = None) -> tuple[list, dict]:
         """Like `apply`, but reads only the page's primary keys, in page order: the caller reads
         the rows by id (a query it can compile once: installer.compiled), so the filtered query
         stays narrow whatever the rows join."""
-        rows, extra = self.apply(queryset.values_list("pk", self.time_field))
+        rows, extra = self.apply(queryset.values_list("pk", self.time_field), count_key=count_key)
         return [pk for pk, _ in rows], extra
 
     def _cursor_key(self, row) -> tuple:

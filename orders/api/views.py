@@ -93,12 +93,15 @@ class OrderViewSet(ApiViewSet):
             raise ValidationError(filterset.errors)
         viewer = self.viewer
         page = Page(request)
+        # The list as the count cache knows it: whose orders, which filters (normalized).
+        filters = sorted((k, repr(v)) for k, v in filterset.form.cleaned_data.items() if v not in (None, "", []))
+        count_key = ("orders", viewer.organization.pk, tuple(filters))
         if selectors.viewer_prefetches(viewer):
             # An installer: its open offers are one more query; read the rows in one go.
-            rows, extra = page.apply(selectors.with_order_relations(filterset.qs, viewer))
+            rows, extra = page.apply(selectors.with_order_relations(filterset.qs, viewer), count_key=count_key)
         else:
             # The page's ids with the filters, then the rows by id with a compiled query.
-            ids, extra = page.apply_ids(filterset.qs)
+            ids, extra = page.apply_ids(filterset.qs, count_key=count_key)
             rows = selectors.orders_by_ids(viewer, ids)
         return Response({"values": [selectors.order_to_dict(o, viewer) for o in rows], **extra})
 
