@@ -105,7 +105,8 @@ def _send_offers(
     actor: Actor,
     now: datetime.datetime,
 ) -> list[Offer]:
-    """Creates one offer per candidate (one INSERT) with the timeline events. Caller holds the lock."""
+    """One offer per candidate with its timeline event; the offers are inserted with the events
+    by `finish_change` (`PendingEvents.insert_with`). Caller holds the lock."""
     if not ranked:
         return []
     expires_at = offer_deadline(
@@ -124,7 +125,7 @@ def _send_offers(
         )
         for c in ranked
     ]
-    Offer.objects.bulk_create(offers)
+    pending.insert_with(offers)
     for offer in offers:
         pending.add(
             "offer.sent",
@@ -250,13 +251,16 @@ def order_dispatch(*, order_id: Any, organization: Organization, actor: Actor, i
         at_once = 1 if strategy == RoutingStrategy.MANUAL else routing.offers_at_once
         if order.status == OrderStatus.DISPATCHING:
             _withdraw_open_offers(order, pending, actor, reason="redispatched", now=now)
-        run = DispatchRun.objects.create(
+        # The run, its offers and the events are inserted by finish_change below, in one
+        # statement on PostgreSQL (a data-modifying CTE).
+        run = DispatchRun(
             order=order,
             strategy=strategy,
             offers_at_once=at_once,
             actor_label=actor.label[:200],
             candidates=strategies.explanation(candidates),
         )
+        pending.insert_with([run])
         first_dispatch = order.status == OrderStatus.CREATED  # before transition() below
         transition(
             order,

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from installer.compiled import CompiledQuery
+from installer.db import insert_together
 from installer.middleware import current_request_id
 from orders import signals, transitions, workflow_cache
 from orders.actors import Actor
@@ -162,10 +164,12 @@ def lock_order(order_id: uuid.UUID | str, *, organization: Organization | None =
 
 @dataclass
 class PendingEvents:
-    """Events collected during one locked change, inserted together with one query."""
+    """Events collected during one locked change, inserted together with one query, with the
+    new rows of other models the change writes (`insert_with`: dispatch's run and offers)."""
 
     order: Order
     events: list[OrderEvent] = field(default_factory=list)
+    rows: list[tuple[type[Model], list[Model]]] = field(default_factory=list)
 
     def add(
         self,
@@ -194,12 +198,19 @@ class PendingEvents:
         self.events.append(event)
         return event
 
+    def insert_with(self, objs: Sequence[Model]) -> None:
+        """Queues new rows of one model (primary keys set, e.g. UUID defaults) to be inserted by
+        `flush` together with the events: in the same statement on PostgreSQL
+        (`installer.db.insert_together`). Nothing can read them before the flush."""
+        if objs:
+            self.rows.append((type(objs[0]), list(objs)))
+
     def flush(self) -> list[OrderEvent]:
+        insert_together([*self.rows, (OrderEvent, self.events)])  # events alone: one bulk_create
         if self.events:
-            OrderEvent.objects.bulk_create(self.events)
             for hook in EVENT_HOOKS:
                 hook(self.events)
-        written, self.events = self.events, []
+        written, self.events, self.rows = self.events, [], []
         return written
 
 

@@ -6,10 +6,8 @@ authentication, the service, the outbox hook and the answer.
 | Get Order                                  |      4 |
 | List Orders (any page size, status+tagId)  |      5 |
 | Create Order (tags and custom fields)      |     10 |
-| each transition (cancel, book, start,      |      6 |
-| complete, accept)                          |        |
-| dispatch (also writes a DispatchRun and    |      8 |
-| its offers)                                |        |
+| each transition (dispatch, cancel, book,   |      6 |
+| start, complete, accept)                   |        |
 
 Without webhook endpoints (`Organization.has_webhook_endpoints` off) the outbox costs nothing;
 with one, each change costs exactly two more (the endpoints and the delivery rows), pinned
@@ -25,8 +23,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from dispatch.models import Offer
-from dispatch.tests.conftest import make_partner
+from dispatch.models import DispatchRun, Offer
+from dispatch.tests.conftest import make_installer, make_partner
 from orders import services
 from orders.models import FieldType
 from orders.tests.factories import add_custom_field, create_order, order_payload
@@ -147,13 +145,38 @@ def test_transitions(operator_a, installer_client, org_a, installer_org, world):
     assert response.json()["status"] == 6
     print("\ntransition queries:", counts)
     budget = dict.fromkeys(counts, BUDGET["transition"])
-    # Dispatch also writes its explanation (DispatchRun) and its offers: two INSERTs the other
-    # verbs do not have (token, lock, candidates with coverage, run, offers, order, events, tags
-    # and files = 8). Six would need both INSERTs in one statement (a data-modifying CTE).
-    budget["dispatch"] = BUDGET["transition"] + 2
+    # Dispatch: token, lock, candidates with coverage, order, then its explanation (DispatchRun),
+    # its offers and its events in ONE statement (a data-modifying CTE, `installer.db.
+    # insert_together`), tags and files = 6.
     if connection.vendor == "sqlite":
         budget["book"] += 1  # SQLite has no exclusion constraint: one overlap query
+        budget["dispatch"] += 2  # nor data-modifying CTEs: run, offers and events are 3 INSERTs
     assert all(n <= budget[name] for name, n in counts.items()), (counts, budget)
+
+
+def test_broadcast_dispatch_writes_its_rows_in_one_statement(operator_a, org_a, world):
+    """Three offers at once (multi-row INSERTs) and a webhook endpoint: the run, the offers and
+    the events still go in one statement, the deliveries (+2, as for any change) reference the
+    events, and the answer lists the offers as they were written."""
+    for name in ("Second Co", "Third Co"):
+        make_partner(org_a, make_installer(name))
+    org_a.offers_at_once = 3
+    org_a.save(update_fields=["offers_at_once"])
+    webhook_services.endpoint_create(organization=org_a, url="http://127.0.0.1:9/hook")
+    order = make_orders(org_a, world, 1)[0]
+    response, n = measure(
+        lambda: operator_a.post(f"/api/v1/order/{order.pk}/dispatch", {}, format="json"), "broadcast dispatch"
+    )
+    run = DispatchRun.objects.get(order=order)
+    offers = list(Offer.objects.filter(order=order).order_by("rank"))
+    assert [o["id"] for o in response.json()["offers"]] == [str(o.pk) for o in offers]
+    assert len(offers) == 3 and {o.dispatch_run_id for o in offers} == {run.pk}
+    assert run.offers_at_once == 3 and [c["rank"] for c in run.candidates] == [1, 2, 3]
+    events = list(order.events.order_by("sequence").values_list("type", "data"))
+    assert [t for t, _ in events[-5:]] == ["order.dispatched", "workflow.step.activated"] + ["offer.sent"] * 3
+    assert events[-5][1]["dispatchRunId"] == str(run.pk)
+    assert WebhookDelivery.objects.filter(event__order=order, event_type="order.dispatched").count() == 1
+    assert n <= BUDGET["transition"] + 2 + (2 if connection.vendor == "sqlite" else 0)
 
 
 def test_webhook_endpoint_costs_two_queries_per_change(operator_a, org_a, world):
