@@ -62,3 +62,13 @@ logconfig_dict = {
         "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
     },
 }
+
+
+def post_worker_init(worker):
+    """The loaded app's objects (modules, URL patterns, compiled templates) live as long as the
+    worker: freezing them keeps the garbage collector's full passes to what requests allocate,
+    instead of rescanning the whole heap (a pause every few hundred requests)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
