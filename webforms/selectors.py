@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,7 +55,7 @@ class FieldSpec:
     label: str
     type: str
     required: bool
-    options: list = field(default_factory=list)
+    options: tuple[tuple[str, str], ...] = ()  # (value, label) pairs
     help_text: str = ""
     multiline: bool = False
     autocomplete: str = ""
@@ -78,7 +78,6 @@ def webform_fields(webform: Webform) -> list[FieldSpec]:
         mode = webform.standard_mode(key)
         if mode == FieldMode.HIDDEN:
             continue
-        options = country_choices() if spec["type"] == "country" else []
         specs.append(
             FieldSpec(
                 key=key,
@@ -86,7 +85,7 @@ def webform_fields(webform: Webform) -> list[FieldSpec]:
                 label=spec["label"],
                 type=spec["type"],
                 required=mode == FieldMode.REQUIRED,
-                options=[{"value": v, "label": label} for v, label in options],
+                options=country_choices() if spec["type"] == "country" else (),
                 autocomplete=spec.get("autocomplete", ""),
             )
         )
@@ -103,7 +102,7 @@ def webform_fields(webform: Webform) -> list[FieldSpec]:
                 label=definition.label,
                 type=definition.type,
                 required=definition.required or definition.custom_id in required,
-                options=[{"value": v, "label": label} for v, label in option_choices(definition)],
+                options=tuple(option_choices(definition)),
                 help_text=definition.help_text,
                 multiline=definition.custom_id in multiline,
                 definition=definition,
@@ -146,7 +145,7 @@ def webform_to_dict(webform: Webform) -> dict:
                 "label": spec.label,
                 "type": spec.type,
                 "required": spec.required,
-                "options": [o["value"] for o in spec.options] if spec.definition is not None else [],
+                "options": [value for value, _ in spec.options] if spec.definition is not None else [],
             }
             for spec in webform_fields(webform)
         ],
