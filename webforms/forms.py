@@ -6,18 +6,31 @@ beside their fields."""
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from django import forms
 
 from orders.models import FieldType
 from webforms.selectors import FieldSpec
+from webforms.widgets import FixedChoices, OptionsSelect, WebformRenderer
 
 HONEYPOT = "website"
 NONCE = "submission"
 
 
+@lru_cache(maxsize=256)
+def _with_prompt(prompt: str, options: tuple[tuple[str, str], ...]) -> FixedChoices:
+    """A select's choices: an empty "choose" option, then the options. Built once per list of
+    options (the country list is the same tuple for every form), so a form costs no copying,
+    normalizing or escaping of ~250 countries per request."""
+    return FixedChoices((("", prompt), *options))
+
+
 class WebformOrderForm(forms.Form):
+    # The same HTML as Django's templates, written in Python (see webforms/widgets.py).
+    default_renderer = WebformRenderer()
+
     # A field people never see (hidden by CSS, skipped by keyboard and screen readers); bots fill it.
     website = forms.CharField(
         required=False,
@@ -52,14 +65,15 @@ class WebformOrderForm(forms.Form):
         if spec.autocomplete:
             attrs["autocomplete"] = spec.autocomplete
         kind = spec.type
-        choices = [(o["value"], o["label"]) for o in spec.options]
         if kind == "email":
             return forms.CharField(max_length=254, widget=forms.EmailInput(attrs=attrs), **common)
         if kind == "phone":
             attrs.update({"inputmode": "tel"})
             return forms.CharField(max_length=64, widget=forms.TextInput(attrs={**attrs, "type": "tel"}), **common)
         if kind == "country":
-            return forms.ChoiceField(choices=[("", "Choose a country")] + choices, **common)
+            return forms.ChoiceField(
+                choices=_with_prompt("Choose a country", spec.options), widget=OptionsSelect, **common
+            )
         if kind == "textarea":
             return forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), **common)
         if kind == FieldType.NUMBER:
@@ -71,9 +85,9 @@ class WebformOrderForm(forms.Form):
         if kind == FieldType.DATE:
             return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"], **common)
         if kind == FieldType.SELECT:
-            return forms.ChoiceField(choices=[("", "Choose…")] + choices, **common)
+            return forms.ChoiceField(choices=_with_prompt("Choose…", spec.options), widget=OptionsSelect, **common)
         if kind == FieldType.MULTISELECT:
-            return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
+            return forms.MultipleChoiceField(choices=spec.options, widget=forms.CheckboxSelectMultiple, **common)
         if spec.multiline:
             return forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), **common)
         return forms.CharField(

@@ -1,17 +1,18 @@
 """Reads for webforms: the form with its workflow's field definitions, the fields it shows, and
-the order behind a tracking token. Each public page costs a fixed number of queries."""
+the order behind a tracking token. Each public page costs a fixed number of queries: the form
+page one (the webform with its organization and workflow; the field definitions come from the
+per-process cache orders.workflow_cache, exact for the workflow version just read)."""
 
 from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch
-
+from orders import workflow_cache
 from orders.models import CustomFieldDefinition, Order, OrderStatus, Organization
 from orders.selectors import EXTRA_SELECT_RELATED, parse_uuid
 from orders.validation import COUNTRY_CODES, option_choices
@@ -24,17 +25,46 @@ TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _with_definitions(qs):
-    return qs.select_related("organization", "workflow").prefetch_related(
-        Prefetch(
-            "workflow__custom_fields",
-            queryset=CustomFieldDefinition.objects.order_by("position", "custom_id"),
-        )
-    )
+    # The workflow row carries the version that webform_fields() reads the definitions for.
+    return qs.select_related("organization", "workflow")
+
+
+def _only_row(qs):
+    """The row of a query on a unique key, or None (no ORDER BY: there is one row at most)."""
+    return next(iter(qs.order_by()[:1]), None)
 
 
 def webform_by_slug(slug: str) -> Webform | None:
     """The webform behind a public address, active or not (the view decides), with its fields."""
-    return _with_definitions(Webform.objects.filter(slug=slug)).first()
+    return _only_row(_with_definitions(Webform.objects.filter(slug=slug)))
+
+
+# What the form page (and its 410 answer) reads of the webform, its organization and workflow.
+# Loading only these makes the page's one query several times cheaper to build; reading anything
+# else costs one more query, which webforms/tests/test_public_form.py's query count catches.
+PAGE_FIELDS = (
+    "id",
+    "slug",
+    "title",
+    "intro",
+    "standard_fields",
+    "default_country_code",
+    "custom_fields_shown",
+    "custom_fields_required",
+    "multiline_fields",
+    "allow_photo",
+    "active",
+    "organization__id",
+    "organization__name",
+    "workflow__id",
+    "workflow__version",
+)
+
+
+def webform_for_page(slug: str) -> Webform | None:
+    """`webform_by_slug` for showing the form (GET): only PAGE_FIELDS are loaded. Submissions use
+    `webform_by_slug`, whose rows the order services read in full."""
+    return _only_row(_with_definitions(Webform.objects.filter(slug=slug)).only(*PAGE_FIELDS))
 
 
 def webform_get(organization: Organization, webform_id: Any) -> Webform | None:
@@ -42,7 +72,7 @@ def webform_get(organization: Organization, webform_id: Any) -> Webform | None:
     pk = parse_uuid(webform_id)
     if pk is None:
         return None
-    return _with_definitions(Webform.objects.for_organization(organization).filter(pk=pk)).first()
+    return _only_row(_with_definitions(Webform.objects.for_organization(organization).filter(pk=pk)))
 
 
 @dataclass(frozen=True)
@@ -55,7 +85,7 @@ class FieldSpec:
     label: str
     type: str
     required: bool
-    options: list = field(default_factory=list)
+    options: tuple[tuple[str, str], ...] = ()  # (value, label) pairs
     help_text: str = ""
     multiline: bool = False
     autocomplete: str = ""
@@ -66,9 +96,11 @@ class FieldSpec:
         return self.definition.custom_id if self.definition is not None else None
 
 
-def _definitions(webform: Webform) -> list[CustomFieldDefinition]:
-    """The workflow's definitions, from the prefetch when the webform came from a selector."""
-    return sorted(webform.workflow.custom_fields.all(), key=lambda d: (d.position, d.custom_id))
+def _definitions(webform: Webform) -> tuple[CustomFieldDefinition, ...]:
+    """The workflow's definitions by position, then customId, for the version of the workflow row
+    loaded with the webform (a query only the first time this process sees that version). The
+    rows are shared between requests: read-only."""
+    return workflow_cache.field_definitions(webform.workflow)
 
 
 def webform_fields(webform: Webform) -> list[FieldSpec]:
@@ -78,7 +110,6 @@ def webform_fields(webform: Webform) -> list[FieldSpec]:
         mode = webform.standard_mode(key)
         if mode == FieldMode.HIDDEN:
             continue
-        options = country_choices() if spec["type"] == "country" else []
         specs.append(
             FieldSpec(
                 key=key,
@@ -86,7 +117,7 @@ def webform_fields(webform: Webform) -> list[FieldSpec]:
                 label=spec["label"],
                 type=spec["type"],
                 required=mode == FieldMode.REQUIRED,
-                options=[{"value": v, "label": label} for v, label in options],
+                options=country_choices() if spec["type"] == "country" else (),
                 autocomplete=spec.get("autocomplete", ""),
             )
         )
@@ -103,7 +134,7 @@ def webform_fields(webform: Webform) -> list[FieldSpec]:
                 label=definition.label,
                 type=definition.type,
                 required=definition.required or definition.custom_id in required,
-                options=[{"value": v, "label": label} for v, label in option_choices(definition)],
+                options=tuple(option_choices(definition)),
                 help_text=definition.help_text,
                 multiline=definition.custom_id in multiline,
                 definition=definition,
@@ -146,7 +177,7 @@ def webform_to_dict(webform: Webform) -> dict:
                 "label": spec.label,
                 "type": spec.type,
                 "required": spec.required,
-                "options": [o["value"] for o in spec.options] if spec.definition is not None else [],
+                "options": [value for value, _ in spec.options] if spec.definition is not None else [],
             }
             for spec in webform_fields(webform)
         ],

@@ -51,7 +51,8 @@ def landing(request):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def webform_page(request, slug: str):
-    webform = selectors.webform_by_slug(slug)
+    # Showing the form reads only what the page needs; a submission reads the rows in full.
+    webform = selectors.webform_by_slug(slug) if request.method == "POST" else selectors.webform_for_page(slug)
     if webform is None:
         return _unavailable(request, None, 404)
     if not webform.active:

@@ -219,17 +219,33 @@ def test_inactive_webform_is_a_friendly_410_and_unknown_slug_404(client, webform
 
 
 def test_form_page_query_count_is_constant(client, org_a, django_assert_num_queries):
+    """One query for the page (the webform with its organization and workflow), however many
+    fields it shows; the field definitions come from the per-process workflow cache, read once
+    per workflow version. Reading a column the page's selector does not load would add one."""
     small = make_webform(org_a, workflow=make_workflow(org_a, "one"), slug="small")
     big_flow = make_workflow(org_a, "many")
     for index in range(20):
         add_custom_field(big_flow, f"extra_{index}")
-    big = make_webform(org_a, workflow=big_flow, slug="big")
-    client.get(url(small))  # warm caches (country names)
-    with django_assert_num_queries(2):
+    big = make_webform(org_a, workflow=big_flow, slug="big", allow_photo=True, intro="Hello")
+    with django_assert_num_queries(2):  # first sight of the workflow version: its definitions
         client.get(url(small))
-    with django_assert_num_queries(2):
+    client.get(url(big))
+    with django_assert_num_queries(1):
+        client.get(url(small))
+    with django_assert_num_queries(1):
         html = client.get(url(big)).content.decode()
-    assert 'name="cf_extra_19"' in html
+    assert 'name="cf_extra_19"' in html and 'name="photo"' in html and "Hello" in html
+    # A new definition bumps the workflow's version: the page shows it at once.
+    add_custom_field(big_flow, "extra_new")
+    with django_assert_num_queries(2):
+        assert 'name="cf_extra_new"' in client.get(url(big)).content.decode()
+    big.active = False
+    big.save()
+    with django_assert_num_queries(1):
+        gone = client.get(url(big))
+    assert gone.status_code == 410 and org_a.name in gone.content.decode()
+    with django_assert_num_queries(1):
+        assert client.get("/f/no-such-form/").status_code == 404
 
 
 def _png(size=(40, 30)) -> bytes:
