@@ -22,6 +22,34 @@ def tune_psycopg() -> None:
         return
     _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 64 * 1024)
     _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 1024)
+    _fast_timestamptz_loader()
+
+
+def _fast_timestamptz_loader() -> None:
+    """Django reads every `timestamptz` through its own loader, a subclass of psycopg's pure-Python
+    one (a regular expression per value): a page of 50 orders has ~150 of them, ~4 ms. This
+    loader gives the same values (the session's time zone is Django's, which Django's loader
+    relies on too) through `datetime.fromisoformat` (C), and falls back to Django's loader for
+    anything else (BC dates, infinity, another DateStyle). Installed before any connection."""
+    import datetime
+
+    from django.db.backends.postgresql import psycopg_any
+
+    base = psycopg_any.BaseTzLoader
+    if getattr(base, "fast_iso", False):
+        return
+
+    class FastTzLoader(base):
+        fast_iso = True
+
+        def load(self, data):
+            try:
+                value = datetime.datetime.fromisoformat(bytes(data).decode())
+            except ValueError:
+                return super().load(data)
+            return value.replace(tzinfo=self.timezone)
+
+    psycopg_any.BaseTzLoader = FastTzLoader
 
 
 class InstallerConfig(AppConfig):
