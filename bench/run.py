@@ -108,7 +108,7 @@ qs = Order.objects.filter(organization=org, status=1, tagged_items__tag=tag).ord
 total = qs.count()
 deep = qs[max(total // 2, 0):][:1].values_list("created_at", "id").first()
 created = [str(i) for i in Order.objects.filter(organization=org, status=0).order_by("?").values_list("id", flat=True)[:60000]]
-print(json.dumps({"token": token, "tag": str(tag.pk), "ids": ids, "created": created,
+print(json.dumps({"token": token, "tag": str(tag.pk), "ids": ids, "created": created, "total": Order.objects.count(),
                   "deep_cursor": encode_cursor(*deep) if deep else "", "filtered": total}))
 """
     out = subprocess.run(
@@ -189,6 +189,9 @@ def run_wrk(wrk: str, script: str, path: str, env: dict, duration: int, connecti
     }
 
 
+FRESH_RATE = 800
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=10_000)
@@ -201,6 +204,13 @@ def main() -> None:
     db_url = prepare_database(args.orders, args.reuse)
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     data = fixtures(db_url, workdir)
+    # Dispatch and Cancel each take a fresh created order per request: top up so that neither
+    # runs out within --duration at up to FRESH_RATE requests/s (running out shows as 409s).
+    need = 2 * args.duration * FRESH_RATE
+    if len(data["created"]) < need:
+        print(f"== topping up {need - len(data['created']):,} fresh created orders for Dispatch and Cancel")
+        sh([PY, "bench/seed.py", "--orders", str(need - len(data["created"])), "--status", "0"], django_env(db_url))
+        data = fixtures(db_url, workdir)
     token = data["token"]
     base_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(workdir / "ids.txt")}
     tag = data["tag"]
@@ -255,7 +265,7 @@ def main() -> None:
         f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
         f"- server: gunicorn ({'gunicorn.conf.py' if (ROOT / 'gunicorn.conf.py').exists() else 'default args'}), DEBUG off, PostgreSQL on 127.0.0.1",
-        f"- load: wrk, 2 threads, {args.connections} connections, {args.duration} s per row; filtered list matches {data['filtered']:,} orders",
+        f"- load: wrk, 2 threads, {args.connections} connections, {args.duration} s per row; filtered list matches {data['filtered']:,} orders; table holds {data['total']:,} orders (with the fresh created orders Dispatch and Cancel use)",
         f"- machine load average (1/5/15 min) before the run {'/'.join(f'{x:.2f}' for x in load_before)}, "
         f"after {'/'.join(f'{x:.2f}' for x in load_after)} (other work on the machine depresses the figures)",
         f"- query plans of every List Orders filter: {plans_verdict} (bench/explain.py, {plans_file.name})",
