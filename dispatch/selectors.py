@@ -11,6 +11,7 @@ from django.utils import timezone
 from dispatch import strategies
 from dispatch.models import Booking, CoverageArea, DispatchRun, Offer, OfferStatus, Partnership
 from installer.api.exceptions import BadRequest, Unprocessable
+from installer.compiled import CompiledQuery
 from orders.models import Order, OrderStatus, Organization, RoutingStrategy
 from orders.selectors import Viewer, parse_uuid
 
@@ -19,11 +20,7 @@ OPEN_ORDER_STATUSES = (OrderStatus.DISPATCHING, OrderStatus.SCHEDULED, OrderStat
 VISIBLE_OFFER_STATUSES = (OfferStatus.SENT, OfferStatus.ACCEPTED)
 
 
-def partnerships_for_dispatch(router: Organization) -> list[Partnership]:
-    """Every partnership of the router (inactive too, so the explanation can name them), with
-    the installer, its coverage rules (`coverage_list`), its open orders of this router and its
-    last offer time. ONE query whatever the number of partners: the coverage rules come joined
-    (a partnership row per rule, or one with no rule)."""
+def _partnerships_query(router_id) -> QuerySet[Partnership]:
     open_orders = (
         Order.objects.filter(organization=OuterRef("router"), installer=OuterRef("installer"))
         .filter(status__in=OPEN_ORDER_STATUSES)
@@ -37,8 +34,8 @@ def partnerships_for_dispatch(router: Organization) -> list[Partnership]:
         .order_by("-sent_at")
         .values("sent_at")[:1]
     )
-    rows = (
-        Partnership.objects.filter(router=router)
+    return (
+        Partnership.objects.filter(router_id=router_id)
         .select_related("installer")
         .annotate(
             open_orders=Coalesce(Subquery(open_orders, output_field=IntegerField()), Value(0)),
@@ -47,6 +44,18 @@ def partnerships_for_dispatch(router: Organization) -> list[Partnership]:
         )
         .order_by("priority", "id", "coverage__id")
     )
+
+
+# The candidates query of every dispatch and preview, compiled once per thread (installer.compiled).
+_PARTNERSHIPS = CompiledQuery(Partnership, _partnerships_query)
+
+
+def partnerships_for_dispatch(router: Organization) -> list[Partnership]:
+    """Every partnership of the router (inactive too, so the explanation can name them), with
+    the installer, its coverage rules (`coverage_list`), its open orders of this router and its
+    last offer time. ONE query whatever the number of partners: the coverage rules come joined
+    (a partnership row per rule, or one with no rule)."""
+    rows = _PARTNERSHIPS.fetch(router.pk)
     partnerships: dict[Any, Partnership] = {}
     for row in rows:
         partnership = partnerships.get(row.pk)
