@@ -57,3 +57,60 @@ def test_below_the_minimum_counts_every_time(operator_a):
     assert count(operator_a) == 2
     create_order(operator_a.org)
     assert count(operator_a) == 3
+
+
+@override_settings(LIST_COUNT_CACHE_SECONDS=60, LIST_COUNT_CACHE_MIN=10)
+def test_one_count_at_a_time_per_key():
+    import threading
+    import time
+
+    calls = []
+
+    def slow_count():
+        calls.append(1)
+        time.sleep(0.2)
+        return 50_000
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(counts.count(("k",), slow_count))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [50_000] * 8
+    assert len(calls) == 1  # the others waited for it instead of counting side by side
+
+
+@override_settings(LIST_COUNT_CACHE_SECONDS=0.2, LIST_COUNT_CACHE_MIN=10)
+def test_expired_count_answers_while_one_request_recounts():
+    import threading
+    import time
+
+    assert counts.count(("k",), lambda: 50_000) == 50_000
+    time.sleep(0.25)  # expired
+    release = threading.Event()
+
+    def slow_recount():
+        release.wait(5)
+        return 60_000
+
+    leader = []
+    thread = threading.Thread(target=lambda: leader.append(counts.count(("k",), slow_recount)))
+    thread.start()
+    time.sleep(0.05)  # the leader is counting
+
+    def must_not_count():
+        raise AssertionError("a second COUNT while one runs")
+
+    assert counts.count(("k",), must_not_count) == 50_000  # the expired count, at once
+    release.set()
+    thread.join()
+    assert leader == [60_000]
+    assert counts.count(("k",), must_not_count) == 60_000
+
+
+@override_settings(LIST_COUNT_CACHE_SECONDS=60, LIST_COUNT_CACHE_MIN=10)
+def test_small_counts_are_never_kept():
+    values = iter([3, 4])
+    assert counts.count(("k",), lambda: next(values)) == 3
+    assert counts.count(("k",), lambda: next(values)) == 4
