@@ -1,6 +1,11 @@
 """Profiles one API path in-process with cProfile against a seeded bench database (see bench/README.md):
 
 python bench/profile_request.py "/api/v1/order/{id}" 300 cumulative|tottime
+python bench/profile_request.py "/api/v1/order?pageSize=50&status=1&tagId={tag}" 300 tottime
+python bench/profile_request.py "POST /api/v1/order" 300 tottime          # Create Order (bench's body)
+python bench/profile_request.py "POST /api/v1/order/{created}/cancel" 300 tottime
+
+Prints the time per request without the profiler first, then the profile.
 """
 
 import cProfile
@@ -40,8 +45,31 @@ c = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
 path = sys.argv[1]
 
 
+from orders.models import OrderTag  # noqa: E402
+
+tag = OrderTag.objects.filter(organization=org).order_by("name").first()
+
+
+created = list(Order.objects.filter(organization=org, status=0).values_list("id", flat=True)[:2000])
+run = time.time_ns()
+
+
 def req(i):
-    p = path.replace("{id}", str(ids[i % len(ids)]))
+    p = path.replace("{id}", str(ids[i % len(ids)])).replace("{tag}", str(tag.pk if tag else ""))
+    if p.startswith("POST "):
+        p = p[5:].replace("{created}", str(created.pop()) if "{created}" in p else "")
+        body = {}
+        if p.rstrip("/").endswith("/api/v1/order"):
+            body = {
+                "name": "Bench order", "address": f"Storgata {i % 200 + 1}", "city": "Oslo", "postalCode": "0155",
+                "countryCode": "NO", "email": f"b{i}@example.com", "phoneNumber": "+4791234567",
+                "contactPersonName": "Bench Customer", "workflowCustomId": "installation",
+                "customFields": [{"customId": "charger_type", "value": "11 kW"}], "metadata": {"erpId": "x"},
+                "idempotencyKey": f"profile-{run}-{i}",
+            }  # fmt: skip
+        r = c.post(p, body, content_type="application/json")
+        assert r.status_code in (200, 201), r.content[:300]
+        return
     r = c.get(p)
     assert r.status_code == 200, r.content[:300]
 
@@ -50,9 +78,14 @@ for i in range(20):
     req(i)
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 300
 t = time.perf_counter()
+for i in range(1000, 1000 + n):
+    req(i)
+plain = (time.perf_counter() - t) * 1000 / n
+print(f"{path}: {plain:.2f} ms per request without the profiler (in-process, one thread)")
+t = time.perf_counter()
 pr = cProfile.Profile()
 pr.enable()
-for i in range(n):
+for i in range(2000, 2000 + n):
     req(i)
 pr.disable()
 el = time.perf_counter() - t
