@@ -88,13 +88,15 @@ def orders_visible_to(viewer: Viewer) -> QuerySet[Order]:
 # does not parse and instantiate 50 copies of them.
 WORKFLOW_FIELDS = ("id", "organization", "custom_id", "version")
 INSTALLER_FIELDS = ("id", "name", "is_installer")
+# Columns of the order that the order object does not show (services read them under the lock).
+ORDER_UNREAD = ("completed_steps", "actor_assignments", "idempotency_key", "cancel_comment")
 
 
 def _joined(qs: QuerySet[Order]) -> QuerySet[Order]:
     """The order object's joins: workflow, installer (narrowed) and EXTRA_SELECT_RELATED."""
     narrow = [f"workflow__{f.name}" for f in Workflow._meta.concrete_fields if f.name not in WORKFLOW_FIELDS]
     narrow += [f"installer__{f.name}" for f in Organization._meta.concrete_fields if f.name not in INSTALLER_FIELDS]
-    return qs.select_related("workflow", "installer", *EXTRA_SELECT_RELATED).defer(*narrow)
+    return qs.select_related("workflow", "installer", *EXTRA_SELECT_RELATED).defer(*ORDER_UNREAD, *narrow)
 
 
 def viewer_prefetches(viewer: Viewer | None) -> list:
@@ -323,17 +325,10 @@ def allowed_actions(order: Order, viewer: Viewer | None) -> list[str]:
 
 
 def _custom_fields(order: Order) -> list[dict]:
-    definitions = workflow_cache.field_definitions(order.workflow)
     values = order.custom_fields or {}
     return [
-        {
-            "id": str(d.id),
-            "customId": d.custom_id,
-            "label": d.label,
-            "type": d.type,
-            "value": values.get(str(d.id)),
-        }
-        for d in definitions
+        {"id": key, "customId": custom_id, "label": label, "type": type_, "value": values.get(key)}
+        for key, custom_id, label, type_ in workflow_cache.field_keys(order.workflow)
     ]
 
 

@@ -46,6 +46,14 @@ def field_definitions(workflow: Workflow) -> tuple[CustomFieldDefinition, ...]:
     )
 
 
+def field_keys(workflow: Workflow) -> tuple[tuple[str, str, str, str], ...]:
+    """(id as a string, customId, label, type) of each field definition, in order: what the order
+    object lists, without formatting the same UUIDs for every order of a page."""
+    return _get(
+        "field_keys", workflow, lambda: [(str(d.id), d.custom_id, d.label, d.type) for d in field_definitions(workflow)]
+    )
+
+
 def steps(workflow: Workflow) -> tuple[WorkflowStep, ...]:
     """The workflow's steps by status, position, id."""
     return _get(
