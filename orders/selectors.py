@@ -88,15 +88,13 @@ def orders_visible_to(viewer: Viewer) -> QuerySet[Order]:
 # does not parse and instantiate 50 copies of them.
 WORKFLOW_FIELDS = ("id", "organization", "custom_id", "version")
 INSTALLER_FIELDS = ("id", "name", "is_installer")
-# Columns of the order that the order object does not show (services read them under the lock).
-ORDER_UNREAD = ("completed_steps", "actor_assignments", "idempotency_key", "cancel_comment")
 
 
 def _joined(qs: QuerySet[Order]) -> QuerySet[Order]:
     """The order object's joins: workflow, installer (narrowed) and EXTRA_SELECT_RELATED."""
     narrow = [f"workflow__{f.name}" for f in Workflow._meta.concrete_fields if f.name not in WORKFLOW_FIELDS]
     narrow += [f"installer__{f.name}" for f in Organization._meta.concrete_fields if f.name not in INSTALLER_FIELDS]
-    return qs.select_related("workflow", "installer", *EXTRA_SELECT_RELATED).defer(*ORDER_UNREAD, *narrow)
+    return qs.select_related("workflow", "installer", *EXTRA_SELECT_RELATED).defer(*narrow)
 
 
 def viewer_prefetches(viewer: Viewer | None) -> list:
