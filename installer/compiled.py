@@ -27,6 +27,7 @@ import datetime
 import secrets
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -87,6 +88,10 @@ class _Entry:
 class CompiledQuery:
     """`CompiledQuery(Model, build)`; `fetch(*args, key=None, write=False)` -> list of model instances
     (or of tuples for a `values_list()` query), exactly what `list(build(*args))` would give."""
+
+    # Compiled queries kept per thread (least recently used out): keys such as a page length
+    # come from the client, so the cache must not grow with what clients send.
+    max_entries = 32
 
     def __init__(self, model: type[Model], build: Callable[..., QuerySet]):
         self.model = model  # for the database router: which alias reads (or writes) it
@@ -168,12 +173,16 @@ class CompiledQuery:
         connection = connections[alias]
         entries = getattr(self._local, "entries", None)
         if entries is None:
-            entries = self._local.entries = {}
+            entries = self._local.entries = OrderedDict()
         entry = entries.get((alias, key))
         if entry is None or (entry is not _UNCACHEABLE and entry.compiler.connection is not connection):
             entry = self._prepare(args, alias)
             if entry is not None:
                 entries[(alias, key)] = entry
+                if len(entries) > self.max_entries:  # e.g. every pageSize from 1 to 500
+                    entries.popitem(last=False)
+        else:
+            entries.move_to_end((alias, key))
         if entry is None or entry is _UNCACHEABLE:
             return list(self.build(*args).using(alias))
         if entry.for_update and connection.get_autocommit():

@@ -135,3 +135,14 @@ def test_select_for_update_needs_a_transaction(org_a):
         assert query.fetch(order.pk, write=True)[0].name == "Locked"
     with pytest.raises(TransactionManagementError):
         query.fetch(order.pk, write=True)
+
+
+def test_kept_queries_are_bounded_per_thread(org_a):
+    orders = [create_order(org_a, name=f"O{i}") for i in range(3)]
+    query = CompiledQuery(Order, lambda ids: Order.objects.filter(pk__in=ids).order_by("name"))
+    query.max_entries = 4
+    for length in range(1, 40):  # a client choosing every page size
+        ids = [orders[i % 3].pk for i in range(length)]
+        assert {o.name for o in query.fetch(ids, key=length)} == {o.name for o in orders[: min(length, 3)]}
+    assert len(query._local.entries) == 4
+    assert [key for _, key in query._local.entries] == [36, 37, 38, 39]  # the most recent
