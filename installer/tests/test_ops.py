@@ -82,17 +82,24 @@ def _fresh_window(needed: float, window: int = 60) -> None:
 
 def _make_offer_due(db, offer_id: str) -> None:
     """Moves an open offer's deadline, and the expiry task enqueued for it (`run_after`), to now:
-    the clock reaching the deadline without waiting `offer_deadline_hours`."""
-    with db.transaction():
-        db.execute(
-            "UPDATE dispatch_offer SET expires_at = now() - interval '1 second' WHERE id = %s AND status = 'sent'",
-            [offer_id],
-        )
-        moved = db.execute(
-            "UPDATE django_tasks_database_dbtaskresult SET run_after = now() WHERE status = 'READY'"
-            " AND task_path = 'dispatch.tasks.expire_offer' AND args_kwargs->'args'->>0 = %s",
-            [offer_id],
-        ).rowcount
+    the clock reaching the deadline without waiting `offer_deadline_hours`. A fall-back offer's
+    task is enqueued right after the worker's transaction commits (on_commit), so the offer row
+    can be seen a moment before its task: wait for the task up to 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        with db.transaction():
+            db.execute(
+                "UPDATE dispatch_offer SET expires_at = now() - interval '1 second' WHERE id = %s AND status = 'sent'",
+                [offer_id],
+            )
+            moved = db.execute(
+                "UPDATE django_tasks_database_dbtaskresult SET run_after = now() WHERE status = 'READY'"
+                " AND task_path = 'dispatch.tasks.expire_offer' AND args_kwargs->'args'->>0 = %s",
+                [offer_id],
+            ).rowcount
+        if moved or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert moved == 1, f"one expiry task waits for offer {offer_id}, found {moved}"
 
 
