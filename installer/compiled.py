@@ -24,6 +24,8 @@ int, str, datetime (and lists of them).
 from __future__ import annotations
 
 import datetime
+import json
+import re
 import secrets
 import threading
 import uuid
@@ -33,11 +35,56 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
-from django.db.models import Model, QuerySet, prefetch_related_objects
+from django.db.models import JSONField, Model, QuerySet, prefetch_related_objects
+from django.db.models.fields.json import KeyTransform
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
 
 _UNCACHEABLE = object()
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson is in requirements.txt
+    orjson = None
+
+# A run of 19 or more digits may be an integer beyond 64 bits, which orjson reads as a float:
+# such a document is read by the json module, exactly as Django reads it.
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
+
+
+def _json_from_db(value, expression, connection):
+    """`JSONField.from_db_value` (default decoder) with orjson: the same values, several times
+    faster on a page of orders (five JSON columns a row). Whatever orjson would read
+    differently (an integer beyond 64 bits) or refuses (a lone surrogate, an infinity) goes
+    through the json module as Django does."""
+    if value is None:
+        return value
+    if isinstance(expression, KeyTransform) and not isinstance(value, str):
+        return value
+    if orjson is not None and isinstance(value, str) and not _LONG_NUMBER.search(value):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def _fast_converters(converters: dict) -> dict:
+    """The compiler's converters with the default-decoder JSONField ones swapped for
+    `_json_from_db`."""
+    swapped = {}
+    for position, (functions, expression) in converters.items():
+        functions = [
+            _json_from_db
+            if getattr(f, "__func__", None) is JSONField.from_db_value and f.__self__.decoder is None
+            else f
+            for f in functions
+        ]
+        swapped[position] = (functions, expression)
+    return swapped
 
 
 def _sentinel(value: Any) -> Any:
@@ -150,7 +197,7 @@ class CompiledQuery:
         entry.sql, entry.slots, entry.compiler = sql, slots, compiler
         entry.col_count = compiler.col_count if compiler.has_extra_select else None
         fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
-        entry.converters = compiler.get_converters(fields)
+        entry.converters = _fast_converters(compiler.get_converters(fields))
         entry.prefetch = queryset._prefetch_related_lookups
         entry.for_update = queryset.query.select_for_update
         if queryset._iterable_class is ModelIterable:

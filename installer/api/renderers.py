@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import decimal
+import json
 import uuid
 
 import orjson
@@ -23,12 +25,24 @@ def _default(value):
     return str(value)
 
 
+def _std_default(value):
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()  # orjson's RFC 3339 form
+    return _default(value)
+
+
 def dumps(data) -> bytes:
-    return orjson.dumps(
-        data,
-        default=_default,
-        option=orjson.OPT_NON_STR_KEYS,
-    )
+    try:
+        return orjson.dumps(
+            data,
+            default=_default,
+            option=orjson.OPT_NON_STR_KEYS,
+        )
+    except orjson.JSONEncodeError:
+        # orjson writes integers of at most 64 bits; JSON (and a jsonb column) has no such
+        # limit, and a client may store a bigger one in `metadata`: the json module writes it,
+        # in the same compact form.
+        return json.dumps(data, default=_std_default, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class ORJSONRenderer(JSONRenderer):
