@@ -19,7 +19,9 @@ def insert_together(batches: Sequence[tuple[type[Model], Sequence[Model]]]) -> N
     batch, each batch is one `bulk_create`.
 
     Preconditions: inside `transaction.atomic()`; every object's primary key is set before the
-    call (UUID defaults), since nothing is read back; plain models (no multi-table
+    call (UUID defaults), since nothing is read back, except for a model whose key the database
+    assigns (an AutoField, e.g. a tag link): that batch leaves its key out and its objects keep
+    `pk = None`; plain models (no multi-table
     inheritance); rows that reference each other do so through foreign keys, which Django
     creates deferrable (checked at commit). Like `bulk_create`, sends no model signals.
     """
@@ -37,12 +39,15 @@ def insert_together(batches: Sequence[tuple[type[Model], Sequence[Model]]]) -> N
     for model, objs in batches:
         if router.db_for_write(model) != using:
             raise ValueError(f"{model.__name__} is not written to the {using!r} database.")
+        pk_field = model._meta.pk
+        database_key = getattr(pk_field, "db_returning", False) and all(obj.pk is None for obj in objs)
         for obj in objs:
-            if obj.pk is None:
+            if obj.pk is None and not database_key:
                 raise ValueError(f"insert_together needs the primary key of every {model.__name__} set.")
             obj._prepare_related_fields_for_save(operation_name="insert_together")
+        fields = [f for f in model._meta.concrete_fields if not f.generated and not (database_key and f is pk_field)]
         query = InsertQuery(model)
-        query.insert_values([f for f in model._meta.concrete_fields if not f.generated], objs)
+        query.insert_values(fields, objs)
         ((sql, sql_params),) = query.get_compiler(connection=connection).as_sql()
         statements.append(sql)
         params.extend(sql_params)
