@@ -23,6 +23,7 @@ from django.utils import timezone
 from dispatch import selectors, strategies
 from dispatch.models import BOOKING_NO_OVERLAP, Booking, DispatchRun, Offer, OfferStatus
 from installer.api.exceptions import BadRequest, Conflict, NotFound, Unprocessable
+from installer.tasks import task_row
 from orders.actors import Actor
 from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderStatus, Organization, RoutingStrategy
@@ -77,16 +78,23 @@ def _installer_ref(org: Organization) -> dict:
     return {"id": str(org.pk), "name": org.name}
 
 
-def _schedule_expiry(offers: Sequence[Offer]) -> None:
-    """Enqueues one expiry task per offer for its deadline, after commit (a rolled-back offer
-    must not leave a task behind; a task lost after commit is caught by `expire_offers`)."""
+def _schedule_expiry(offers: Sequence[Offer], pending: PendingEvents) -> None:
+    """One expiry task per offer for its deadline. With the database task backend on the
+    orders' database, the task rows are inserted with the offers (`PendingEvents.insert_with`):
+    they commit with the offer or not at all, in the change's one statement. With any other
+    backend (a broker), after commit: a rolled-back offer must not leave a task behind, and a
+    task lost after commit is caught by `expire_offers`."""
     due = [(str(o.pk), o.expires_at) for o in offers if o.expires_at is not None]
     if not due:
         return
+    from dispatch.tasks import expire_offer
+
+    rows = [task_row(expire_offer.using(run_after=expires_at), Offer, offer_id) for offer_id, expires_at in due]
+    if all(row is not None for row in rows):
+        pending.insert_with(rows)
+        return
 
     def enqueue() -> None:
-        from dispatch.tasks import expire_offer
-
         for offer_id, expires_at in due:
             try:
                 expire_offer.using(run_after=expires_at).enqueue(offer_id)
@@ -139,7 +147,7 @@ def _send_offers(
             from_status=order.status,
             to_status=order.status,
         )
-    _schedule_expiry(offers)
+    _schedule_expiry(offers, pending)
     return offers
 
 

@@ -22,6 +22,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from dispatch.models import DispatchRun, Offer
 from dispatch.tests.conftest import make_installer, make_partner
@@ -119,6 +120,11 @@ def test_transitions(operator_a, installer_client, org_a, installer_org, world):
     )
     assert response.json()["offers"][0]["status"] == "sent"
     offer = Offer.objects.get(order=order)
+    # The offer's expiry task is written in the dispatch's own statement (installer.tasks.task_row).
+    assert (
+        DBTaskResult.objects.filter(task_path="dispatch.tasks.expire_offer", args_kwargs__args=[str(offer.pk)]).count()
+        == 1
+    )
     response, counts["accept"] = measure(
         lambda: installer_client.post(f"/api/v1/offers/{offer.pk}/accept", {}, format="json"), "accept"
     )
@@ -150,7 +156,7 @@ def test_transitions(operator_a, installer_client, org_a, installer_org, world):
     # insert_together`), tags and files = 6.
     if connection.vendor == "sqlite":
         budget["book"] += 1  # SQLite has no exclusion constraint: one overlap query
-        budget["dispatch"] += 2  # nor data-modifying CTEs: run, offers and events are 3 INSERTs
+        budget["dispatch"] += 3  # nor data-modifying CTEs: run, offers, expiry tasks, events: 4 INSERTs
     assert all(n <= budget[name] for name, n in counts.items()), (counts, budget)
 
 
@@ -176,7 +182,10 @@ def test_broadcast_dispatch_writes_its_rows_in_one_statement(operator_a, org_a, 
     assert [t for t, _ in events[-5:]] == ["order.dispatched", "workflow.step.activated"] + ["offer.sent"] * 3
     assert events[-5][1]["dispatchRunId"] == str(run.pk)
     assert WebhookDelivery.objects.filter(event__order=order, event_type="order.dispatched").count() == 1
-    assert n <= BUDGET["transition"] + 2 + (2 if connection.vendor == "sqlite" else 0)
+    tasks = DBTaskResult.objects.filter(task_path="dispatch.tasks.expire_offer")
+    assert sorted(t.args_kwargs["args"][0] for t in tasks) == sorted(str(o.pk) for o in offers)
+    assert {t.run_after for t in tasks} == {offers[0].expires_at} and offers[0].expires_at is not None
+    assert n <= BUDGET["transition"] + 2 + (3 if connection.vendor == "sqlite" else 0)
 
 
 def test_webhook_endpoint_costs_two_queries_per_change(operator_a, org_a, world):

@@ -1,0 +1,45 @@
+"""Where a background task's row goes relative to the transaction that asks for it."""
+
+from __future__ import annotations
+
+from django.db import router
+
+
+def enqueues_in_transaction(task, model) -> bool:
+    """True when `task` is enqueued by django-tasks-db into the database that writes `model`:
+    the task row can then be written inside the change's transaction (atomic with it, no
+    second transaction after commit). False for any other backend (Redis, a broker), whose
+    enqueue is visible at once and so must wait for the commit."""
+    try:
+        from django_tasks_db.backend import DatabaseBackend
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:  # pragma: no cover - another backend installed instead
+        return False
+    backend = task.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        return False
+    return (router.db_for_write(DBTaskResult) or "default") == (router.db_for_write(model) or "default")
+
+
+def task_row(task, model, *args, **kwargs):
+    """The django-tasks-db row that `task.enqueue(*args, **kwargs)` would write, unsaved, for a
+    change to insert in its own statement (`orders.services.PendingEvents.insert_with`), when
+    `enqueues_in_transaction(task, model)` and the task has a `run_after`; else None (the
+    caller enqueues as usual). The same columns as the backend's own enqueue; the backend's
+    debug-log signal `task_enqueued` is not sent."""
+    if task.run_after is None or not enqueues_in_transaction(task, model):
+        return None
+    from django_tasks.utils import normalize_json
+    from django_tasks_db.models import DBTaskResult
+
+    backend = task.get_backend()
+    backend.validate_task(task)
+    return DBTaskResult(
+        id=backend._get_id(),
+        args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+        priority=task.priority,
+        task_path=task.module_path,
+        queue_name=task.queue_name,
+        run_after=task.run_after,
+        backend_name=backend.alias,
+    )
