@@ -170,6 +170,7 @@ class PendingEvents:
     order: Order
     events: list[OrderEvent] = field(default_factory=list)
     rows: list[tuple[type[Model], list[Model]]] = field(default_factory=list)
+    order_fields: tuple[str, ...] = ()  # the locked order's fields that `flush` UPDATEs first
 
     def add(
         self,
@@ -206,11 +207,14 @@ class PendingEvents:
             self.rows.append((type(objs[0]), list(objs)))
 
     def flush(self) -> list[OrderEvent]:
-        insert_together([*self.rows, (OrderEvent, self.events)])  # events alone: one bulk_create
+        """Writes the order's `order_fields` (if any), the queued rows and the events: one
+        statement on PostgreSQL. Then the EVENT_HOOKS, in the same transaction."""
+        update = (self.order, self.order_fields) if self.order_fields else None
+        insert_together([*self.rows, (OrderEvent, self.events)], update=update)
         if self.events:
             for hook in EVENT_HOOKS:
                 hook(self.events)
-        written, self.events, self.rows = self.events, [], []
+        written, self.events, self.rows, self.order_fields = self.events, [], [], ()
         return written
 
 
@@ -286,9 +290,10 @@ def transition(
 
 
 def finish_change(order: Order, pending: PendingEvents, fields: Iterable[str] = ()) -> list[OrderEvent]:
-    """Saves the locked order (status, step, sequence and `fields`) and inserts its events."""
+    """Saves the locked order (status, step, sequence and `fields`) and inserts its events: in
+    one statement on PostgreSQL (`PendingEvents.flush`)."""
     order.updated_at = timezone.now()
-    order.save(update_fields=sorted({"status", "current_step", "event_seq", "updated_at", *fields}))
+    pending.order_fields = tuple(sorted({"status", "current_step", "event_seq", "updated_at", *fields}))
     return pending.flush()
 
 
