@@ -2,11 +2,14 @@
 
 Every value can be overridden from the environment (GUNICORN_*), or on the command line.
 
-- Workers: gthread, 2 processes x 4 threads by default, sized for 2 cores. Requests spend most
-  of their time waiting on PostgreSQL, so threads keep the cores busy without the memory of more
-  processes; two processes keep serving while one is replaced. Rule of thumb: WORKERS = cores,
-  THREADS = 4-8, and DB_POOL_MAX_SIZE >= THREADS (each thread holds one pooled connection while
-  it serves a request; PostgreSQL's max_connections >= nodes x WORKERS x DB_POOL_MAX_SIZE).
+- Workers: gthread, 4 processes x 2 threads by default, sized for 2 cores. Requests spend part
+  of their time waiting on PostgreSQL, so a second thread keeps a process busy meanwhile; more
+  processes than cores keep both cores busy even when the kernel hands a burst of keep-alive
+  connections to one process (measured: with 2 x 4, one process took most of wrk's connections
+  in some runs and its GIL capped the whole server near one core; 4 x 2 was steady, bench/README.md).
+  Rule of thumb: WORKERS = 2 x cores, THREADS = 2-4, and DB_POOL_MAX_SIZE >= THREADS (each
+  thread holds one pooled connection while it serves a request; PostgreSQL's max_connections >=
+  nodes x WORKERS x DB_POOL_MAX_SIZE).
 - preload_app is off: each worker imports the app after the fork and opens its own psycopg pool
   (a pool must never cross a fork), and `kill -HUP <master>` then really loads new code:
   gunicorn starts new workers with it and retires the old ones gracefully, without refusing a
@@ -24,8 +27,8 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 preload_app = False
 
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
