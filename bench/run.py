@@ -89,7 +89,7 @@ def prepare_database(n: int, reuse: bool) -> str:
     return url
 
 
-def fixtures(db_url: str, workdir: Path) -> dict:
+def fixtures(db_url: str, workdir: Path, repeat: int = 1) -> dict:
     """Tokens, ids and a deep cursor for the wrk scripts, read with Django in a subprocess."""
     code = r"""
 import json, sys
@@ -109,7 +109,7 @@ total = qs.count()
 deep = qs[max(total // 2, 0):][:1].values_list("created_at", "id").first()
 # Only seeded orders (not those of earlier Create rows, dated now): once dispatched (status 1)
 # they must not gather at the head of the status+tag list that the List rows read.
-created = [str(i) for i in Order.objects.filter(organization=org, status=0).exclude(name="Bench order").order_by("?").values_list("id", flat=True)[:60000]]
+created = [str(i) for i in Order.objects.filter(organization=org, status=0).exclude(name="Bench order").order_by("?").values_list("id", flat=True)[:120000]]
 print(json.dumps({"token": token, "tag": str(tag.pk), "ids": ids, "created": created, "total": Order.objects.count(),
                   "deep_cursor": encode_cursor(*deep) if deep else "", "filtered": total}))
 """
@@ -118,9 +118,13 @@ print(json.dumps({"token": token, "tag": str(tag.pk), "ids": ids, "created": cre
     )
     data = json.loads(out.stdout.strip().splitlines()[-1])
     (workdir / "ids.txt").write_text("\n".join(data["ids"]) + "\n")
-    half = len(data["created"]) // 2
-    (workdir / "dispatch_ids.txt").write_text("\n".join(data["created"][:half]) + "\n")
-    (workdir / "cancel_ids.txt").write_text("\n".join(data["created"][half:]) + "\n")
+    # Dispatch and Cancel: each run of each row gets its own slice of fresh orders.
+    slices = 2 * repeat
+    size = len(data["created"]) // slices
+    for index in range(slices):
+        verb, run = ("dispatch", index) if index < repeat else ("cancel", index - repeat)
+        chunk = data["created"][index * size : (index + 1) * size]
+        (workdir / f"{verb}_ids_{run}.txt").write_text("\n".join(chunk) + "\n")
     return data
 
 
@@ -200,19 +204,22 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--reuse", action="store_true", help="reuse an already seeded database of that size")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per row; the table shows the median run and the range"
+    )
     args = parser.parse_args()
 
     wrk = ensure_wrk()
     db_url = prepare_database(args.orders, args.reuse)
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    data = fixtures(db_url, workdir)
+    data = fixtures(db_url, workdir, args.repeat)
     # Dispatch and Cancel each take a fresh created order per request: top up so that neither
     # runs out within --duration at up to FRESH_RATE requests/s (running out shows as 409s).
-    need = 2 * args.duration * FRESH_RATE
+    need = 2 * args.repeat * args.duration * FRESH_RATE
     if len(data["created"]) < need:
         print(f"== topping up {need - len(data['created']):,} fresh created orders for Dispatch and Cancel")
         sh([PY, "bench/seed.py", "--orders", str(need - len(data["created"])), "--status", "0"], django_env(db_url))
-        data = fixtures(db_url, workdir)
+        data = fixtures(db_url, workdir, args.repeat)
     token = data["token"]
     base_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(workdir / "ids.txt")}
     tag = data["tag"]
@@ -227,8 +234,13 @@ def main() -> None:
             {},
         ),
         ("Create Order", "create_order.lua", "/api/v1/order", {}),
-        ("Dispatch", "transition.lua", "/", {"BENCH_IDS": str(workdir / "dispatch_ids.txt"), "BENCH_VERB": "dispatch"}),
-        ("Cancel", "transition.lua", "/", {"BENCH_IDS": str(workdir / "cancel_ids.txt"), "BENCH_VERB": "cancel"}),
+        (
+            "Dispatch",
+            "transition.lua",
+            "/",
+            {"BENCH_IDS": str(workdir / "dispatch_ids_{run}.txt"), "BENCH_VERB": "dispatch"},
+        ),
+        ("Cancel", "transition.lua", "/", {"BENCH_IDS": str(workdir / "cancel_ids_{run}.txt"), "BENCH_VERB": "cancel"}),
         ("Webform page (GET /f/demo-ev-charger/)", "get_path.lua", "/f/demo-ev-charger/", {}),
     ]
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -249,7 +261,22 @@ def main() -> None:
             # of the list: the rows measure the steady state, not each worker's first COUNT.
             if script in ("get_path.lua", "get_order.lua"):
                 run_wrk(wrk, script, path, {**base_env, **extra, "BENCH_WARMUP": "1"}, 3, args.connections)
-            result = run_wrk(wrk, script, path, {**base_env, **extra}, args.duration, args.connections)
+            runs = sorted(
+                (
+                    run_wrk(
+                        wrk,
+                        script,
+                        path,
+                        {**base_env, **{k: v.format(run=run) for k, v in extra.items()}},
+                        args.duration,
+                        args.connections,
+                    )
+                    for run in range(args.repeat)
+                ),
+                key=lambda r: r["rps"],
+            )
+            result = {**runs[len(runs) // 2], "min": runs[0]["rps"], "max": runs[-1]["rps"]}
+            result["errors"] = sum(r["errors"] for r in runs)
             rows.append((name, result))
             print(
                 f"  {name:<42} {result['rps']:>9.1f} req/s  p50 {result['p50']:>7.1f} ms  p99 {result['p99']:>7.1f} ms  errors {result['errors']}",
@@ -268,17 +295,17 @@ def main() -> None:
         f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
         f"- server: gunicorn ({'gunicorn.conf.py' if (ROOT / 'gunicorn.conf.py').exists() else 'default args'}), DEBUG off, PostgreSQL on 127.0.0.1",
-        f"- load: wrk, 2 threads, {args.connections} connections, {args.duration} s per row; filtered list matches {data['filtered']:,} orders; table holds {data['total']:,} orders (with the fresh created orders Dispatch and Cancel use)",
+        f"- load: wrk, 2 threads, {args.connections} connections, {args.repeat} runs of {args.duration} s per row (p50 and p99 of the median run); filtered list matches {data['filtered']:,} orders; table holds {data['total']:,} orders (with the fresh created orders Dispatch and Cancel use)",
         f"- machine load average (1/5/15 min) before the run {'/'.join(f'{x:.2f}' for x in load_before)}, "
         f"after {'/'.join(f'{x:.2f}' for x in load_after)} (other work on the machine depresses the figures)",
         f"- query plans of every List Orders filter: {plans_verdict} (bench/explain.py, {plans_file.name})",
         "",
-        "| endpoint | requests/s | p50 ms | p99 ms | errors | % of floor |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"| endpoint | requests/s (median of {args.repeat}) | range of the runs | p50 ms | p99 ms | errors | % of floor |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows:
         lines.append(
-            f"| {name} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | {100 * r['rps'] / floor:.0f}% |"
+            f"| {name} | {r['rps']:.1f} | {r['min']:.0f}-{r['max']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | {100 * r['rps'] / floor:.0f}% |"
         )
     lines += ["", "Worker memory after the run (RSS): " + ", ".join(f"{m:.0f} MB" for m in rss)]
     table = "\n".join(lines)

@@ -84,6 +84,10 @@ def seed(n: int, organization_slug: str = "demo", batch: int = 50_000, status: i
     # Fresh orders for Dispatch and Cancel (--status) carry no tag: the filtered list the
     # benchmark reads (status + tag) stays the seeded one.
     fresh = status is not None
+    # ...and they are dated in the year before the seeded one: once Dispatch has moved them to
+    # status 1, they sit behind every seeded order of the status+tag list (newest first), so
+    # each run's List rows read the same pages as the first run's, whatever earlier runs wrote.
+    fresh_offset_days = 366 if fresh else 0
     now = datetime.datetime.now(datetime.UTC)
     started = time.monotonic()
     raw = connection.cursor().connection  # psycopg connection
@@ -98,7 +102,9 @@ def seed(n: int, organization_slug: str = "demo", batch: int = 50_000, status: i
             for i in range(size):
                 number = start_number + done + i + 1
                 created = now - datetime.timedelta(
-                    seconds=rng.randint(0, 365 * 24 * 3600), microseconds=rng.randint(0, 999_999)
+                    days=fresh_offset_days,
+                    seconds=rng.randint(0, 365 * 24 * 3600),
+                    microseconds=rng.randint(0, 999_999),
                 )
                 status = rng.choice(statuses)
                 oid = uuid.uuid4()

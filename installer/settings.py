@@ -120,6 +120,12 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     # a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
     if env_bool("DB_SERVER_SIDE_BINDING", True):
         _db.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+    # Parallel query off for the app's sessions (DB_PARALLEL_WORKERS, PostgreSQL's
+    # max_parallel_workers_per_gather): an API request is short; a big COUNT that takes every
+    # core for its parallel workers stalls every other request (p99), for more CPU in total.
+    _parallel = f"-c max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}"
+    _options = _db.setdefault("OPTIONS", {})
+    _options["options"] = f"{_options['options']} {_parallel}" if _options.get("options") else _parallel
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {}).update(
         {

@@ -50,3 +50,11 @@ def test_what_it_cannot_parse_goes_to_djangos_loader():
         cursor.execute("SELECT 'infinity'::timestamptz")
         with pytest.raises(Exception, match="(?i)infinity|too large"):
             cursor.fetchone()
+
+
+def test_app_sessions_run_without_parallel_workers(settings):
+    """DB_PARALLEL_WORKERS (default 0) reaches every pooled session: a big COUNT stays on one core."""
+    assert "-c max_parallel_workers_per_gather=0" in settings.DATABASES["default"]["OPTIONS"]["options"]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
