@@ -175,7 +175,7 @@ else:
     }
 
 # Count of big lists (>= LIST_COUNT_CACHE_MIN rows) kept this many seconds per process; 0: always count.
-LIST_COUNT_CACHE_SECONDS = env_int("LIST_COUNT_CACHE_SECONDS", 10)
+LIST_COUNT_CACHE_SECONDS = env_int("LIST_COUNT_CACHE_SECONDS", 30)
 LIST_COUNT_CACHE_MIN = env_int("LIST_COUNT_CACHE_MIN", 10_000)
 
 # Throttling: per API token (installer.throttling.TokenRateThrottle). "off" turns it off.
