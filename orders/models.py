@@ -388,6 +388,24 @@ class OrderQuerySet(models.QuerySet):
             load_order_relations(self._result_cache)
 
 
+# The order's standard customer and address fields: what create and update take
+# (orders.services) and what the order object shows of them (orders.selectors).
+STANDARD_FIELDS = (
+    "name",
+    "description",
+    "workplace",
+    "address",
+    "city",
+    "postal_code",
+    "country_code",
+    "latitude",
+    "longitude",
+    "email",
+    "phone_number",
+    "contact_person_name",
+)
+
+
 class Order(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="orders")

@@ -19,6 +19,7 @@ from django.db.models import BigIntegerField, CharField, DateTimeField, F, Q, Qu
 from installer.compiled import CompiledQuery
 from orders import transitions, workflow_cache
 from orders.models import (
+    STANDARD_FIELDS,
     STATUS_NAMES,
     File,
     Membership,
@@ -250,18 +251,7 @@ ROW_FIELDS = (
     "workflow_id",
     "status",
     "current_step_id",
-    "name",
-    "description",
-    "workplace",
-    "address",
-    "city",
-    "postal_code",
-    "country_code",
-    "latitude",
-    "longitude",
-    "email",
-    "phone_number",
-    "contact_person_name",
+    *STANDARD_FIELDS,
     "custom_fields",
     "metadata",
     "installer_id",

@@ -30,6 +30,7 @@ from orders.exceptions import (
     StepRequired,
 )
 from orders.models import (
+    STANDARD_FIELDS,
     STATUS_NAMES,
     ApiToken,
     CancelReason,
@@ -300,21 +301,6 @@ def finish_change(order: Order, pending: PendingEvents, fields: Iterable[str] = 
 # --------------------------------------------------------------------------------------------
 # Creating and updating orders
 # --------------------------------------------------------------------------------------------
-
-STANDARD_FIELDS = (
-    "name",
-    "description",
-    "workplace",
-    "address",
-    "city",
-    "postal_code",
-    "country_code",
-    "latitude",
-    "longitude",
-    "email",
-    "phone_number",
-    "contact_person_name",
-)
 
 
 # The workflow lookups of every create, compiled once per thread (installer.compiled).
