@@ -346,8 +346,10 @@ def order_answer(order: Order, viewer: Viewer | None) -> dict:
     """The order object for an order a service has just written and returned (read under its
     lock by `orders.services.lock_order`, or just created): its tags and files are read with one
     query; everything else is already loaded. Precondition: the viewer may read the order (it
-    is its organization or its assigned installer: the service checked that)."""
-    load_order_relations([order])
+    is its organization or its assigned installer: the service checked that). A service that
+    knows them already (a create without tags and files) sets `tag_list` and `file_list`."""
+    if getattr(order, "tag_list", None) is None or getattr(order, "file_list", None) is None:
+        load_order_relations([order])
     return order_to_dict(order, viewer)
 
 

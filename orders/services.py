@@ -532,6 +532,8 @@ def order_create(
         if key and Order.objects.filter(organization=organization, idempotency_key=key).exists():
             raise _duplicate(organization, key) from None
         raise
+    if not tag_ids and not file_ids:
+        order.tag_list, order.file_list = [], []  # a new order has no others: no query to answer
     return order
 
 
