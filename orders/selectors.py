@@ -304,8 +304,8 @@ _ORDERS_BY_IDS = CompiledQuery(Order, _orders_by_ids_query)
 def orders_by_ids(viewer: Viewer, ids: Sequence[uuid.UUID]) -> list:
     """The orders with these ids, in this order, as `OrderRow`s with everything the order object
     needs (tags and files with one more query). The ids come from a query that applied the
-    viewer's visibility (`orders_visible_to`); an id that is gone is skipped. For a viewer
-    without VIEWER_PREFETCHES (a router): an installer's list reads models
+    viewer's visibility (`orders_visible_to`); an id that is gone is skipped. Used for a viewer
+    without VIEWER_PREFETCHES (a router); an installer's list reads models, with its offers
     (`with_order_relations`)."""
     ids = list(ids)
     if not ids:
