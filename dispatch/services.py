@@ -23,7 +23,7 @@ from django.utils import timezone
 from dispatch import selectors, strategies
 from dispatch.models import BOOKING_NO_OVERLAP, Booking, DispatchRun, Offer, OfferStatus
 from installer.api.exceptions import BadRequest, Conflict, NotFound, Unprocessable
-from installer.tasks import task_row
+from installer.tasks import enqueues_in_transaction, task_row
 from orders.actors import Actor
 from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderStatus, Organization, RoutingStrategy
@@ -89,9 +89,10 @@ def _schedule_expiry(offers: Sequence[Offer], pending: PendingEvents) -> None:
         return
     from dispatch.tasks import expire_offer
 
-    rows = [task_row(expire_offer.using(run_after=expires_at), Offer, offer_id) for offer_id, expires_at in due]
-    if all(row is not None for row in rows):
-        pending.insert_with(rows)
+    if enqueues_in_transaction(expire_offer, Offer):
+        pending.insert_with(
+            [task_row(expire_offer.using(run_after=expires_at), offer_id) for offer_id, expires_at in due]
+        )
         return
 
     def enqueue() -> None:

@@ -33,6 +33,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import orjson
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import JSONField, Model, QuerySet, prefetch_related_objects
@@ -42,11 +43,6 @@ from django.db.transaction import TransactionManagementError
 
 _UNCACHEABLE = object()
 
-try:
-    import orjson
-except ImportError:  # pragma: no cover - orjson is in requirements.txt
-    orjson = None
-
 # A run of 19 or more digits may be an integer beyond 64 bits, which orjson reads as a float:
 # such a document is read by the json module, exactly as Django reads it.
 _LONG_NUMBER = re.compile(r"[0-9]{19}")
@@ -54,14 +50,14 @@ _LONG_NUMBER = re.compile(r"[0-9]{19}")
 
 def _json_from_db(value, expression, connection):
     """`JSONField.from_db_value` (default decoder) with orjson: the same values, several times
-    faster on a page of orders (five JSON columns a row). Whatever orjson would read
+    faster on a page of orders (every order row has several JSON columns). Whatever orjson would read
     differently (an integer beyond 64 bits) or refuses (a lone surrogate, an infinity) goes
     through the json module as Django does."""
     if value is None:
         return value
     if isinstance(expression, KeyTransform) and not isinstance(value, str):
         return value
-    if orjson is not None and isinstance(value, str) and not _LONG_NUMBER.search(value):
+    if isinstance(value, str) and not _LONG_NUMBER.search(value):
         try:
             return orjson.loads(value)
         except orjson.JSONDecodeError:

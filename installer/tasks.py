@@ -21,14 +21,12 @@ def enqueues_in_transaction(task, model) -> bool:
     return (router.db_for_write(DBTaskResult) or "default") == (router.db_for_write(model) or "default")
 
 
-def task_row(task, model, *args, **kwargs):
+def task_row(task, *args, **kwargs):
     """The django-tasks-db row that `task.enqueue(*args, **kwargs)` would write, unsaved, for a
-    change to insert in its own statement (`orders.services.PendingEvents.insert_with`), when
-    `enqueues_in_transaction(task, model)` and the task has a `run_after`; else None (the
-    caller enqueues as usual). The same columns as the backend's own enqueue; the backend's
-    debug-log signal `task_enqueued` is not sent."""
-    if task.run_after is None or not enqueues_in_transaction(task, model):
-        return None
+    change to insert in its own statement (`orders.services.PendingEvents.insert_with`).
+    Preconditions: `enqueues_in_transaction(task, ...)` and the task has a `run_after`. The same
+    columns as the backend's own enqueue; the backend's debug-log signal `task_enqueued` is not
+    sent."""
     from django_tasks.utils import normalize_json
     from django_tasks_db.models import DBTaskResult
 
