@@ -240,3 +240,44 @@ def test_cancelled_by_service_has_actor(org_a):
     order = create_order(org_a)
     services.order_cancel(order_id=order.pk, organization=org_a, actor=Actor.system("cron"))
     assert order.events.last().actor_label == "cron"
+
+
+def test_each_filter_set_has_its_own_filters_bound_to_it(org_a):
+    """OrderFilter copies its filters shallowly and shares its form fields (orders.filters): each
+    instance's filters, and the FilterMethod of a `method` filter, must still be its own, and one
+    request's invalid input must not show in another's form."""
+    import threading
+
+    from django.http import QueryDict
+
+    from orders import selectors
+    from orders.filters import OrderFilter
+
+    viewer = selectors.Viewer(organization=org_a)
+    first = OrderFilter(QueryDict("status=bogus"), queryset=selectors.orders_visible_to(viewer))
+    second = OrderFilter(QueryDict("q=abc&status=1"), queryset=selectors.orders_visible_to(viewer))
+    for filterset in (first, second):
+        for name, filter_ in filterset.filters.items():
+            assert filter_.parent is filterset and filter_ is not OrderFilter.base_filters[name]
+        assert filterset.filters["q"].filter.f is filterset.filters["q"]
+        assert filterset.filters["tagId"].filter.f is filterset.filters["tagId"]
+    assert not hasattr(OrderFilter.base_filters["q"], "parent")
+    assert not first.is_valid() and "status" in first.errors
+    assert second.is_valid() and second.form.cleaned_data["status"] == [1] and not second.errors
+    assert "display_id" in str(second.qs.query).lower()  # its `q` method ran on it
+
+    # Concurrent filter sets in threads each filter by their own input.
+    results = {}
+
+    def run(index):
+        tag = f"00000000-0000-0000-0000-{index:012d}"
+        filterset = OrderFilter(QueryDict(f"tagId={tag}"), queryset=selectors.orders_visible_to(viewer))
+        assert filterset.is_valid()
+        results[index] = str(filterset.qs.query)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(f"{i:012d}" in results[i] for i in range(8))
