@@ -50,7 +50,11 @@ from orders.models import OrderTag  # noqa: E402
 tag = OrderTag.objects.filter(organization=org).order_by("name").first()
 
 
-created = list(Order.objects.filter(organization=org, status=0).values_list("id", flat=True)[:2000])
+# Seeded orders only (not those of the benchmark's Create rows, dated now): dispatched, those
+# would gather at the head of the status+tag list that the List rows read.
+created = list(
+    Order.objects.filter(organization=org, status=0).exclude(name="Bench order").values_list("id", flat=True)[:2000]
+)
 run = time.time_ns()
 
 

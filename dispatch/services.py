@@ -374,7 +374,7 @@ def offer_accept(*, offer_id: Any, installer: Organization, actor: Actor) -> Off
 def _lock_offer_and_order(installer: Organization, offer_id: Any) -> Offer:
     """The installer's offer with its order locked and loaded as `lock_order` loads it, in one
     query. Precondition: inside `transaction.atomic()`. 404 for another installer's offer."""
-    from orders.selectors import EXTRA_SELECT_RELATED
+    from orders.selectors import EXTRA_SELECT_RELATED, relation_annotations, set_relations
 
     pk = parse_uuid(offer_id)
     offer = None
@@ -383,11 +383,14 @@ def _lock_offer_and_order(installer: Organization, offer_id: Any) -> Offer:
         offer = (
             Offer.objects.select_for_update(of=("order",))
             .select_related(*(f"order__{name}" for name in related))
+            .annotate(**relation_annotations())  # the order's tags and files, for the answer
             .filter(pk=pk, installer=installer)
             .first()
         )
     if offer is None:
         raise NotFound("Offer not found.")
+    if hasattr(offer, "relation_tags"):
+        set_relations(offer.order, offer.__dict__.pop("relation_tags"), offer.__dict__.pop("relation_files"))
     return offer
 
 

@@ -236,6 +236,7 @@ def file_upload(*, organization: Organization, content, actor: Actor, name: str 
                 uploaded_by=(actor.label or actor.type)[:200],
             )
             if order is not None:
+                order.file_list = None  # the answer reads the order's files again
                 pending = services.PendingEvents(order)
                 pending.add(
                     "order.updated",

@@ -13,8 +13,21 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
+import orjson
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import BigIntegerField, CharField, DateTimeField, F, Q, QuerySet, Value, prefetch_related_objects
+from django.db import connection
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    DateTimeField,
+    F,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    prefetch_related_objects,
+)
+from django.db.models.expressions import RawSQL
 
 from installer.compiled import CompiledQuery
 from orders import transitions, workflow_cache
@@ -26,6 +39,7 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderStatus,
+    OrderTag,
     Organization,
     Role,
     TaggedOrder,
@@ -186,6 +200,60 @@ def load_order_relations(orders: Sequence[Order]) -> None:
         order.file_list = [f for _, _, f in sorted(order.file_list, key=lambda item: (item[0], item[1]))]
 
 
+# On PostgreSQL the tags and files of an order are two more columns of the order's own query
+# (Get Order, a list page, the lock of every change) instead of a second query: each is a JSON
+# array built by a correlated subquery. Tags come as [id, name] in any order (sorted here as
+# `load_order_relations` sorts them); files as [id, name, contentType, size] by upload time.
+RELATION_COLUMNS = ("relation_tags", "relation_files")
+
+
+def _relation_sql() -> dict[str, str]:
+    order = connection.ops.quote_name(Order._meta.db_table)
+    tagged, tag, file = (connection.ops.quote_name(m._meta.db_table) for m in (TaggedOrder, OrderTag, File))
+    return {
+        "relation_tags": f"(SELECT json_agg(json_build_array(g.id, g.name))::text FROM {tagged} t "
+        f"JOIN {tag} g ON g.id = t.tag_id WHERE t.content_object_id = {order}.id)",
+        "relation_files": f"(SELECT json_agg(json_build_array(f.id, f.name, f.content_type, f.size) "
+        f"ORDER BY f.created_at, f.id)::text FROM {file} f WHERE f.order_id = {order}.id)",
+    }
+
+
+def relation_annotations() -> dict[str, RawSQL]:
+    """The annotations that read an order's tags and files with the order (`set_relations`
+    turns them into `tag_list` and `file_list`); none on another database, where
+    `load_order_relations` reads them with one more query."""
+    if connection.vendor != "postgresql":
+        return {}
+    # Constant SQL: table names from the models, no input.
+    return {name: RawSQL(sql, (), output_field=TextField()) for name, sql in _relation_sql().items()}  # noqa: S611
+
+
+def set_relations(order, tags_json: str | None, files_json: str | None) -> None:
+    """`tag_list` and `file_list` from the columns of `relation_annotations`, as
+    `load_order_relations` sets them."""
+    UUID = uuid.UUID
+    if tags_json:
+        tags = [TagRef(UUID(pk), name) for pk, name in orjson.loads(tags_json)]
+        tags.sort(key=lambda t: t.name.lower())
+        order.tag_list = tags
+    else:
+        order.tag_list = []
+    if files_json:
+        order.file_list = [FileRef(UUID(pk), name, kind, size) for pk, name, kind, size in orjson.loads(files_json)]
+    else:
+        order.file_list = []
+
+
+def take_relations(orders: Sequence[Order]) -> bool:
+    """Sets `tag_list` and `file_list` on orders read with `relation_annotations`; False (and
+    nothing set) when they were read without."""
+    if not orders or not hasattr(orders[0], "relation_tags"):
+        return False
+    for order in orders:
+        set_relations(order, order.__dict__.pop("relation_tags"), order.__dict__.pop("relation_files"))
+    return True
+
+
 def parse_uuid(value: Any) -> uuid.UUID | None:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
@@ -197,7 +265,7 @@ def _order_by_id_query(is_installer: bool, with_relations: bool):
     def build(organization_id, pk) -> QuerySet[Order]:
         viewer = Viewer(organization=Organization(pk=organization_id, is_installer=is_installer))
         qs = orders_visible_to(viewer).filter(pk=pk).order_by()
-        return _joined(qs) if with_relations else qs
+        return _joined(qs).annotate(**relation_annotations()) if with_relations else qs
 
     return CompiledQuery(Order, build)
 
@@ -222,7 +290,8 @@ def order_get(viewer: Viewer, order_id: Any, *, with_relations: bool = True) -> 
         extra = viewer_prefetches(viewer)
         if extra:
             prefetch_related_objects(rows, *extra)
-        load_order_relations(rows)
+        if not take_relations(rows):
+            load_order_relations(rows)
     return rows[0]
 
 
@@ -290,10 +359,12 @@ def _related_columns(name: str) -> tuple[str, ...]:
 
 def _orders_by_ids_query(ids: list) -> QuerySet[Order]:
     extra = [f"{name}__{column}" for name in EXTRA_SELECT_RELATED for column in _related_columns(name)]
+    relations = relation_annotations()
     return (
         Order.objects.filter(pk__in=ids)
         .order_by()
-        .values_list(*ROW_FIELDS, "workflow__version", "workflow__custom_id", "installer__name", *extra)
+        .annotate(**relations)
+        .values_list(*ROW_FIELDS, "workflow__version", "workflow__custom_id", "installer__name", *extra, *relations)
     )
 
 
@@ -311,6 +382,7 @@ def orders_by_ids(viewer: Viewer, ids: Sequence[uuid.UUID]) -> list:
     if not ids:
         return []
     related = [(name, _related_columns(name)) for name in EXTRA_SELECT_RELATED]
+    with_relations = connection.vendor == "postgresql"  # relation_annotations: the last two columns
     rows = _ORDERS_BY_IDS.fetch(ids, key=(len(ids), tuple(EXTRA_SELECT_RELATED)))
     width = len(ROW_FIELDS)
     workflows: dict = {}
@@ -336,9 +408,12 @@ def orders_by_ids(viewer: Viewer, ids: Sequence[uuid.UUID]) -> list:
             order.__dict__[name] = (
                 SimpleNamespace(**dict(zip(columns, values, strict=True))) if values[0] is not None else None
             )
+        if with_relations:
+            set_relations(order, row[-2], row[-1])
         by_id[order.pk] = order
     orders = [by_id[pk] for pk in ids if pk in by_id]
-    load_order_relations(orders)
+    if not with_relations:
+        load_order_relations(orders)
     return orders
 
 

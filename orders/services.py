@@ -126,10 +126,12 @@ def membership_ensure(*, user, organization: Organization, role: str = Role.OPER
 
 def _lock_query(with_organization: bool) -> CompiledQuery:
     def build(pk, organization_id=None):
-        from orders.selectors import EXTRA_SELECT_RELATED
+        from orders.selectors import EXTRA_SELECT_RELATED, relation_annotations
 
-        qs = Order.objects.select_for_update(of=("self",)).select_related(
-            "workflow", "organization", "installer", *EXTRA_SELECT_RELATED
+        qs = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("workflow", "organization", "installer", *EXTRA_SELECT_RELATED)
+            .annotate(**relation_annotations())  # tags and files, for the answer
         )
         if with_organization:
             qs = qs.filter(organization_id=organization_id)
@@ -148,7 +150,7 @@ def lock_order(order_id: uuid.UUID | str, *, organization: Organization | None =
     afterwards (`orders.selectors.order_answer`). Precondition: inside `transaction.atomic()`.
     Only the order row is locked; the organization row is read in the transaction, so its
     `has_webhook_endpoints` is as fresh as a query by the outbox hook would be."""
-    from orders.selectors import EXTRA_SELECT_RELATED, parse_uuid
+    from orders.selectors import EXTRA_SELECT_RELATED, parse_uuid, take_relations
 
     pk = parse_uuid(order_id)
     if pk is None:
@@ -160,6 +162,7 @@ def lock_order(order_id: uuid.UUID | str, *, organization: Organization | None =
         found = _LOCK[False].fetch(pk, key=key, write=True)
     if not found:
         raise NotFound("Order not found.")
+    take_relations(found)  # on PostgreSQL: a change that alters tags or files resets them
     return found[0]
 
 
@@ -436,7 +439,10 @@ def files_attach(*, order: Order, file_ids: Sequence[str]) -> int:
     of the change that attaches them; a file attached meanwhile elsewhere is left alone."""
     if not file_ids:
         return 0
-    return File.objects.filter(pk__in=file_ids, order__isnull=True).update(order=order)
+    attached = File.objects.filter(pk__in=file_ids, order__isnull=True).update(order=order)
+    if attached:
+        order.file_list = None  # read again for the answer (orders.selectors.order_answer)
+    return attached
 
 
 def _next_number(organization: Organization) -> int:
@@ -725,6 +731,7 @@ def _tag_change(*, order_id: Any, organization: Organization, tag_id: Any, actor
         else:
             changed = TaggedOrder.objects.filter(content_object=order, tag=tag).delete()[0] > 0
         if changed:
+            order.tag_list = None  # read again for the answer (orders.selectors.order_answer)
             pending = PendingEvents(order)
             pending.add(
                 "order.tag_added" if add else "order.tag_removed",

@@ -56,6 +56,46 @@ def test_every_listed_order_equals_get_order(operator_a, installer_client, insta
     assert by_id[plain["id"]]["booking"] is None and by_id[plain["id"]]["installer"] is None
 
 
+def test_every_write_answers_the_tags_and_files_the_order_has_after_it(
+    operator_a, installer_client, installer_org, org_a
+):
+    """On PostgreSQL the lock of a change reads the order's tags and files with it
+    (orders.selectors.relation_annotations); a change that attaches files must answer with them,
+    and every answer must equal a Get Order right after it."""
+    make_partner(org_a, installer_org, coverage=[("range", "NO", "0150", "0599")])
+    (vip,) = services.order_tags_create(organization=org_a, names=["VIP"])
+    first = upload(operator_a, png_bytes(), name="a.png", declared="image/png").json()["id"]
+    second = upload(operator_a, png_bytes(), name="b.png", declared="image/png").json()["id"]
+    order = operator_a.post(
+        "/api/v1/order", order_payload(orderTagIds=[str(vip.pk)], fileIds=[first]), format="json"
+    ).json()
+    url = f"/api/v1/order/{order['id']}"
+
+    def same_as_get(answer, client=operator_a):
+        assert answer.status_code == 200, answer.content
+        body = answer.json()
+        assert {k: v for k, v in body.items() if k != "offers"} == client.get(url).json()
+        return body
+
+    updated = same_as_get(operator_a.patch(url, {"fileIds": [second], "description": "x"}, format="json"))
+    assert [f["name"] for f in updated["files"]] == ["a.png", "b.png"] and updated["tags"][0]["name"] == "VIP"
+    dispatched = operator_a.post(f"{url}/dispatch", {}, format="json").json()
+    assert [f["name"] for f in dispatched["files"]] == ["a.png", "b.png"] and dispatched["tags"][0]["name"] == "VIP"
+    accepted = installer_client.post(f"/api/v1/offers/{dispatched['offers'][0]['id']}/accept", {}, format="json")
+    assert accepted.status_code == 200, accepted.content
+    assert [f["name"] for f in accepted.json()["order"]["files"]] == ["a.png", "b.png"]
+    assert accepted.json()["order"]["tags"] == [{"id": str(vip.pk), "name": "VIP"}]
+    booking = {"startAt": "2030-05-06T08:00:00+02:00", "endAt": "2030-05-06T12:00:00+02:00"}
+    same_as_get(installer_client.put(f"{url}/booking", booking, format="json"), installer_client)
+    same_as_get(installer_client.post(f"{url}/start"), installer_client)
+    photo = upload(installer_client, png_bytes(), name="done.png", declared="image/png").json()["id"]
+    completed = same_as_get(
+        installer_client.post(f"{url}/complete", {"comment": "ok", "fileIds": [photo]}, format="json"),
+        installer_client,
+    )
+    assert [f["name"] for f in completed["files"]] == ["a.png", "b.png", "done.png"]
+
+
 def test_the_expiry_task_is_written_in_the_dispatch_transaction(org_a, installer_org):
     from django_tasks_db.models import DBTaskResult
 
