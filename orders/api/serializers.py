@@ -3,6 +3,8 @@ serializers for the schema. Output is built by `orders.selectors.order_to_dict`.
 
 from __future__ import annotations
 
+import copy
+
 from rest_framework import serializers
 
 from orders.models import CancelReason
@@ -76,7 +78,31 @@ class OrderFieldsInput(serializers.Serializer):
         return attrs
 
 
-class OrderCreateInput(OrderFieldsInput):
+def _fresh_copy(field: serializers.Field) -> serializers.Field:
+    """An unbound copy of a declared field, as DRF's deepcopy gives but without re-running its
+    constructor: a shallow copy (what `bind` then sets is the copy's own; validators, error
+    messages and choices are shared and only read), with its own copy of a list or dict field's
+    `child`. Nested serializers are deep-copied as DRF does."""
+    if isinstance(field, serializers.BaseSerializer):
+        return copy.deepcopy(field)
+    new = copy.copy(field)
+    child = getattr(field, "child", None)
+    if child is not None:
+        new.child = _fresh_copy(child)
+        new.child.parent = new  # bound (field name "") by the declared field's constructor
+    return new
+
+
+class FreshCopies:
+    """For the hottest input (Create Order): each serializer instance gets its declared fields
+    by `_fresh_copy` instead of DRF's deepcopy, which re-creates every field and its validators
+    (about 200 us of a ~2.8 ms create). The declared fields stay unbound."""
+
+    def get_fields(self):
+        return {name: _fresh_copy(field) for name, field in self._declared_fields.items()}
+
+
+class OrderCreateInput(FreshCopies, OrderFieldsInput):
     fileIds = serializers.ListField(child=serializers.UUIDField(), required=False, source="file_ids", max_length=100)
     orderTagIds = serializers.ListField(
         child=serializers.UUIDField(), required=False, source="order_tag_ids", max_length=100

@@ -347,3 +347,45 @@ def test_unsupported_media_type(operator_a):
     assert response.status_code == 415
     assert response.json()["statusCode"] == 415
     assert Order.objects.count() == before
+
+
+def test_create_input_copies_its_fields_for_each_request():
+    """OrderCreateInput shares nothing bound between instances (orders.api.serializers.FreshCopies):
+    the declared fields stay unbound, each instance's fields (and a list field's child) are
+    bound to it, and concurrent validations each see their own input and errors."""
+    import threading
+
+    from orders.api.serializers import OrderCreateInput
+    from orders.tests.factories import order_payload
+
+    first, second = OrderCreateInput(data={}), OrderCreateInput(data={})
+    for name, field in first.fields.items():
+        assert field.parent is first and field is not second.fields[name]
+        assert OrderCreateInput._declared_fields[name].parent is None
+    assert first.fields["orderTagIds"].child.parent is first.fields["orderTagIds"]
+    assert first.fields["orderTagIds"].child is not second.fields["orderTagIds"].child
+
+    results = {}
+
+    def validate(index):
+        data = order_payload(name=f"Order {index}", orderTagIds=[f"00000000-0000-0000-0000-{index:012d}"])
+        if index % 2:
+            data["email"] = "not an email"
+        serializer = OrderCreateInput(data=data)
+        results[index] = (
+            serializer.is_valid(),
+            dict(serializer.errors),
+            serializer.validated_data if not index % 2 else None,
+        )
+
+    threads = [threading.Thread(target=validate, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for index, (valid, errors, data) in results.items():
+        if index % 2:
+            assert not valid and set(errors) == {"email"}
+        else:
+            assert valid and not errors and data["name"] == f"Order {index}"
+            assert [str(u) for u in data["order_tag_ids"]] == [f"00000000-0000-0000-0000-{index:012d}"]
