@@ -75,7 +75,8 @@ def prepare_database(n: int, reuse: bool) -> str:
     with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists and reuse:
-            print(f"== reusing database {name}")
+            print(f"== reusing database {name} (migrated to the current code)")
+            sh([PY, "manage.py", "migrate", "--noinput", "-v0"], django_env(url))
             return url
         if exists:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

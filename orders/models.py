@@ -555,6 +555,21 @@ class File(models.Model):
         return self.name
 
 
+class ListCount(models.Model):
+    """The count of a big filtered list (PostgreSQL), shared by every process and node: the
+    process that finds it older than LIST_COUNT_CACHE_SECONDS claims it (`claimed_until`) and
+    recounts it; the others answer with it meanwhile (installer.api.pagination.CountCache).
+    `key`: a hash of the caller's organization and the normalized filters."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    count = models.BigIntegerField(null=True)
+    counted_at = models.DateTimeField(null=True)
+    claimed_until = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}: {self.count}"
+
+
 class IdempotencyRecord(models.Model):
     """The first answer to a write sent with an `Idempotency-Key` header, replayed on repeats."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import hashlib
 import threading
 import time
 import uuid
@@ -16,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
@@ -74,8 +76,10 @@ class CountCache:
     def seconds() -> float:
         return getattr(settings, "LIST_COUNT_CACHE_SECONDS", 0)
 
-    def count(self, key: Hashable, compute) -> int:
-        """The kept count for `key`, else `compute()` (kept when big enough)."""
+    def count(self, key: Hashable, compute, queryset: QuerySet | None = None) -> int:
+        """The kept count for `key`, else `compute()` (kept when big enough). With `queryset`
+        (what `compute` counts) on PostgreSQL, a count this process has kept before is
+        refreshed through the count every process shares (`SharedCounts`)."""
         seconds = self.seconds()
         if seconds <= 0:
             return compute()
@@ -95,9 +99,7 @@ class CountCache:
                 leader = False
         if leader:
             try:
-                value = compute()
-                self.put(key, value)
-                return value
+                return self._refresh(key, compute, queryset, known_big=entry is not None)
             finally:
                 with self._lock:
                     self._flights.pop(key, None)
@@ -109,6 +111,38 @@ class CountCache:
                 return entry[1]
         return compute()  # a small count (not kept), or the other request failed
 
+    def _refresh(self, key: Hashable, compute, queryset: QuerySet | None, *, known_big: bool) -> int:
+        """A new count for `key`, kept. A count this process has never kept (a new key, or a
+        small list) is counted here, and a big one is also written to the shared table. One it
+        has kept goes through the shared count: the process that claims it recounts it (one
+        COUNT per TTL for the whole cluster, not one per process), and the others take the
+        shared value, fresh or being recounted (at most twice the TTL old)."""
+        shared = shared_counts(queryset)
+        if shared is None:
+            value = compute()
+            self.put(key, value)
+            return value
+        seconds = self.seconds()
+        shared_key = SharedCounts.key_of(key)
+        if not known_big:
+            value = compute()
+            if value >= getattr(settings, "LIST_COUNT_CACHE_MIN", 10_000):
+                shared.store(shared_key, value)
+            self.put(key, value)
+            return value
+        value, age, claimed = shared.claim(shared_key, seconds)
+        if claimed:
+            value = shared.recount(shared_key, queryset)
+            self.put(key, value)
+            return value
+        if value is not None and age is not None and age < 2 * seconds:
+            # Fresh: kept until it is due. Being recounted elsewhere: asked again shortly.
+            self.put(key, value, seconds=seconds - age if age < seconds else min(1.0, seconds))
+            return value
+        value = compute()  # no usable shared count (its claimer died, say)
+        self.put(key, value)
+        return value
+
     def get(self, key: Hashable) -> int | None:
         with self._lock:
             entry = self._entries.get(key)
@@ -117,10 +151,11 @@ class CountCache:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key: Hashable, count: int) -> None:
-        seconds = self.seconds()
-        if seconds <= 0 or count < getattr(settings, "LIST_COUNT_CACHE_MIN", 10_000):
+    def put(self, key: Hashable, count: int, seconds: float | None = None) -> None:
+        """Keeps a big count `seconds` (default LIST_COUNT_CACHE_SECONDS)."""
+        if self.seconds() <= 0 or count < getattr(settings, "LIST_COUNT_CACHE_MIN", 10_000):
             return
+        seconds = self.seconds() if seconds is None else seconds
         with self._lock:
             self._entries[key] = (time.monotonic() + seconds, count)
             self._entries.move_to_end(key)
@@ -130,6 +165,83 @@ class CountCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+class SharedCounts:
+    """The counts of big lists that every process and node shares (PostgreSQL, table
+    `orders_listcount`, model `orders.models.ListCount`). A request costs at most two queries
+    here: the claim (which also reads the shared count), then, for the one claimer, the recount
+    that stores its result in the same statement."""
+
+    LEASE_SECONDS = 60  # a claim older than this is taken over (its process died meanwhile)
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    # Times are clock_timestamp(), not now(): now() is the start of the transaction, and a list
+    # may be read inside one (the test suite's, an admin action's).
+
+    @staticmethod
+    def key_of(key: Hashable) -> str:
+        return hashlib.sha256(repr(key).encode()).hexdigest()
+
+    def claim(self, shared_key: str, seconds: float) -> tuple[int | None, float | None, bool]:
+        """(count, age in seconds, claimed): the shared count as it was, and whether this
+        request claimed it to recount (it was missing or due, and nobody else holds a claim)."""
+        lease = max(self.LEASE_SECONDS, 2 * seconds)
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH old AS (SELECT "count", "counted_at" FROM "orders_listcount" WHERE "key" = %s),
+                claim AS (
+                    INSERT INTO "orders_listcount" ("key", "count", "counted_at", "claimed_until")
+                    VALUES (%s, NULL, NULL, clock_timestamp() + make_interval(secs => %s))
+                    ON CONFLICT ("key") DO UPDATE SET "claimed_until" = EXCLUDED."claimed_until"
+                    WHERE ("orders_listcount"."counted_at" IS NULL
+                           OR "orders_listcount"."counted_at" < clock_timestamp() - make_interval(secs => %s))
+                      AND ("orders_listcount"."claimed_until" IS NULL OR "orders_listcount"."claimed_until" < clock_timestamp())
+                    RETURNING 1
+                )
+                SELECT (SELECT "count" FROM old),
+                       (SELECT EXTRACT(EPOCH FROM clock_timestamp() - "counted_at")::float FROM old),
+                       EXISTS (SELECT 1 FROM claim)
+                """,
+                [shared_key, shared_key, float(lease), float(seconds)],
+            )
+            count, age, claimed = cursor.fetchone()
+        return count, age, claimed
+
+    def recount(self, shared_key: str, queryset: QuerySet) -> int:
+        """COUNTs the list and stores the result, releasing the claim, in one statement."""
+        inner, params = queryset.order_by().values("pk").query.sql_with_params()
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "orders_listcount" SET "count" = (SELECT COUNT(*) FROM ({inner}) AS "listed"), '
+                '"counted_at" = clock_timestamp(), "claimed_until" = NULL WHERE "key" = %s RETURNING "count"',
+                [*params, shared_key],
+            )
+            row = cursor.fetchone()
+        if row is None:  # the row was removed meanwhile: count without it
+            return queryset.order_by().count()
+        return row[0]
+
+    def store(self, shared_key: str, count: int) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                'INSERT INTO "orders_listcount" ("key", "count", "counted_at", "claimed_until") '
+                'VALUES (%s, %s, clock_timestamp(), NULL) ON CONFLICT ("key") DO UPDATE '
+                'SET "count" = EXCLUDED."count", "counted_at" = EXCLUDED."counted_at"',
+                [shared_key, count],
+            )
+
+
+def shared_counts(queryset: QuerySet | None) -> SharedCounts | None:
+    """The shared counts for the database of `queryset`, when there are (PostgreSQL, and
+    LIST_COUNT_SHARED on); None otherwise (each process counts for itself)."""
+    if queryset is None or not getattr(settings, "LIST_COUNT_SHARED", True):
+        return None
+    connection = connections[queryset.db]
+    return SharedCounts(connection) if connection.vendor == "postgresql" else None
 
 
 counts = CountCache()
@@ -181,7 +293,8 @@ class Page:
             return rows, {"count": len(rows)}
         if count_key is None:
             return rows, {"count": queryset.order_by().count()}
-        return rows, {"count": counts.count(count_key, queryset.order_by().count)}
+        unordered = queryset.order_by()
+        return rows, {"count": counts.count(count_key, unordered.count, queryset=unordered)}
 
     def apply_ids(self, queryset: QuerySet, *, count_key: Hashable = None) -> tuple[list, dict]:
         """Like `apply`, but reads only the page's primary keys, in page order: the caller reads

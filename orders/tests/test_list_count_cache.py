@@ -4,8 +4,11 @@ normalized filters, so another organization or another filter never sees it."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from installer.api.pagination import counts
 from orders.tests.factories import create_order
@@ -114,3 +117,75 @@ def test_small_counts_are_never_kept():
     values = iter([3, 4])
     assert counts.count(("k",), lambda: next(values)) == 3
     assert counts.count(("k",), lambda: next(values)) == 4
+
+
+@pytest.mark.postgres
+@override_settings(LIST_COUNT_CACHE_SECONDS=0.5, LIST_COUNT_CACHE_MIN=2)
+def test_processes_share_one_count_and_one_of_them_recounts(operator_a, org_a):
+    """PostgreSQL: a count that processes have kept is refreshed through the shared table
+    (orders.models.ListCount): the process that claims it recounts it, the others take it."""
+    import time
+
+    from django.db import connection
+
+    from installer.api.pagination import CountCache, SharedCounts
+    from orders.models import ListCount, Order
+
+    if connection.vendor != "postgresql":
+        pytest.skip("shared counts are PostgreSQL only")
+
+    def must_not_count():
+        raise AssertionError("counted in the process instead of through the shared count")
+
+    for _ in range(3):
+        create_order(org_a)
+    qs = Order.objects.filter(organization=org_a)
+    first, second = CountCache(), CountCache()  # two processes
+    key = ("orders", org_a.pk, ())
+    assert first.count(key, qs.count, queryset=qs) == 3  # new to the process: counted here...
+    assert ListCount.objects.get(key=SharedCounts.key_of(key)).count == 3  # ...and shared
+    assert second.count(key, qs.count, queryset=qs) == 3
+    create_order(org_a)
+    time.sleep(0.55)  # both kept counts are due
+    assert first.count(key, must_not_count, queryset=qs) == 4  # claimed, recounted in SQL
+    assert second.count(key, must_not_count, queryset=qs) == 4  # fresh in the table: taken
+    row = ListCount.objects.get(key=SharedCounts.key_of(key))
+    assert row.count == 4 and row.claimed_until is None
+
+    # A claim held elsewhere (being recounted): the others answer with the shared count.
+    create_order(org_a)
+    time.sleep(0.55)
+    ListCount.objects.filter(pk=row.pk).update(claimed_until=timezone.now() + datetime.timedelta(seconds=30))
+    assert second.count(key, must_not_count, queryset=qs) == 4
+    # Its claimer died and the count is too old to serve: counted in the process.
+    ListCount.objects.filter(pk=row.pk).update(counted_at=timezone.now() - datetime.timedelta(seconds=5))
+    time.sleep(0.55)
+    assert second.count(key, qs.count, queryset=qs) == 5
+
+
+@pytest.mark.postgres
+@override_settings(LIST_COUNT_CACHE_SECONDS=0.5, LIST_COUNT_CACHE_MIN=2)
+def test_a_shared_recount_stays_within_the_list_query_budget(operator_a, org_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("shared counts are PostgreSQL only")
+    import time
+
+    for _ in range(3):
+        create_order(org_a)
+    operator_a.get("/api/v1/workflows")  # the token's first use writes last_used_at
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert count(operator_a) == 3
+        return len(ctx.captured_queries)
+
+    # token, ids, rows; then COUNT and its store (new to the process), the claim and the recount
+    # (due), or nothing (kept).
+    assert queries() == 5
+    assert queries() == 3
+    time.sleep(0.55)
+    assert queries() == 5
+    assert queries() == 3
