@@ -92,6 +92,8 @@ pr.enable()
 for i in range(2000, 2000 + n):
     req(i)
 pr.disable()
+if os.environ.get("PROFILE_OUT"):
+    pr.dump_stats(os.environ["PROFILE_OUT"])
 el = time.perf_counter() - t
 print(f"{path}: {n / el:.0f} req/s single thread (profiled)")
 s = io.StringIO()

@@ -22,6 +22,51 @@ def _update_sql(obj: Model, fields: Sequence[str], connection) -> tuple[str, lis
     return sql, list(params)
 
 
+# INSERT statements by (database, model, fields, number of rows): the SQL of a batch of the
+# same shape is the same, only its values differ (`insert_sql`).
+_INSERT_SQL: dict[tuple, tuple[str, bool]] = {}
+_INSERT_SQL_MAX = 512
+
+
+def _compiled_insert(model: type[Model], fields: list, objs: Sequence[Model], connection) -> tuple[str, list]:
+    query = InsertQuery(model)
+    query.insert_values(fields, objs)
+    ((sql, params),) = query.get_compiler(connection=connection).as_sql()
+    return sql, list(params)
+
+
+def insert_sql(model: type[Model], fields: list, objs: Sequence[Model], connection) -> tuple[str, list]:
+    """The INSERT of `objs` that Django's compiler builds (what `bulk_create` runs), with its SQL
+    compiled once per shape: later batches of the same model, fields and number of rows only
+    prepare their values (`pre_save`, `get_db_prep_save`, as the compiler does) and lay them out
+    as the compiled statement takes them: one parameter per value (VALUES), or one array per
+    column (PostgreSQL's UNNEST form for several rows). A value that is an expression, which
+    changes the SQL, is compiled every time."""
+    rows = [
+        [field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields] for obj in objs
+    ]
+    if any(hasattr(value, "as_sql") or hasattr(value, "resolve_expression") for row in rows for value in row):
+        return _compiled_insert(model, fields, objs, connection)
+    key = (connection.alias, model, tuple(fields), len(objs))
+    cached = _INSERT_SQL.get(key)
+    if cached is None:
+        sql, params = _compiled_insert(model, fields, objs, connection)
+        by_column = (
+            len(objs) > 1
+            and len(params) == len(fields)
+            and all(isinstance(p, list) and len(p) == len(objs) for p in params)
+        )
+        if len(params) == (len(fields) if by_column else len(fields) * len(objs)):
+            if len(_INSERT_SQL) >= _INSERT_SQL_MAX:
+                _INSERT_SQL.clear()
+            _INSERT_SQL[key] = (sql, by_column)
+        return sql, params
+    sql, by_column = cached
+    if by_column:
+        return sql, [list(column) for column in zip(*rows, strict=True)]
+    return sql, [value for row in rows for value in row]
+
+
 def insert_together(
     batches: Sequence[tuple[type[Model], Sequence[Model]]],
     *,
@@ -77,9 +122,7 @@ def insert_together(
                 raise ValueError(f"insert_together needs the primary key of every {model.__name__} set.")
             obj._prepare_related_fields_for_save(operation_name="insert_together")
         fields = [f for f in model._meta.concrete_fields if not f.generated and not (database_key and f is pk_field)]
-        query = InsertQuery(model)
-        query.insert_values(fields, objs)
-        ((sql, sql_params),) = query.get_compiler(connection=connection).as_sql()
+        sql, sql_params = insert_sql(model, fields, objs, connection)
         statements.append(sql)
         params.extend(sql_params)
     *ctes, last = statements

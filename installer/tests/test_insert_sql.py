@@ -1,0 +1,110 @@
+"""installer.db.insert_sql: a batch's INSERT is compiled once per shape (model, fields, number of
+rows); later batches must run exactly the statement and values Django's compiler would build."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from psycopg.types.json import Jsonb
+
+from installer import db
+from orders import services
+from orders.actors import Actor
+from orders.models import OrderEvent, TaggedOrder
+from orders.tests.factories import create_order
+
+# Used by insert_together on PostgreSQL only (elsewhere each batch is a bulk_create).
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+if connection.vendor != "postgresql":
+    pytest.skip("insert_together's single statement is PostgreSQL only", allow_module_level=True)
+
+
+def plain(params):
+    """Parameters comparable with ==: JSON adapters by their document."""
+    out = []
+    for value in params:
+        if isinstance(value, list | tuple):
+            out.append(plain(value))
+        elif isinstance(value, Jsonb):
+            out.append(("jsonb", value.obj))
+        else:
+            out.append(value)
+    return out
+
+
+def events(order, n, seq):
+    return [
+        OrderEvent(
+            id=uuid.uuid4(),
+            order=order,
+            organization_id=order.organization_id,
+            sequence=seq + i,
+            type="order.updated",
+            actor_type="system",
+            actor_label="t",
+            data={"i": i, "nested": [1, None, "x"]},
+            created_at=timezone.now(),
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_a_cached_insert_is_the_compilers_statement_with_the_new_values(org_a, rows):
+    order = create_order(org_a)
+    db._INSERT_SQL.clear()
+    fields = [f for f in OrderEvent._meta.concrete_fields if not f.generated]
+    first = events(order, rows, 100)
+    sql, params = db.insert_sql(OrderEvent, fields, first, connection)  # compiled, then cached
+    assert len(db._INSERT_SQL) == 1
+    second = events(order, rows, 200)
+    cached_sql, cached_params = db.insert_sql(OrderEvent, fields, second, connection)
+    stamped = [e.created_at for e in second]  # auto_now_add: set by the pre_save of the insert
+    expected_sql, expected_params = db._compiled_insert(OrderEvent, fields, second, connection)
+    assert cached_sql == expected_sql == sql
+    # The compiler stamps created_at again (a later now()): compare the rest, and the stamps
+    # with what the cached insert set on the objects.
+    at = fields.index(OrderEvent._meta.get_field("created_at"))
+    if rows == 1:
+        assert plain(cached_params[:at]) == plain(expected_params[:at]) and cached_params[at] == stamped[0]
+    else:
+        assert plain(cached_params[:at]) == plain(expected_params[:at]) and cached_params[at] == stamped
+    assert plain(cached_params) != plain(params)
+    with connection.cursor() as cursor:  # and it runs
+        cursor.execute(cached_sql, cached_params)
+    assert sorted(OrderEvent.objects.filter(order=order, sequence__gte=200).values_list("sequence", flat=True)) == [
+        200 + i for i in range(rows)
+    ]
+    assert OrderEvent.objects.get(order=order, sequence=200).data == {"i": 0, "nested": [1, None, "x"]}
+
+
+def test_another_number_of_rows_or_a_database_key_is_another_statement(org_a):
+    order = create_order(org_a)
+    db._INSERT_SQL.clear()
+    tags = services.order_tags_create(organization=org_a, names=["a", "b", "c"])
+    fields = [f for f in TaggedOrder._meta.concrete_fields if not f.primary_key]  # the key is the database's
+    for count in (1, 2, 1):
+        links = [TaggedOrder(content_object=order, tag=tag) for tag in tags[:count]]
+        sql, params = db.insert_sql(TaggedOrder, fields, links, connection)
+        assert (sql, plain(params)) == (lambda c: (c[0], plain(c[1])))(
+            db._compiled_insert(TaggedOrder, fields, links, connection)
+        )
+    assert len(db._INSERT_SQL) == 2  # one row and two rows
+
+
+def test_an_expression_value_is_compiled_every_time(org_a):
+    from django.db.models import Value
+    from django.db.models.functions import Lower
+
+    order = create_order(org_a)
+    db._INSERT_SQL.clear()
+    fields = [f for f in OrderEvent._meta.concrete_fields if not f.generated]
+    batch = events(order, 1, 300)
+    batch[0].type = Lower(Value("ORDER.UPDATED"))
+    sql, _ = db.insert_sql(OrderEvent, fields, batch, connection)
+    assert "LOWER(" in sql.upper()
+    assert db._INSERT_SQL == {}
+    services.order_cancel(order_id=order.pk, organization=org_a, actor=Actor.system("t"))  # writes still work
