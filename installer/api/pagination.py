@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 
 from django.conf import settings
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
@@ -236,11 +236,13 @@ class SharedCounts:
 
 
 def shared_counts(queryset: QuerySet | None) -> SharedCounts | None:
-    """The shared counts for the database of `queryset`, when there are (PostgreSQL, and
-    LIST_COUNT_SHARED on); None otherwise (each process counts for itself)."""
+    """The shared counts, when there are (PostgreSQL, and LIST_COUNT_SHARED on); None otherwise
+    (each process counts for itself). They live on the primary, also when the list itself is
+    read from a replica (installer.db_router), and writing them does not pin the request to
+    the primary: like the cache's table, they are not the request's data."""
     if queryset is None or not getattr(settings, "LIST_COUNT_SHARED", True):
         return None
-    connection = connections[queryset.db]
+    connection = connections[DEFAULT_DB_ALIAS]
     return SharedCounts(connection) if connection.vendor == "postgresql" else None
 
 
