@@ -71,7 +71,10 @@ def insert_together(
     batches: Sequence[tuple[type[Model], Sequence[Model]]],
     *,
     update: tuple[Model, Sequence[str]] | None = None,
-) -> None:
+    head: tuple[str, Sequence] | None = None,
+    computed: tuple[Model, dict[str, tuple[str, Sequence]]] | None = None,
+    returning: str | None = None,
+) -> tuple | None:
     """Inserts new rows of several models, batch by batch, in the caller's transaction, after
     `update` = (obj, fields): an UPDATE of those fields of an existing row (a locked order).
 
@@ -87,14 +90,29 @@ def insert_together(
     `pk = None`; plain models (no multi-table inheritance); rows that reference each other do so
     through foreign keys, which Django creates deferrable (checked at commit); the updated row
     exists (it is locked by the caller). Like `bulk_create`, sends no model signals.
+
+    PostgreSQL only, for a statement that must compute some values itself (Create Order takes
+    the organization's next number in the statement that inserts the order):
+    - `head` = (sql, params): a data-modifying statement that comes first, as the CTE `head`
+      (e.g. an `UPDATE ... RETURNING`);
+    - `computed` = (obj, {field name: (sql, params)}): SQL expressions (they may read `head`)
+      for those fields of `obj`, which must be alone in its batch; their attributes are left as
+      they are;
+    - `returning`: added to the last statement; its first row is returned.
     """
     batches = [(model, list(objs)) for model, objs in batches if objs]
     if not batches and update is None:
-        return
+        return None
     using = router.db_for_write(batches[0][0] if batches else type(update[0]))
     connection = connections[using]
     statements: list[str] = []
     params: list = []
+    if head is not None or computed is not None or returning is not None:
+        if connection.vendor != "postgresql" or not batches:
+            raise ValueError("head, computed and returning need PostgreSQL and rows to insert.")
+        if head is not None:
+            statements.append(head[0])
+            params.extend(head[1])
     if update is not None:
         obj, fields = update
         if router.db_for_write(type(obj)) != using:
@@ -107,11 +125,13 @@ def insert_together(
             statements.append(sql)
             params.extend(sql_params)
     if not batches:
-        return
-    if len(batches) + len(statements) == 1 or connection.vendor != "postgresql":
+        return None
+    if connection.vendor != "postgresql" or (len(batches) + len(statements) == 1 and computed is None):
         for model, objs in batches:
             model._default_manager.db_manager(using).bulk_create(objs)
-        return
+        if returning is not None:
+            raise ValueError("returning needs one statement")
+        return None
     for model, objs in batches:
         if router.db_for_write(model) != using:
             raise ValueError(f"{model.__name__} is not written to the {using!r} database.")
@@ -123,12 +143,43 @@ def insert_together(
             obj._prepare_related_fields_for_save(operation_name="insert_together")
         fields = [f for f in model._meta.concrete_fields if not f.generated and not (database_key and f is pk_field)]
         sql, sql_params = insert_sql(model, fields, objs, connection)
+        if computed is not None and computed[0] in objs:
+            sql, sql_params = _with_computed(sql, sql_params, fields, objs, computed[1])
         statements.append(sql)
         params.extend(sql_params)
     *ctes, last = statements
-    with_clause = ", ".join(f"b{index} AS ({sql})" for index, sql in enumerate(ctes))
+    names = [f"b{index}" for index in range(len(ctes))]
+    if head is not None:
+        names[0] = "head"
+    with_clause = ", ".join(f"{name} AS ({sql})" for name, sql in zip(names, ctes, strict=True))
+    if returning is not None:
+        last = f"{last} RETURNING {returning}"
+    row = None
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {with_clause} {last}", params)
+        cursor.execute(f"WITH {with_clause} {last}" if ctes else last, params)
+        if returning is not None:
+            row = cursor.fetchone()
     for _, objs in batches:
         for obj in objs:
             obj._state.adding, obj._state.db = False, using
+    return row
+
+
+def _with_computed(sql: str, params: list, fields: list, objs: list, expressions: dict) -> tuple[str, list]:
+    """A one-row `INSERT ... VALUES (%s, ...)` with some values replaced by SQL expressions."""
+    if len(objs) != 1:
+        raise ValueError("computed values need their object alone in its batch")
+    placeholders = ", ".join(["%s"] * len(fields))
+    if not sql.endswith(f"VALUES ({placeholders})") or len(params) != len(fields):
+        raise ValueError("computed values need a plain VALUES insert")
+    values, new_params = [], []
+    for field, param in zip(fields, params, strict=True):
+        if field.name in expressions:
+            expression, expression_params = expressions[field.name]
+            values.append(expression)
+            new_params.extend(expression_params)
+        else:
+            values.append("%s")
+            new_params.append(param)
+    head = sql[: -len(f"VALUES ({placeholders})")]
+    return f"{head}VALUES ({', '.join(values)})", new_params

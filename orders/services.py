@@ -210,11 +210,40 @@ class PendingEvents:
         if objs:
             self.rows.append((type(objs[0]), list(objs)))
 
-    def flush(self) -> list[OrderEvent]:
+    def flush(self, *, number_for: Organization | None = None) -> list[OrderEvent]:
         """Writes the order's `order_fields` (if any), the queued rows and the events: one
-        statement on PostgreSQL. Then the EVENT_HOOKS, in the same transaction."""
+        statement on PostgreSQL. Then the EVENT_HOOKS, in the same transaction.
+
+        `number_for` (PostgreSQL, a new order queued with `insert_with`): the same statement
+        first takes the organization's next order number (its row lock, held to commit) and
+        gives it to the order's `number` and `display_id`, and reads the organization's
+        `has_webhook_endpoints` for the hooks, as `_next_number` does in its own statement."""
         update = (self.order, self.order_fields) if self.order_fields else None
-        insert_together([*self.rows, (OrderEvent, self.events)], update=update)
+        batches = [*self.rows, (OrderEvent, self.events)]
+        if number_for is None:
+            insert_together(batches, update=update)
+        else:
+            table = connection.ops.quote_name(Organization._meta.db_table)
+            prefix = f"{number_for.display_id_prefix}-"
+            number, has_endpoints = insert_together(
+                batches,
+                update=update,
+                head=(
+                    f'UPDATE {table} SET "order_counter" = "order_counter" + 1 WHERE "id" = %s '
+                    'RETURNING "order_counter", "has_webhook_endpoints"',
+                    [number_for.pk],
+                ),
+                computed=(
+                    self.order,
+                    {
+                        "number": ('(SELECT "order_counter" FROM head)', []),
+                        "display_id": ('(%s::text || (SELECT "order_counter" FROM head)::text)', [prefix]),
+                    },
+                ),
+                returning='(SELECT "order_counter" FROM head), (SELECT "has_webhook_endpoints" FROM head)',
+            )
+            self.order.number, self.order.display_id = number, f"{prefix}{number}"
+            number_for.has_webhook_endpoints = bool(has_endpoints)
         if self.events:
             for hook in EVENT_HOOKS:
                 hook(self.events)
@@ -496,9 +525,9 @@ def order_create(
     installer = _assigned_installer(organization, data.get("actor_assignments") or [])
 
     # Everything but the number is built before the transaction: the organization row lock that
-    # `_next_number` takes serializes every create of the organization until commit, so what
-    # runs under it is kept to three round trips (the number, one INSERT of the order with its
-    # tags and events, the commit).
+    # the number takes serializes every create of the organization until commit, so what runs
+    # under it is kept short: on PostgreSQL one statement takes the number and inserts the order
+    # with its tags and events, then the commit; elsewhere `_next_number` is one more.
     order = Order(
         organization=organization,
         number=0,
@@ -524,10 +553,15 @@ def order_create(
     pending.insert_with([TaggedOrder(content_object=order, tag_id=t) for t in tag_ids])
     try:
         with transaction.atomic():
-            number = _next_number(organization)
-            order.number = number
-            order.display_id = f"{organization.display_id_prefix}-{number}"
-            pending.flush()  # the order, its tags and its events: one statement on PostgreSQL
+            if connection.vendor == "postgresql":
+                # The number, the order, its tags and its events: one statement, so that the
+                # organization's row is locked only from that statement to the commit.
+                pending.flush(number_for=organization)
+            else:
+                number = _next_number(organization)
+                order.number = number
+                order.display_id = f"{organization.display_id_prefix}-{number}"
+                pending.flush()
             files_attach(order=order, file_ids=file_ids)
             transaction.on_commit(
                 lambda: signals.order_created.send(

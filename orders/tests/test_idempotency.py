@@ -4,6 +4,7 @@ replay on every other write."""
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 from django.db import connection, connections
@@ -197,3 +198,46 @@ def test_unhandled_error_releases_the_key(operator_a, monkeypatch):
     retry = operator_a.post(url, HTTP_IDEMPOTENCY_KEY="crash-1")
     assert retry.status_code == 200, retry.content
     assert retry.json()["status"] == 6
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_take_consecutive_numbers_in_their_statement(operator_a):
+    """On PostgreSQL the order's number is taken in the statement that inserts the order
+    (orders.services.PendingEvents.flush(number_for=...)): concurrent creates get 1..N, each
+    answer shows the number its row has, and has_webhook_endpoints is read in that statement."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks and concurrent transactions")
+    threads_count = 16
+    barrier = threading.Barrier(threads_count)
+    answers: list = [None] * threads_count
+    token = operator_a.token
+
+    def worker(index: int) -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        try:
+            barrier.wait(timeout=30)
+            response = client.post(URL, order_payload(idempotencyKey=f"n-{index}"), format="json")
+            answers[index] = (response.status_code, response.json())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [code for code, _ in answers] == [201] * threads_count, answers
+    rows = dict(Order.objects.filter(organization=operator_a.org).values_list("id", "display_id"))
+    prefix = operator_a.org.display_id_prefix
+    assert sorted(rows.values(), key=lambda d: int(d.rsplit("-", 1)[1])) == [
+        f"{prefix}-{n}" for n in range(1, threads_count + 1)
+    ]
+    assert sorted(Order.objects.filter(organization=operator_a.org).values_list("number", flat=True)) == list(
+        range(1, threads_count + 1)
+    )
+    for _, body in answers:
+        assert rows[uuid.UUID(body["id"])] == body["displayId"]
+    operator_a.org.refresh_from_db()
+    assert operator_a.org.order_counter == threads_count
