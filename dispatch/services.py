@@ -374,7 +374,7 @@ def offer_accept(*, offer_id: Any, installer: Organization, actor: Actor) -> Off
 def _lock_offer_and_order(installer: Organization, offer_id: Any) -> Offer:
     """The installer's offer with its order locked and loaded as `lock_order` loads it, in one
     query. Precondition: inside `transaction.atomic()`. 404 for another installer's offer."""
-    from orders.selectors import EXTRA_SELECT_RELATED, relation_annotations, set_relations
+    from orders.selectors import EXTRA_SELECT_RELATED, relation_annotations, relations_from
 
     pk = parse_uuid(offer_id)
     offer = None
@@ -389,8 +389,7 @@ def _lock_offer_and_order(installer: Organization, offer_id: Any) -> Offer:
         )
     if offer is None:
         raise NotFound("Offer not found.")
-    if hasattr(offer, "relation_tags"):
-        set_relations(offer.order, offer.__dict__.pop("relation_tags"), offer.__dict__.pop("relation_files"))
+    relations_from(offer, offer.order)
     return offer
 
 

@@ -210,10 +210,11 @@ RELATION_COLUMNS = ("relation_tags", "relation_files")
 def _relation_sql() -> dict[str, str]:
     order = connection.ops.quote_name(Order._meta.db_table)
     tagged, tag, file = (connection.ops.quote_name(m._meta.db_table) for m in (TaggedOrder, OrderTag, File))
+    tags_column, files_column = RELATION_COLUMNS
     return {
-        "relation_tags": f"(SELECT json_agg(json_build_array(g.id, g.name))::text FROM {tagged} t "
+        tags_column: f"(SELECT json_agg(json_build_array(g.id, g.name))::text FROM {tagged} t "
         f"JOIN {tag} g ON g.id = t.tag_id WHERE t.content_object_id = {order}.id)",
-        "relation_files": f"(SELECT json_agg(json_build_array(f.id, f.name, f.content_type, f.size) "
+        files_column: f"(SELECT json_agg(json_build_array(f.id, f.name, f.content_type, f.size) "
         f"ORDER BY f.created_at, f.id)::text FROM {file} f WHERE f.order_id = {order}.id)",
     }
 
@@ -244,13 +245,23 @@ def set_relations(order, tags_json: str | None, files_json: str | None) -> None:
         order.file_list = []
 
 
+def relations_from(holder, order=None) -> bool:
+    """Sets `tag_list` and `file_list` on `order` (default: `holder`) from the RELATION_COLUMNS
+    that a query with `relation_annotations` read onto `holder` (an order, or e.g. an offer
+    whose order is joined); False, and nothing set, when it read none."""
+    values = holder.__dict__
+    if RELATION_COLUMNS[0] not in values:
+        return False
+    set_relations(holder if order is None else order, *(values.pop(name) for name in RELATION_COLUMNS))
+    return True
+
+
 def take_relations(orders: Sequence[Order]) -> bool:
-    """Sets `tag_list` and `file_list` on orders read with `relation_annotations`; False (and
-    nothing set) when they were read without."""
-    if not orders or not hasattr(orders[0], "relation_tags"):
+    """`relations_from` for each of the orders of one query; False when it read none."""
+    if not orders or RELATION_COLUMNS[0] not in orders[0].__dict__:
         return False
     for order in orders:
-        set_relations(order, order.__dict__.pop("relation_tags"), order.__dict__.pop("relation_files"))
+        relations_from(order)
     return True
 
 

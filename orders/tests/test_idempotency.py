@@ -68,31 +68,37 @@ def test_invalid_create_does_not_burn_the_key(operator_a):
     assert operator_a.post(URL, order_payload(idempotencyKey="k-2"), format="json").status_code == 201
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_creates_with_one_key_make_one_order(operator_a):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks and concurrent transactions")
-    threads_count = 20
-    barrier = threading.Barrier(threads_count)
-    answers: list = [None] * threads_count
-    token = operator_a.token
+def create_at_once(token: str, keys: list[str]) -> list[tuple[int, dict]]:
+    """One Create Order per idempotency key, all released at the same instant from their own
+    threads (and database connections); the (status, body) answers in the order of `keys`."""
+    barrier = threading.Barrier(len(keys))
+    answers: list = [None] * len(keys)
 
     def worker(index: int) -> None:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         try:
             barrier.wait(timeout=30)
-            response = client.post(URL, order_payload(idempotencyKey="race"), format="json")
+            response = client.post(URL, order_payload(idempotencyKey=keys[index]), format="json")
             answers[index] = (response.status_code, response.json())
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(threads_count)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(keys))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return answers
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_with_one_key_make_one_order(operator_a):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks and concurrent transactions")
+    threads_count = 20
+    answers = create_at_once(operator_a.token, ["race"] * threads_count)
     assert Order.objects.filter(organization=operator_a.org).count() == 1
     order = Order.objects.get(organization=operator_a.org)
     codes = sorted(code for code, _ in answers)
@@ -205,29 +211,11 @@ def test_unhandled_error_releases_the_key(operator_a, monkeypatch):
 def test_concurrent_creates_take_consecutive_numbers_in_their_statement(operator_a):
     """On PostgreSQL the order's number is taken in the statement that inserts the order
     (orders.services.PendingEvents.flush(number_for=...)): concurrent creates get 1..N, each
-    answer shows the number its row has, and has_webhook_endpoints is read in that statement."""
+    answer shows the number its row has."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks and concurrent transactions")
     threads_count = 16
-    barrier = threading.Barrier(threads_count)
-    answers: list = [None] * threads_count
-    token = operator_a.token
-
-    def worker(index: int) -> None:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        try:
-            barrier.wait(timeout=30)
-            response = client.post(URL, order_payload(idempotencyKey=f"n-{index}"), format="json")
-            answers[index] = (response.status_code, response.json())
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = create_at_once(operator_a.token, [f"n-{index}" for index in range(threads_count)])
     assert [code for code, _ in answers] == [201] * threads_count, answers
     rows = dict(Order.objects.filter(organization=operator_a.org).values_list("id", "display_id"))
     prefix = operator_a.org.display_id_prefix
