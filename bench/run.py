@@ -219,6 +219,12 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per row; the table shows the median run and the range"
     )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated words: run only the rows whose name contains one of them (the floor always runs); "
+        "the table is printed, not written to results/",
+    )
     args = parser.parse_args()
 
     wrk = ensure_wrk()
@@ -256,6 +262,9 @@ def main() -> None:
         ("Cancel", "transition.lua", "/", {"BENCH_IDS": str(workdir / "cancel_ids_{run}.txt"), "BENCH_VERB": "cancel"}),
         ("Webform page (GET /f/demo-ev-charger/)", "get_path.lua", "/f/demo-ev-charger/", {}),
     ]
+    if args.only:
+        words = [w.strip().lower() for w in args.only.split(",") if w.strip()]
+        scenarios = [s for i, s in enumerate(scenarios) if i == 0 or any(w in s[0].lower() for w in words)]
     RESULTS.mkdir(parents=True, exist_ok=True)
     explain = subprocess.run(
         [PY, "bench/explain.py"], env={**os.environ, **django_env(db_url)}, cwd=ROOT, capture_output=True, text=True
@@ -324,6 +333,8 @@ def main() -> None:
     table = "\n".join(lines)
     print()
     print(table)
+    if args.only:
+        return
     out = RESULTS / f"{args.orders}-{datetime.date.today():%Y-%m-%d}.md"
     out.write_text(table + "\n")
     print(f"\nwritten to {out.relative_to(ROOT)}")

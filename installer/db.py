@@ -2,37 +2,156 @@
 
 from __future__ import annotations
 
+import datetime
+import uuid
 from collections.abc import Sequence
+from types import MethodType
+from typing import Any
 
-from django.db import connections, router
+from django.db import connections, models, router
 from django.db.models import Model
 from django.db.models.sql import InsertQuery, UpdateQuery
+from django.db.models.sql.compiler import SQLInsertCompiler as GenericInsertCompiler
 
 
-def _update_sql(obj: Model, fields: Sequence[str], connection) -> tuple[str, list]:
-    """`obj.save(update_fields=fields)`'s UPDATE, as SQL (no signals; auto_now fields are not
-    touched: the caller sets what it writes)."""
+def _compiled_update(obj: Model, fields: Sequence[Any], connection) -> tuple[str, list]:
     model = type(obj)
     query = UpdateQuery(model)
-    query.add_update_fields(
-        [(field, None, field.pre_save(obj, False)) for field in (model._meta.get_field(name) for name in fields)]
-    )
+    query.add_update_fields([(field, None, field.pre_save(obj, False)) for field in fields])
     query.add_filter("pk", obj.pk)
     sql, params = query.get_compiler(connection=connection).as_sql()
     return sql, list(params)
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Two prepared values that mean the same (JSON adapters compare by their document)."""
+    if type(a) is not type(b):
+        return False
+    return a == b or (hasattr(a, "obj") and hasattr(a, "dumps") and a.obj == b.obj and a.dumps == b.dumps)
+
+
+# UPDATE statements by (database, model, fields, which values are NULL): the SQL of a change of
+# the same fields is the same, only its values differ (`_update_sql`). False: not cacheable.
+_UPDATE_SQL: dict[tuple, str | bool] = {}
+_INSERT_SQL_MAX = 512  # entries of each cache
+
+
+def _update_sql(obj: Model, names: Sequence[str], connection) -> tuple[str, list]:
+    """`obj.save(update_fields=names)`'s UPDATE, as SQL (no signals; auto_now fields are not
+    touched: the caller sets what it writes), compiled once per shape. The compiler writes a NULL
+    value as the literal `NULL`, so which values are NULL is part of the shape. The first
+    statement of a shape is compiled by Django, and it is kept only when the values prepared
+    here (`pre_save`, `get_db_prep_save`, the key's `get_db_prep_value`, as the compiler does)
+    are exactly the compiler's; a shape with an expression value or a custom placeholder is
+    compiled every time."""
+    model = type(obj)
+    fields = [model._meta.get_field(name) for name in names]
+    raw = [field.pre_save(obj, False) for field in fields]
+    if any(hasattr(v, "resolve_expression") or hasattr(v, "prepare_database_save") for v in raw):
+        return _compiled_update(obj, fields, connection)
+    values = [field.get_db_prep_save(v, connection=connection) for field, v in zip(fields, raw, strict=True)]
+    key = (connection.alias, model, tuple(names), tuple(v is None for v in values))
+    cached = _UPDATE_SQL.get(key)
+    params = [v for v in values if v is not None]
+    params.append(model._meta.pk.get_db_prep_value(obj.pk, connection, prepared=False))
+    if isinstance(cached, str):
+        return cached, params
+    sql, compiled = _compiled_update(obj, fields, connection)
+    if cached is None:
+        # What the compiler's own pre_save left on the object (an auto_now field stamps again),
+        # prepared here as above: kept only if it is exactly what the compiler bound.
+        again = [field.get_db_prep_save(getattr(obj, field.attname), connection=connection) for field in fields]
+        again = [v for v in again if v is not None]
+        again.append(model._meta.pk.get_db_prep_value(obj.pk, connection, prepared=False))
+        plain = not any(hasattr(field, "get_placeholder") for field in fields)
+        matches = plain and len(compiled) == len(again) and all(map(_same, compiled, again))
+        if len(_UPDATE_SQL) >= _INSERT_SQL_MAX:
+            _UPDATE_SQL.clear()
+        _UPDATE_SQL[key] = sql if matches else False
+    return sql, compiled
+
+
 # INSERT statements by (database, model, fields, number of rows): the SQL of a batch of the
 # same shape is the same, only its values differ (`insert_sql`).
 _INSERT_SQL: dict[tuple, tuple[str, bool]] = {}
-_INSERT_SQL_MAX = 512
+
+
+# Batches of up to this many rows are inserted with VALUES, larger ones as Django does (on
+# PostgreSQL, one array per column with UNNEST). UNNEST saves planning a long VALUES list, but a
+# statement of a cached shape is prepared by the connection anyway (`prepare_threshold`), and
+# psycopg adapts an array in Python (its type, its text form) where it adapts a scalar in C: a
+# change's few events, offers and task rows cost less as scalars.
+VALUES_MAX_ROWS = 16
 
 
 def _compiled_insert(model: type[Model], fields: list, objs: Sequence[Model], connection) -> tuple[str, list]:
     query = InsertQuery(model)
     query.insert_values(fields, objs)
-    ((sql, params),) = query.get_compiler(connection=connection).as_sql()
+    compiler = query.get_compiler(connection=connection)
+    if len(objs) <= VALUES_MAX_ROWS:  # the generic compiler's VALUES form
+        compiler.assemble_as_sql = MethodType(GenericInsertCompiler.assemble_as_sql, compiler)
+    ((sql, params),) = compiler.as_sql()
     return sql, list(params)
+
+
+# On PostgreSQL, these fields' `get_db_prep_save` hands a value of its exact type back unchanged
+# (a UUID, a str, a bool, a float, an aware datetime) or, an int, wrapped in the column's integer
+# type: `_preparers` does that without the call. A field subclass, a value of another type or a
+# naive datetime goes through the field as usual.
+_AS_IS = {
+    models.UUIDField: (uuid.UUID,),
+    models.AutoField: (int,),
+    models.BigAutoField: (int,),
+    models.IntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.SmallIntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.PositiveBigIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,),
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.BooleanField: (bool,),
+    models.FloatField: (float,),
+    models.DateTimeField: (datetime.datetime,),
+}
+_PREPARERS: dict[tuple, list] = {}
+
+
+def _prepared(field, value, connection):
+    return field.get_db_prep_save(value, connection=connection)
+
+
+def _preparer(field, connection):
+    """The function that prepares `field`'s values for `connection` as `get_db_prep_save` does."""
+    target = field.target_field if field.is_relation and field.many_to_one else field
+    types = _AS_IS.get(type(target)) if connection.vendor == "postgresql" else None
+    if not types or type(target).get_db_prep_save is not models.Field.get_db_prep_save:
+        return lambda field, value: _prepared(field, value, connection)
+    if types == (datetime.datetime,):
+        return lambda field, value: (
+            value
+            if type(value) is datetime.datetime and value.tzinfo is not None
+            else _prepared(field, value, connection)
+        )
+    (kind,) = types
+    if kind is int:  # psycopg 3: Django wraps it in the column's integer type (Int2, Int4, Int8)
+        wrap = getattr(connection.ops, "integerfield_type_map", {}).get(target.get_internal_type())
+        if wrap is None:
+            return lambda field, value: _prepared(field, value, connection)
+        return lambda field, value: (
+            None if value is None else wrap(value) if type(value) is int else _prepared(field, value, connection)
+        )
+    return lambda field, value: value if value is None or type(value) is kind else _prepared(field, value, connection)
+
+
+def _preparers(model: type[Model], fields: list, connection) -> list:
+    key = (connection.alias, model, tuple(fields))
+    found = _PREPARERS.get(key)
+    if found is None:
+        if len(_PREPARERS) >= _INSERT_SQL_MAX:
+            _PREPARERS.clear()
+        found = _PREPARERS[key] = [(field, _preparer(field, connection)) for field in fields]
+    return found
 
 
 def insert_sql(model: type[Model], fields: list, objs: Sequence[Model], connection) -> tuple[str, list]:
@@ -42,9 +161,8 @@ def insert_sql(model: type[Model], fields: list, objs: Sequence[Model], connecti
     as the compiled statement takes them: one parameter per value (VALUES), or one array per
     column (PostgreSQL's UNNEST form for several rows). A value that is an expression, which
     changes the SQL, is compiled every time."""
-    rows = [
-        [field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields] for obj in objs
-    ]
+    prepare = _preparers(model, fields, connection)
+    rows = [[prep(field, field.pre_save(obj, True)) for field, prep in prepare] for obj in objs]
     if any(hasattr(value, "as_sql") or hasattr(value, "resolve_expression") for row in rows for value in row):
         return _compiled_insert(model, fields, objs, connection)
     key = (connection.alias, model, tuple(fields), len(objs))

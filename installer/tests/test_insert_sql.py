@@ -31,7 +31,7 @@ def plain(params):
         elif isinstance(value, Jsonb):
             out.append(("jsonb", value.obj))
         else:
-            out.append(value)
+            out.append((type(value).__name__, value))  # e.g. psycopg's Int4 is not a plain int
     return out
 
 
@@ -52,7 +52,7 @@ def events(order, n, seq):
     ]
 
 
-@pytest.mark.parametrize("rows", [1, 3])
+@pytest.mark.parametrize("rows", [1, 3, db.VALUES_MAX_ROWS + 1])
 def test_a_cached_insert_is_the_compilers_statement_with_the_new_values(org_a, rows):
     order = create_order(org_a)
     db._INSERT_SQL.clear()
@@ -60,6 +60,7 @@ def test_a_cached_insert_is_the_compilers_statement_with_the_new_values(org_a, r
     first = events(order, rows, 100)
     sql, params = db.insert_sql(OrderEvent, fields, first, connection)  # compiled, then cached
     assert len(db._INSERT_SQL) == 1
+    assert ("UNNEST" in sql) == (rows > db.VALUES_MAX_ROWS)  # a few rows: VALUES, scalar parameters
     second = events(order, rows, 200)
     cached_sql, cached_params = db.insert_sql(OrderEvent, fields, second, connection)
     stamped = [e.created_at for e in second]  # auto_now_add: set by the pre_save of the insert
@@ -68,13 +69,19 @@ def test_a_cached_insert_is_the_compilers_statement_with_the_new_values(org_a, r
     # The compiler stamps created_at again (a later now()): compare the rest, and the stamps
     # with what the cached insert set on the objects.
     at = fields.index(OrderEvent._meta.get_field("created_at"))
-    if rows == 1:
-        assert plain(cached_params[:at]) == plain(expected_params[:at]) and cached_params[at] == stamped[0]
-    else:
-        assert plain(cached_params[:at]) == plain(expected_params[:at]) and cached_params[at] == stamped
+    cached_params, run_params = list(cached_params), cached_params
+    if rows > db.VALUES_MAX_ROWS:  # one array per column
+        assert cached_params[at] == stamped
+        cached_params[at] = expected_params[at] = None
+    else:  # one parameter per value, row by row
+        stamps = [cached_params[row * len(fields) + at] for row in range(rows)]
+        assert stamps == stamped
+        for row in range(rows):
+            cached_params[row * len(fields) + at] = expected_params[row * len(fields) + at] = None
+    assert plain(cached_params) == plain(expected_params)
     assert plain(cached_params) != plain(params)
     with connection.cursor() as cursor:  # and it runs
-        cursor.execute(cached_sql, cached_params)
+        cursor.execute(cached_sql, run_params)
     assert sorted(OrderEvent.objects.filter(order=order, sequence__gte=200).values_list("sequence", flat=True)) == [
         200 + i for i in range(rows)
     ]
