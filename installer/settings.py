@@ -177,6 +177,9 @@ else:
 # Count of big lists (>= LIST_COUNT_CACHE_MIN rows) kept this many seconds per process; 0: always count.
 LIST_COUNT_CACHE_SECONDS = env_int("LIST_COUNT_CACHE_SECONDS", 30)
 LIST_COUNT_CACHE_MIN = env_int("LIST_COUNT_CACHE_MIN", 10_000)
+# ... and so is a smaller count that took at least this many milliseconds (few matches in a
+# large index range: a narrow tag within a large status).
+LIST_COUNT_CACHE_SLOW_MS = env_int("LIST_COUNT_CACHE_SLOW_MS", 10)
 # PostgreSQL: processes share those counts (table orders_listcount): once a process has kept a
 # count, one process in the whole cluster recounts it per LIST_COUNT_CACHE_SECONDS.
 LIST_COUNT_SHARED = env_bool("LIST_COUNT_SHARED", True)

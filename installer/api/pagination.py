@@ -55,9 +55,10 @@ def decode_cursor(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
 
 class CountCache:
     """Counts of big lists, kept a few seconds per process (LIST_COUNT_CACHE_SECONDS, counts of at
-    least LIST_COUNT_CACHE_MIN rows). A COUNT over tens of thousands of matching orders costs
-    hundreds of milliseconds at a million orders, and clients that sync poll the same filters
-    again and again; below the threshold counts are always exact and fresh. Per process: no
+    least LIST_COUNT_CACHE_MIN rows, or counts that took LIST_COUNT_CACHE_SLOW_MS or more). A
+    COUNT over tens of thousands of matching orders costs hundreds of milliseconds at a million
+    orders, and clients that sync poll the same filters again and again; a small count that is
+    quick to take is always exact and fresh. Per process: no
     query, nothing shared, bounded (MAX_ENTRIES, least recently used first out).
 
     One COUNT at a time per key and process: requests that arrive while it runs wait for its
@@ -119,29 +120,45 @@ class CountCache:
         shared value, fresh or being recounted (at most twice the TTL old)."""
         shared = shared_counts(queryset)
         if shared is None:
-            value = compute()
-            self.put(key, value)
+            value, slow = self._timed(compute)
+            self.put(key, value, slow=slow)
             return value
         seconds = self.seconds()
         shared_key = SharedCounts.key_of(key)
         if not known_big:
-            value = compute()
-            if value >= getattr(settings, "LIST_COUNT_CACHE_MIN", 10_000):
+            value, slow = self._timed(compute)
+            if self.worth_keeping(value, slow):
                 shared.store(shared_key, value)
-            self.put(key, value)
+            self.put(key, value, slow=slow)
             return value
         value, age, claimed = shared.claim(shared_key, seconds)
         if claimed:
-            value = shared.recount(shared_key, queryset)
-            self.put(key, value)
+            value, slow = self._timed(lambda: shared.recount(shared_key, queryset))
+            self.put(key, value, slow=slow)
             return value
         if value is not None and age is not None and age < 2 * seconds:
-            # Fresh: kept until it is due. Being recounted elsewhere: asked again shortly.
-            self.put(key, value, seconds=seconds - age if age < seconds else min(1.0, seconds))
+            # Fresh: kept until it is due. Being recounted elsewhere: asked again shortly. (Its
+            # claimer found it worth keeping.)
+            self.put(key, value, seconds=seconds - age if age < seconds else min(1.0, seconds), slow=True)
             return value
-        value = compute()  # no usable shared count (its claimer died, say)
-        self.put(key, value)
+        value, slow = self._timed(compute)  # no usable shared count (its claimer died, say)
+        self.put(key, value, slow=slow)
         return value
+
+    @staticmethod
+    def _timed(compute) -> tuple[int, bool]:
+        """(count, whether counting took at least LIST_COUNT_CACHE_SLOW_MS)."""
+        started = time.perf_counter()
+        value = compute()
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return value, elapsed_ms >= getattr(settings, "LIST_COUNT_CACHE_SLOW_MS", 10)
+
+    @staticmethod
+    def worth_keeping(count: int, slow: bool = False) -> bool:
+        """A big count (at least LIST_COUNT_CACHE_MIN), or one that was slow to count: a few
+        matches among many rows of the filter's index range (a narrow tag within a large
+        status, say) cost a COUNT as long as a big list's."""
+        return slow or count >= getattr(settings, "LIST_COUNT_CACHE_MIN", 10_000)
 
     def get(self, key: Hashable) -> int | None:
         with self._lock:
@@ -151,9 +168,9 @@ class CountCache:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key: Hashable, count: int, seconds: float | None = None) -> None:
-        """Keeps a big count `seconds` (default LIST_COUNT_CACHE_SECONDS)."""
-        if self.seconds() <= 0 or count < getattr(settings, "LIST_COUNT_CACHE_MIN", 10_000):
+    def put(self, key: Hashable, count: int, seconds: float | None = None, *, slow: bool = False) -> None:
+        """Keeps a count worth keeping (`worth_keeping`) `seconds` (default LIST_COUNT_CACHE_SECONDS)."""
+        if self.seconds() <= 0 or not self.worth_keeping(count, slow):
             return
         seconds = self.seconds() if seconds is None else seconds
         with self._lock:

@@ -119,6 +119,61 @@ def test_small_counts_are_never_kept():
     assert counts.count(("k",), lambda: next(values)) == 4
 
 
+@override_settings(LIST_COUNT_CACHE_SECONDS=60, LIST_COUNT_CACHE_MIN=10_000, LIST_COUNT_CACHE_SLOW_MS=50)
+def test_a_small_count_that_was_slow_to_take_is_kept_like_a_big_one():
+    """A few matches among many index entries (a narrow tag within a large status) cost a COUNT
+    as long as a big list's: such a count is kept, and a quick one stays exact."""
+    import time
+
+    def slow(value):
+        def compute():
+            time.sleep(0.06)
+            return value
+
+        return compute
+
+    def must_not_count():
+        raise AssertionError("counted again")
+
+    assert counts.count(("slow",), slow(747)) == 747
+    assert counts.count(("slow",), must_not_count) == 747  # kept
+    values = iter([3, 4])
+    assert counts.count(("quick",), lambda: next(values)) == 3
+    assert counts.count(("quick",), lambda: next(values)) == 4  # counted again: exact
+
+
+@pytest.mark.postgres
+@override_settings(LIST_COUNT_CACHE_SECONDS=60, LIST_COUNT_CACHE_MIN=10_000, LIST_COUNT_CACHE_SLOW_MS=50)
+def test_a_slow_small_count_is_shared_by_the_processes(org_a):
+    """PostgreSQL: the process that takes a slow count stores it for the others, as it does a
+    big one; another process takes it from there instead of counting."""
+    import time
+
+    from django.db import connection
+
+    from installer.api.pagination import CountCache, SharedCounts
+    from orders.models import ListCount, Order
+
+    if connection.vendor != "postgresql":
+        pytest.skip("shared counts are PostgreSQL only")
+    create_order(org_a)
+    qs = Order.objects.filter(organization=org_a)
+    key = ("orders", org_a.pk, ("slow",))
+
+    def slow():
+        time.sleep(0.06)
+        return 747
+
+    def must_not_count():
+        raise AssertionError("counted in the process instead of through the shared count")
+
+    first, second = CountCache(), CountCache()  # two processes
+    assert first.count(key, slow, queryset=qs) == 747
+    assert ListCount.objects.get(key=SharedCounts.key_of(key)).count == 747
+    second.put(key, 747, seconds=0, slow=True)  # it has kept it before (now due)...
+    assert second.count(key, must_not_count, queryset=qs) == 747  # ...and takes the shared one
+
+
 @pytest.mark.postgres
 @override_settings(LIST_COUNT_CACHE_SECONDS=0.5, LIST_COUNT_CACHE_MIN=2)
 def test_processes_share_one_count_and_one_of_them_recounts(operator_a, org_a):
