@@ -1,0 +1,40 @@
+"""The orders table's indexes on PostgreSQL after migration 0004: none that another index already
+serves (each costs every write of an order an entry), the client token still unique."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from orders.models import Order
+from orders.tests.factories import create_order
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def indexes() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'orders_order'")
+        return dict(cursor.fetchall())
+
+
+def test_no_index_that_another_one_serves():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's indexes")
+    found = indexes()
+    assert "orders_order_organization_id_7455e8e5" not in found
+    assert "orders_order_installer_id_51b20db6" not in found
+    assert not [name for name, sql in found.items() if "varchar_pattern_ops" in sql]
+    # What serves them instead, and every index the model declares, are there.
+    assert found["order_installer_status_idx"].endswith("(installer_id, status)")
+    for index in Order._meta.indexes:
+        assert index.name in found
+    assert "order_client_token_unique" in found
+
+
+def test_the_client_token_is_still_unique(org_a):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's indexes")
+    first, second = create_order(org_a), create_order(org_a)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=second.pk).update(client_token=first.client_token)
