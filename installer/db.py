@@ -98,10 +98,9 @@ def _compiled_insert(model: type[Model], fields: list, objs: Sequence[Model], co
 # (a UUID, a str, a bool, a float, an aware datetime) or, an int, wrapped in the column's integer
 # type: `_preparers` does that without the call. A field subclass, a value of another type or a
 # naive datetime goes through the field as usual.
+# (AutoField and BigAutoField are not here: Django hands their int back unwrapped.)
 _AS_IS = {
     models.UUIDField: (uuid.UUID,),
-    models.AutoField: (int,),
-    models.BigAutoField: (int,),
     models.IntegerField: (int,),
     models.BigIntegerField: (int,),
     models.SmallIntegerField: (int,),

@@ -3,10 +3,11 @@ rows); later batches must run exactly the statement and values Django's compiler
 
 from __future__ import annotations
 
+import decimal
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -115,3 +116,37 @@ def test_an_expression_value_is_compiled_every_time(org_a):
     assert "LOWER(" in sql.upper()
     assert db._INSERT_SQL == {}
     services.order_cancel(order_id=order.pk, organization=org_a, actor=Actor.system("t"))  # writes still work
+
+
+@pytest.mark.parametrize(
+    "field, values",
+    [
+        (models.UUIDField(), [uuid.uuid4(), None, "6f1c7a52-8a0e-4f57-9a39-1e0f1d7c2b11"]),
+        (models.AutoField(primary_key=True), [5, None]),
+        (models.BigAutoField(primary_key=True), [5]),
+        (models.IntegerField(), [5, None, True, "7"]),
+        (models.BigIntegerField(), [2**40]),
+        (models.SmallIntegerField(), [-3]),
+        (models.PositiveIntegerField(), [5]),
+        (models.PositiveBigIntegerField(), [5]),
+        (models.PositiveSmallIntegerField(), [5]),
+        (models.CharField(max_length=5), ["abc", None, 12]),
+        (models.EmailField(), ["a@example.com"]),
+        (models.TextField(), ["x"]),
+        (models.BooleanField(), [True, False, None, 1]),
+        (models.FloatField(), [1.5, 2, None]),
+        (models.DateTimeField(), [timezone.now(), None]),
+        (models.JSONField(), [{"a": [1, None]}, None]),
+        (models.DecimalField(max_digits=5, decimal_places=2), [decimal.Decimal("1.50")]),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, models.Field) else None,
+)
+def test_a_fast_preparer_gives_what_get_db_prep_save_gives(field, values):
+    """`_preparers` skips get_db_prep_save only where it would hand the value back unchanged (or,
+    for an int, wrapped in the column's integer type): the value and its type are Django's."""
+    field.set_attributes_from_name("f")
+    prepare = db._preparer(field, connection)
+    for value in values:
+        expected = field.get_db_prep_save(value, connection=connection)
+        got = prepare(field, value)
+        assert plain([got]) == plain([expected]), (type(field).__name__, value)
