@@ -33,7 +33,16 @@ def _same(a: Any, b: Any) -> bool:
 # UPDATE statements by (database, model, fields, which values are NULL): the SQL of a change of
 # the same fields is the same, only its values differ (`_update_sql`). False: not cacheable.
 _UPDATE_SQL: dict[tuple, str | bool] = {}
-_INSERT_SQL_MAX = 512  # entries of each cache
+_CACHE_MAX = 512  # entries of each statement cache of this module
+
+
+def _update_params(obj: Model, fields: Sequence[Any], raw: Sequence[Any], connection) -> tuple[tuple, list]:
+    """(which values are NULL, the parameters of the UPDATE): each value prepared as the compiler
+    does, the NULLs left out (the compiler writes them as literals), the key's value last."""
+    values = [field.get_db_prep_save(v, connection=connection) for field, v in zip(fields, raw, strict=True)]
+    params = [v for v in values if v is not None]
+    params.append(type(obj)._meta.pk.get_db_prep_value(obj.pk, connection, prepared=False))
+    return tuple(v is None for v in values), params
 
 
 def _update_sql(obj: Model, names: Sequence[str], connection) -> tuple[str, list]:
@@ -49,23 +58,19 @@ def _update_sql(obj: Model, names: Sequence[str], connection) -> tuple[str, list
     raw = [field.pre_save(obj, False) for field in fields]
     if any(hasattr(v, "resolve_expression") or hasattr(v, "prepare_database_save") for v in raw):
         return _compiled_update(obj, fields, connection)
-    values = [field.get_db_prep_save(v, connection=connection) for field, v in zip(fields, raw, strict=True)]
-    key = (connection.alias, model, tuple(names), tuple(v is None for v in values))
+    nulls, params = _update_params(obj, fields, raw, connection)
+    key = (connection.alias, model, tuple(names), nulls)
     cached = _UPDATE_SQL.get(key)
-    params = [v for v in values if v is not None]
-    params.append(model._meta.pk.get_db_prep_value(obj.pk, connection, prepared=False))
     if isinstance(cached, str):
         return cached, params
     sql, compiled = _compiled_update(obj, fields, connection)
     if cached is None:
         # What the compiler's own pre_save left on the object (an auto_now field stamps again),
         # prepared here as above: kept only if it is exactly what the compiler bound.
-        again = [field.get_db_prep_save(getattr(obj, field.attname), connection=connection) for field in fields]
-        again = [v for v in again if v is not None]
-        again.append(model._meta.pk.get_db_prep_value(obj.pk, connection, prepared=False))
+        _, again = _update_params(obj, fields, [getattr(obj, field.attname) for field in fields], connection)
         plain = not any(hasattr(field, "get_placeholder") for field in fields)
         matches = plain and len(compiled) == len(again) and all(map(_same, compiled, again))
-        if len(_UPDATE_SQL) >= _INSERT_SQL_MAX:
+        if len(_UPDATE_SQL) >= _CACHE_MAX:
             _UPDATE_SQL.clear()
         _UPDATE_SQL[key] = sql if matches else False
     return sql, compiled
@@ -99,19 +104,19 @@ def _compiled_insert(model: type[Model], fields: list, objs: Sequence[Model], co
 # type: `_preparers` does that without the call. A field subclass, a value of another type or a
 # naive datetime goes through the field as usual.
 # (AutoField and BigAutoField are not here: Django hands their int back unwrapped.)
-_AS_IS = {
-    models.UUIDField: (uuid.UUID,),
-    models.IntegerField: (int,),
-    models.BigIntegerField: (int,),
-    models.SmallIntegerField: (int,),
-    models.PositiveIntegerField: (int,),
-    models.PositiveBigIntegerField: (int,),
-    models.PositiveSmallIntegerField: (int,),
-    models.CharField: (str,),
-    models.TextField: (str,),
-    models.BooleanField: (bool,),
-    models.FloatField: (float,),
-    models.DateTimeField: (datetime.datetime,),
+_AS_IS: dict[type, type] = {
+    models.UUIDField: uuid.UUID,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+    models.FloatField: float,
+    models.DateTimeField: datetime.datetime,
 }
 _PREPARERS: dict[tuple, list] = {}
 
@@ -123,16 +128,15 @@ def _prepared(field, value, connection):
 def _preparer(field, connection):
     """The function that prepares `field`'s values for `connection` as `get_db_prep_save` does."""
     target = field.target_field if field.is_relation and field.many_to_one else field
-    types = _AS_IS.get(type(target)) if connection.vendor == "postgresql" else None
-    if not types or type(target).get_db_prep_save is not models.Field.get_db_prep_save:
+    kind = _AS_IS.get(type(target)) if connection.vendor == "postgresql" else None
+    if kind is None or type(target).get_db_prep_save is not models.Field.get_db_prep_save:
         return lambda field, value: _prepared(field, value, connection)
-    if types == (datetime.datetime,):
+    if kind is datetime.datetime:
         return lambda field, value: (
             value
             if type(value) is datetime.datetime and value.tzinfo is not None
             else _prepared(field, value, connection)
         )
-    (kind,) = types
     if kind is int:  # psycopg 3: Django wraps it in the column's integer type (Int2, Int4, Int8)
         wrap = getattr(connection.ops, "integerfield_type_map", {}).get(target.get_internal_type())
         if wrap is None:
@@ -147,7 +151,7 @@ def _preparers(model: type[Model], fields: list, connection) -> list:
     key = (connection.alias, model, tuple(fields))
     found = _PREPARERS.get(key)
     if found is None:
-        if len(_PREPARERS) >= _INSERT_SQL_MAX:
+        if len(_PREPARERS) >= _CACHE_MAX:
             _PREPARERS.clear()
         found = _PREPARERS[key] = [(field, _preparer(field, connection)) for field in fields]
     return found
@@ -174,7 +178,7 @@ def insert_sql(model: type[Model], fields: list, objs: Sequence[Model], connecti
             and all(isinstance(p, list) and len(p) == len(objs) for p in params)
         )
         if len(params) == (len(fields) if by_column else len(fields) * len(objs)):
-            if len(_INSERT_SQL) >= _INSERT_SQL_MAX:
+            if len(_INSERT_SQL) >= _CACHE_MAX:
                 _INSERT_SQL.clear()
             _INSERT_SQL[key] = (sql, by_column)
         return sql, params
