@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+import math
 import uuid
 
 import orjson
@@ -42,7 +43,19 @@ def dumps(data) -> bytes:
         # orjson writes integers of at most 64 bits; JSON (and a jsonb column) has no such
         # limit, and a client may store a bigger one in `metadata`: the json module writes it,
         # in the same compact form.
-        return json.dumps(data, default=_std_default, ensure_ascii=False, separators=(",", ":")).encode()
+        # Like orjson, it writes NaN and the infinities as null (JSON has neither).
+        return json.dumps(_finite(data), default=_std_default, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _finite(value):
+    """`value` with every float that is NaN or infinite, in its dicts and lists, as None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 class ORJSONRenderer(JSONRenderer):
