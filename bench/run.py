@@ -270,9 +270,11 @@ def main() -> None:
         [PY, "bench/explain.py"], env={**os.environ, **django_env(db_url)}, cwd=ROOT, capture_output=True, text=True
     )
     plans_file = RESULTS / f"{args.orders}-{datetime.date.today():%Y-%m-%d}-plans.txt"
+    if args.only:  # a check of one change: nothing under results/
+        plans_file = Path(tempfile.gettempdir()) / plans_file.name
     plans_file.write_text(explain.stdout + explain.stderr)
     plans_verdict = explain.stdout.strip().splitlines()[-1] if explain.stdout.strip() else "bench/explain.py failed"
-    print(f"== query plans: {plans_verdict} ({plans_file.relative_to(ROOT)})")
+    print(f"== query plans: {plans_verdict} ({plans_file})")
     load_before = os.getloadavg()
     proc = start_gunicorn(db_url)
     rows = []
