@@ -209,6 +209,9 @@ WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60)
 WEBHOOK_SWEEP_INTERVAL_SECONDS = env_int("WEBHOOK_SWEEP_INTERVAL_SECONDS", 60)
 WEBHOOK_SWEEP_GRACE_SECONDS = env_int("WEBHOOK_SWEEP_GRACE_SECONDS", 120)
 WEBHOOK_ORDERING_HOLD_SECONDS = env_int("WEBHOOK_ORDERING_HOLD_SECONDS", 600)
+# Deliver to loopback, private, link-local and reserved addresses too (webhooks/egress.py): off
+# in production, where an endpoint URL is a tenant's input; on with DEBUG, for a local receiver.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
 
 # --- Auth, i18n ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

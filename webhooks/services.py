@@ -39,6 +39,7 @@ from installer.api.exceptions import BadRequest
 from installer.api.renderers import dumps
 from orders import selectors as order_selectors
 from orders.models import Order, OrderEvent, Organization, Role
+from webhooks import egress
 from webhooks.models import (
     SECRET_PREFIX,
     TEST_EVENT,
@@ -84,6 +85,9 @@ def clean_url(url: Any) -> str:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadRequest("url: Must be an http(s) URL.", details={"url": ["Must be an http:// or https:// URL."]})
+    refused = egress.check_url_host(parts.hostname)
+    if refused:
+        raise BadRequest(f"url: {refused}", details={"url": [refused]})
     if len(url) > 2000:
         raise BadRequest("url: At most 2000 characters.", details={"url": ["At most 2000 characters."]})
     return url
@@ -408,7 +412,8 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+# Public addresses only, unless WEBHOOK_ALLOW_PRIVATE_TARGETS (webhooks.egress).
+_opener = urllib.request.build_opener(_NoRedirects, egress.GuardedHTTPHandler, egress.GuardedHTTPSHandler)
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> AttemptResult:

@@ -107,6 +107,7 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
             "DATABASE_URL": database_url,
             "LOG_FORMAT": "json",
             "DJANGO_SETTINGS_MODULE": "installer.settings",
+            "WEBHOOK_ALLOW_PRIVATE_TARGETS": "1",  # the receiver of test_ops listens on 127.0.0.1
         }
     )
     env.pop("REDIS_URL", None)
