@@ -90,7 +90,7 @@ def prepare_database(n: int, reuse: bool) -> str:
     return url
 
 
-def settle(db_url: str) -> None:
+def settle(db_url: str) -> str:
     """VACUUM ANALYZE of the order tables before every run, as after seeding: earlier runs'
     writes (Dispatch, Cancel, Create) leave heap pages that are not all-visible until autovacuum
     gets to them, and the List rows' index-only scans then read the heap. Each run starts from a
@@ -99,6 +99,52 @@ def settle(db_url: str) -> None:
 
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE) orders_order, orders_taggedorder, orders_orderevent")
+        return prewarm(conn)
+
+
+# What the header of the results records of the server: the settings that move the figures.
+PG_SETTINGS = (
+    "shared_buffers",
+    "effective_cache_size",
+    "synchronous_commit",
+    "wal_compression",
+    "max_wal_size",
+    "checkpoint_timeout",
+)
+
+
+def prewarm(conn) -> str:
+    """Reads the tables and indexes of the database into PostgreSQL's shared buffers, smallest
+    first, as many as fit (pg_prewarm, PostgreSQL's contrib): a server that has been serving the
+    data has them there. Without it the first runs after a restart, or on a machine whose host
+    drops the page cache (this one: 1.7 GB of cache fell by 3-4 MB/s with 22 GB free), read
+    index pages from the disk, ~1 ms each. Returns what it did, for the results header."""
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+    except Exception as exc:  # noqa: BLE001 - no contrib: run cold, and say so
+        return f"not prewarmed ({type(exc).__name__})"
+    room = conn.execute("SELECT setting::bigint * 8192 FROM pg_settings WHERE name = 'shared_buffers'").fetchone()[0]
+    relations = conn.execute(
+        "SELECT c.oid, pg_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i') ORDER BY 2, 1"
+    ).fetchall()
+    loaded = 0
+    for oid, size in relations:
+        if loaded + size > room * 0.9:
+            break
+        conn.execute("SELECT pg_prewarm(%s::regclass)", [oid])
+        loaded += size
+    return f"{loaded / 2**20:,.0f} MB of tables and indexes prewarmed into shared buffers"
+
+
+def server_settings(db_url: str) -> str:
+    """The PostgreSQL version and PG_SETTINGS, as one line."""
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+        values = [f"{name} {conn.execute(f'SHOW {name}').fetchone()[0]}" for name in PG_SETTINGS]
+    return f"PostgreSQL {version.split()[0]}: " + ", ".join(values)
 
 
 def fixtures(db_url: str, workdir: Path, repeat: int = 1) -> dict:
@@ -229,7 +275,9 @@ def main() -> None:
 
     wrk = ensure_wrk()
     db_url = prepare_database(args.orders, args.reuse)
-    settle(db_url)
+    warmed = settle(db_url)
+    server = server_settings(db_url)
+    print(f"== {server}; {warmed}")
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     data = fixtures(db_url, workdir, args.repeat)
     # Dispatch and Cancel each take a fresh created order per request: top up so that neither
@@ -319,6 +367,7 @@ def main() -> None:
         f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
         f"- server: gunicorn ({'gunicorn.conf.py' if (ROOT / 'gunicorn.conf.py').exists() else 'default args'}), DEBUG off, PostgreSQL on 127.0.0.1",
+        f'- {server}; {warmed} (bench/README.md, "PostgreSQL")',
         f"- load: wrk, 2 threads, {args.connections} connections, {args.repeat} runs of {args.duration} s per row (p50 and p99 of the median run); filtered list matches {data['filtered']:,} orders; table holds {data['total']:,} orders (with the fresh created orders Dispatch and Cancel use)",
         f"- machine load average (1/5/15 min) before the run {'/'.join(f'{x:.2f}' for x in load_before)}, "
         f"after {'/'.join(f'{x:.2f}' for x in load_after)} (other work on the machine depresses the figures)",
