@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import logging
 import socket
 import urllib.request
 
 from django.conf import settings
+
+logger = logging.getLogger("webhooks.egress")
 
 
 class BlockedAddress(OSError):
@@ -73,8 +76,11 @@ def _connect(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=Non
     found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     allowed = [info for info in found if is_public(info[4][0])]
     if not allowed:
+        # The addresses go to the log, not into the error: the error is shown to the endpoint's
+        # organization, which must not learn how internal names resolve.
         refused = ", ".join(sorted({info[4][0] for info in found}))
-        raise BlockedAddress(f"{host} resolves to no public address ({refused}): not sent")
+        logger.warning("webhook not sent: %s resolves to no public address (%s)", host, refused)
+        raise BlockedAddress(f"{host} resolves to no public address: not sent")
     error: OSError | None = None
     for family, kind, proto, _, sockaddr in allowed:
         sock = socket.socket(family, kind, proto)
