@@ -106,6 +106,22 @@ def _sentinel(value: Any) -> Any:
     return None
 
 
+def _holds_sentinel(param: Any, flat: list) -> bool:
+    """Whether a query parameter has a sentinel's text in it (a LIKE pattern made of one, say)."""
+    if not isinstance(param, (str, bytes)):
+        return False
+    text = param if isinstance(param, str) else param.decode("latin-1")
+    for _, _, sentinel in flat:
+        forms = [str(sentinel)]
+        if isinstance(sentinel, uuid.UUID):
+            forms.append(sentinel.hex)
+        elif isinstance(sentinel, datetime.datetime):
+            forms.append(sentinel.isoformat())
+        if any(form in text for form in forms):
+            return True
+    return False
+
+
 def _transforms(value: Any, connection) -> list[Callable[[Any], Any]]:
     """Ways the ORM may have turned an argument into a query parameter, on any backend."""
     identity = [lambda v: v]
@@ -182,7 +198,9 @@ class CompiledQuery:
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet:
-            return None
+            # An argument the ORM judged before it became a parameter (an integer beyond the
+            # column's range: the sentinel's): not cacheable, and not worth trying again.
+            return _UNCACHEABLE
         found = set()
         slots = []
         for param in params:
@@ -193,6 +211,10 @@ class CompiledQuery:
                     found.add((index, position))
                     break
             else:
+                if _holds_sentinel(param, flat):
+                    # An argument the ORM also used transformed (`q`: equal to one column, LIKE
+                    # '%...%' another): this parameter would be kept with the sentinel in it.
+                    return _UNCACHEABLE
                 slots.append((None, None, param))  # a constant of the query
         if len(found) != len(flat):
             return _UNCACHEABLE

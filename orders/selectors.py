@@ -7,7 +7,9 @@ rows is several times cheaper. `orders.api.serializers.OrderOutput` documents th
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -426,6 +428,84 @@ def orders_by_ids(viewer: Viewer, ids: Sequence[uuid.UUID]) -> list:
     if not with_relations:
         load_order_relations(orders)
     return orders
+
+
+# ---- A router's list page: its ids with a compiled query ----------------------------------------
+#
+# The filtered query that finds a page's ids is built by django-filter and the ORM on every
+# request (about a millisecond of CPU at 1M orders, a tenth of a List request). For a router it
+# depends only on which filters are given (and how many statuses), the direction, whether there
+# is a cursor, and the slice: per such shape it is compiled once per thread
+# (installer.compiled) and then only re-bound. A shape whose values the ORM transforms (`q`, a
+# LIKE pattern) cannot be re-bound: CompiledQuery then runs the ORM every time, as before.
+
+PAGE_ID_SHAPES_MAX = 128
+# Filters whose values are part of the shape, not arguments: a status is one of 7 small
+# integers, and the ORM turns an integer out of the column's range (a sentinel's) into an empty
+# result instead of a parameter.
+BAKED_FILTERS = frozenset({"status"})
+_page_id_queries: OrderedDict[tuple, CompiledQuery] = OrderedDict()
+_page_id_lock = threading.Lock()
+
+
+def _page_ids_build(shape: tuple):
+    filters, time_field, descending, with_cursor, start, stop = shape
+
+    def build(organization_id, *args) -> QuerySet:
+        from installer.api.pagination import keyset_after
+        from orders.filters import OrderFilter
+
+        viewer = Viewer(organization=Organization(pk=organization_id, is_installer=False))
+        queryset = orders_visible_to(viewer)
+        filterset = OrderFilter(queryset=queryset)  # unbound: its filters, bound to it
+        values = iter(args)
+        for name, spec in filters:
+            if name in BAKED_FILTERS:
+                value = list(spec)
+            else:
+                value = [next(values) for _ in range(spec)] if spec is not None else next(values)
+            queryset = filterset.filters[name].filter(queryset, value)
+        sign = "-" if descending else ""
+        queryset = queryset.order_by(f"{sign}{time_field}", f"{sign}id")
+        if with_cursor:
+            queryset = keyset_after(queryset, time_field, descending, next(values), next(values))
+        return queryset.values_list("pk", time_field)[start:stop]
+
+    return CompiledQuery(Order, build)
+
+
+def page_ids_fetch(viewer: Viewer, cleaned: dict, *, time_field: str = "created_at", descending: bool = True):
+    """A `PageFetch` (installer.api.pagination) of a router's list with these filters (the
+    cleaned data of a valid `OrderFilter`): the page's (pk, time) rows by a compiled query. None
+    for an installer (its list has more visibility rules and its offers)."""
+    if viewer.organization.is_installer:
+        return None
+    given = [(name, value) for name, value in cleaned.items() if value not in (None, "", [])]
+    filters = tuple(
+        (name, tuple(value) if name in BAKED_FILTERS else len(value) if isinstance(value, list) else None)
+        for name, value in given
+    )
+    flat = [
+        item
+        for name, value in given
+        if name not in BAKED_FILTERS
+        for item in (value if isinstance(value, list) else [value])
+    ]
+    organization_id = viewer.organization.pk
+
+    def fetch(cursor, start: int, stop: int) -> list:
+        shape = (filters, time_field, descending, cursor is not None, start, stop)
+        with _page_id_lock:
+            query = _page_id_queries.get(shape)
+            if query is None:
+                query = _page_id_queries[shape] = _page_ids_build(shape)
+                while len(_page_id_queries) > PAGE_ID_SHAPES_MAX:  # shapes come from clients
+                    _page_id_queries.popitem(last=False)
+            else:
+                _page_id_queries.move_to_end(shape)
+        return query.fetch(organization_id, *flat, *(cursor or ()))
+
+    return fetch
 
 
 def order_answer(order: Order, viewer: Viewer | None) -> dict:

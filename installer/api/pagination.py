@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -266,6 +266,23 @@ def shared_counts(queryset: QuerySet | None) -> SharedCounts | None:
 counts = CountCache()
 
 
+# A page's rows read by the caller: fetch(cursor, start, stop) -> the rows [start:stop] of the
+# list in the page's order, after the keyset cursor (time, pk) when it is not None.
+PageFetch = Callable[[tuple[datetime.datetime, uuid.UUID] | None, int, int], list]
+
+
+def keyset_after(queryset: QuerySet, time_field: str, descending: bool, moment, pk) -> QuerySet:
+    """The rows after the cursor (moment, pk) in the order (time_field, id), either way. The
+    first condition is implied by the second; it is there for the index: the scan of
+    (..., time_field, id) starts at the cursor instead of filtering from the first row (a deep
+    page would cost as much as reading every newer row)."""
+    op = "lt" if descending else "gt"
+    return queryset.filter(
+        Q(**{f"{time_field}__{op}e": moment}),
+        Q(**{f"{time_field}__{op}": moment}) | Q(**{time_field: moment, f"id__{op}": pk}),
+    )
+
+
 class Page:
     """Applies paging to a queryset ordered by (created_at, id); `direction` picks the way."""
 
@@ -289,38 +306,45 @@ class Page:
         """Returns (rows, extra) where extra is {"count": N} or {"nextCursor": ...}.
         `count_key`: what identifies the filtered list (caller and filters), to keep the count
         of a big list a few seconds (CountCache); None counts every time."""
-        queryset = queryset.order_by(*self.ordering())
+        return self._apply(lambda: queryset, None, count_key)
+
+    def apply_ids(self, queryset, *, count_key: Hashable = None, fetch: PageFetch | None = None) -> tuple[list, dict]:
+        """Like `apply`, but reads only the page's primary keys, in page order: the caller reads
+        the rows by id (a query it can compile once: installer.compiled), so the filtered query
+        stays narrow whatever the rows join. `queryset` may be a callable that builds it: with
+        `fetch`, which reads the page's (pk, time) rows itself (a compiled query), it is built
+        only to count the list when the count is not kept."""
+        build = queryset if callable(queryset) else (lambda: queryset)
+        rows, extra = self._apply(lambda: build().values_list("pk", self.time_field), fetch, count_key)
+        return [pk for pk, _ in rows], extra
+
+    def _apply(self, build, fetch: PageFetch | None, count_key: Hashable) -> tuple[list, dict]:
+        if fetch is None:
+            queryset = build().order_by(*self.ordering())
+
+            def fetch(cursor, start, stop):
+                if cursor is not None:
+                    return list(keyset_after(queryset, self.time_field, self.descending, *cursor)[start:stop])
+                return list(queryset[start:stop])
+
         if self.use_cursor:
-            if self.cursor:
-                created, pk = decode_cursor(self.cursor)
-                op = "lt" if self.descending else "gt"
-                # The first condition is implied by the second; it is there for the index: the
-                # scan of (..., created_at, id) starts at the cursor instead of filtering from
-                # the first row (a deep page would cost as much as reading every newer row).
-                queryset = queryset.filter(
-                    Q(**{f"{self.time_field}__{op}e": created}),
-                    Q(**{f"{self.time_field}__{op}": created}) | Q(**{self.time_field: created, f"id__{op}": pk}),
-                )
-            rows = list(queryset[: self.page_size + 1])
+            cursor = decode_cursor(self.cursor) if self.cursor else None
+            rows = fetch(cursor, 0, self.page_size + 1)
             more = len(rows) > self.page_size
             rows = rows[: self.page_size]
             next_cursor = encode_cursor(*self._cursor_key(rows[-1])) if more and rows else None
             return rows, {"nextCursor": next_cursor}
         start = self.page * self.page_size
-        rows = list(queryset[start : start + self.page_size])
+        rows = fetch(None, start, start + self.page_size)
         if self.page == 0 and len(rows) < self.page_size:
             return rows, {"count": len(rows)}
         if count_key is None:
-            return rows, {"count": queryset.order_by().count()}
-        unordered = queryset.order_by()
+            return rows, {"count": build().order_by().count()}
+        kept = counts.get(count_key)
+        if kept is not None:
+            return rows, {"count": kept}
+        unordered = build().order_by()
         return rows, {"count": counts.count(count_key, unordered.count, queryset=unordered)}
-
-    def apply_ids(self, queryset: QuerySet, *, count_key: Hashable = None) -> tuple[list, dict]:
-        """Like `apply`, but reads only the page's primary keys, in page order: the caller reads
-        the rows by id (a query it can compile once: installer.compiled), so the filtered query
-        stays narrow whatever the rows join."""
-        rows, extra = self.apply(queryset.values_list("pk", self.time_field), count_key=count_key)
-        return [pk for pk, _ in rows], extra
 
     def _cursor_key(self, row) -> tuple:
         if isinstance(row, tuple):

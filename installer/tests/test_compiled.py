@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 from django.db.models.sql.compiler import SQLCompiler
 
-from installer.compiled import CompiledQuery
+from installer.compiled import _UNCACHEABLE, CompiledQuery
 from orders import services
 from orders.models import Order, TaggedOrder
 from orders.tests.factories import create_order, make_installer_partner
@@ -86,6 +86,22 @@ def test_an_argument_the_orm_transforms_is_not_cached_but_still_right(org_a):
     assert [o.name for o in query.fetch("alp")] == ["Alpha"]
     assert [o.name for o in query.fetch("bet")] == ["Beta"]  # not the first call's SQL again
     assert [o.name for o in query.fetch("a")] == ["Alpha", "Beta"]
+
+
+def test_an_argument_used_as_is_and_transformed_is_not_cached(org_a):
+    """One argument compared as it is (display id) and as a LIKE pattern (name), as List
+    Orders' `q` does: the pattern would be kept with the sentinel in it, so it is not cached."""
+    from django.db.models import Q
+
+    create_order(org_a, name="Alpha job")
+    create_order(org_a, name="Beta job")
+    query = CompiledQuery(
+        Order,
+        lambda text: Order.objects.filter(Q(display_id__iexact=text) | Q(name__icontains=text)).order_by("name"),
+    )
+    assert [o.name for o in query.fetch("job")] == ["Alpha job", "Beta job"]
+    assert [o.name for o in query.fetch("beta")] == ["Beta job"]
+    assert query._local.entries[("default", None)] is _UNCACHEABLE  # noqa: SLF001
 
 
 @pytest.mark.django_db(transaction=True)

@@ -100,8 +100,10 @@ class OrderViewSet(ApiViewSet):
             # An installer: its open offers are one more query; read the rows in one go.
             rows, extra = page.apply(selectors.with_order_relations(filterset.qs, viewer), count_key=count_key)
         else:
-            # The page's ids with the filters, then the rows by id with a compiled query.
-            ids, extra = page.apply_ids(filterset.qs, count_key=count_key)
+            # The page's ids with the filters, then the rows by id: two compiled queries. The
+            # filtered queryset is built only to count the list when its count is not kept.
+            fetch = selectors.page_ids_fetch(viewer, filterset.form.cleaned_data, descending=page.descending)
+            ids, extra = page.apply_ids(lambda: filterset.qs, count_key=count_key, fetch=fetch)
             rows = selectors.orders_by_ids(viewer, ids)
         return Response({"values": [selectors.order_to_dict(o, viewer) for o in rows], **extra})
 
