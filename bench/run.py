@@ -216,6 +216,37 @@ def worker_rss_mb(master: int) -> list[float]:
     return [int(x) / 1024 for x in out]
 
 
+def server_cpu_seconds(master: int) -> tuple[float, float | None]:
+    """(CPU seconds used so far by the gunicorn workers, by every process of the local
+    PostgreSQL server or None if none is visible): user + system time from /proc. A row's
+    difference, divided by its requests, is what one request costs the server's CPUs."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu(pid: str) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    workers = subprocess.run(["ps", "--ppid", str(master), "-o", "pid="], capture_output=True, text=True).stdout.split()
+    app = 0.0
+    for pid in workers:
+        try:
+            app += cpu(pid)
+        except (OSError, IndexError, ValueError):
+            pass
+    database, seen = 0.0, False
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+                continue
+            database += cpu(pid)
+            seen = True
+        except (OSError, IndexError, ValueError):
+            pass
+    return app, (database if seen else None)
+
+
 def run_wrk(wrk: str, script: str, path: str, env: dict, duration: int, connections: int) -> dict:
     cmd = [
         wrk,
@@ -254,6 +285,14 @@ def run_wrk(wrk: str, script: str, path: str, env: dict, duration: int, connecti
 
 
 FRESH_RATE = 800
+
+
+def cpu_cell(r: dict) -> str:
+    """'7.5 (4.9 + 2.6)': the server's CPU milliseconds per request of the median run, the
+    gunicorn workers' and PostgreSQL's (all its processes: WAL writer and checkpointer too)."""
+    if r.get("cpu_db") is None:
+        return f"{r['cpu_app']:.2f} (app only)"
+    return f"{r['cpu_app'] + r['cpu_db']:.2f} ({r['cpu_app']:.2f} + {r['cpu_db']:.2f})"
 
 
 def main() -> None:
@@ -333,25 +372,29 @@ def main() -> None:
             # of the list: the rows measure the steady state, not each worker's first COUNT.
             if script in ("get_path.lua", "get_order.lua"):
                 run_wrk(wrk, script, path, {**base_env, **extra, "BENCH_WARMUP": "1"}, 3, args.connections)
-            runs = sorted(
-                (
-                    run_wrk(
-                        wrk,
-                        script,
-                        path,
-                        {**base_env, **{k: v.format(run=run) for k, v in extra.items()}},
-                        args.duration,
-                        args.connections,
-                    )
-                    for run in range(args.repeat)
-                ),
-                key=lambda r: r["rps"],
-            )
+            runs = []
+            for run in range(args.repeat):
+                before = server_cpu_seconds(proc.pid)
+                measured = run_wrk(
+                    wrk,
+                    script,
+                    path,
+                    {**base_env, **{k: v.format(run=run) for k, v in extra.items()}},
+                    args.duration,
+                    args.connections,
+                )
+                after = server_cpu_seconds(proc.pid)
+                done = max(measured["requests"], 1)
+                measured["cpu_app"] = 1000 * (after[0] - before[0]) / done
+                measured["cpu_db"] = None if None in (before[1], after[1]) else 1000 * (after[1] - before[1]) / done
+                runs.append(measured)
+            runs.sort(key=lambda r: r["rps"])
             result = {**runs[len(runs) // 2], "min": runs[0]["rps"], "max": runs[-1]["rps"]}
             result["errors"] = sum(r["errors"] for r in runs)
             rows.append((name, result))
             print(
-                f"  {name:<42} {result['rps']:>9.1f} req/s  p50 {result['p50']:>7.1f} ms  p99 {result['p99']:>7.1f} ms  errors {result['errors']}",
+                f"  {name:<42} {result['rps']:>9.1f} req/s  p50 {result['p50']:>7.1f} ms  p99 {result['p99']:>7.1f} ms  errors {result['errors']}"
+                f"  CPU/request {cpu_cell(result)}",
                 flush=True,
             )
         rss = worker_rss_mb(proc.pid)
@@ -373,12 +416,12 @@ def main() -> None:
         f"after {'/'.join(f'{x:.2f}' for x in load_after)} (other work on the machine depresses the figures)",
         f"- query plans of every List Orders filter: {plans_verdict} (bench/explain.py, {plans_file.name})",
         "",
-        f"| endpoint | requests/s (median of {args.repeat}) | range of the runs | p50 ms | p99 ms | errors | % of floor |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| endpoint | requests/s (median of {args.repeat}) | range of the runs | p50 ms | p99 ms | errors | % of floor | server CPU ms/request (app + PostgreSQL) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows:
         lines.append(
-            f"| {name} | {r['rps']:.1f} | {r['min']:.0f}-{r['max']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | {100 * r['rps'] / floor:.0f}% |"
+            f"| {name} | {r['rps']:.1f} | {r['min']:.0f}-{r['max']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | {100 * r['rps'] / floor:.0f}% | {cpu_cell(r)} |"
         )
     lines += ["", "Worker memory after the run (RSS): " + ", ".join(f"{m:.0f} MB" for m in rss)]
     table = "\n".join(lines)
