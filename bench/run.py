@@ -219,18 +219,27 @@ def worker_rss_mb(master: int) -> list[float]:
 def server_cpu_seconds(master: int) -> tuple[float, float | None]:
     """(CPU seconds used so far by the gunicorn workers, by every process of the local
     PostgreSQL server or None if none is visible): user + system time from /proc. A row's
-    difference, divided by its requests, is what one request costs the server's CPUs."""
+    difference, divided by its requests, is what one request costs the server's CPUs.
+
+    Processes that have exited count too: a worker that gunicorn recycled (max_requests) and
+    a backend whose pooled connection was closed are in their parent's "children" times once
+    reaped (the gunicorn master's, the postmaster's). Without them a row during which one
+    ended came out short, even negative."""
     tick = os.sysconf("SC_CLK_TCK")
 
-    def cpu(pid: str) -> float:
+    def times(pid) -> tuple[float, float]:
+        """(own, reaped children's) CPU seconds of a process."""
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick
+        return (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
 
     workers = subprocess.run(["ps", "--ppid", str(master), "-o", "pid="], capture_output=True, text=True).stdout.split()
-    app = 0.0
+    try:
+        app = times(master)[1]  # the workers that exited; the master's own time is not a request's
+    except (OSError, IndexError, ValueError):
+        app = 0.0
     for pid in workers:
         try:
-            app += cpu(pid)
+            app += times(pid)[0]
         except (OSError, IndexError, ValueError):
             pass
     database, seen = 0.0, False
@@ -240,7 +249,7 @@ def server_cpu_seconds(master: int) -> tuple[float, float | None]:
         try:
             if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
                 continue
-            database += cpu(pid)
+            database += sum(times(pid))
             seen = True
         except (OSError, IndexError, ValueError):
             pass
