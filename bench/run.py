@@ -306,6 +306,14 @@ def cpu_cell(r: dict) -> str:
     return f"{r['cpu_app'] + r['cpu_db']:.2f} ({r['cpu_app']:.2f} + {r['cpu_db']:.2f})"
 
 
+def beside_cell(r: dict) -> str:
+    """The row's share of the floor run just before each of its runs: median (lowest-highest)."""
+    if not r.get("beside"):
+        return "-"
+    median, low, high = (100 * x for x in r["beside"])
+    return f"{median:.0f}% ({low:.0f}-{high:.0f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=10_000)
@@ -320,6 +328,13 @@ def main() -> None:
         default="",
         help="comma-separated words: run only the rows whose name contains one of them (the floor always runs); "
         "the table is printed, not written to results/",
+    )
+    parser.add_argument(
+        "--floor-beside",
+        type=int,
+        default=5,
+        help="seconds of the floor run just before each run of every other row (0: none); the table's "
+        "'% of the floor beside it' divides each run by that floor (the machine's speed drifts within minutes)",
     )
     args = parser.parse_args()
 
@@ -385,6 +400,10 @@ def main() -> None:
                 run_wrk(wrk, script, path, {**base_env, **extra, "BENCH_WARMUP": "1"}, 3, args.connections)
             runs = []
             for run in range(args.repeat):
+                beside = None
+                if rows and args.floor_beside > 0:  # not for the floor's own row (the first)
+                    _, floor_script, floor_path, _ = scenarios[0]
+                    beside = run_wrk(wrk, floor_script, floor_path, base_env, args.floor_beside, args.connections)
                 before = server_cpu_seconds(proc.pid)
                 measured = run_wrk(
                     wrk,
@@ -398,14 +417,18 @@ def main() -> None:
                 done = max(measured["requests"], 1)
                 measured["cpu_app"] = 1000 * (after[0] - before[0]) / done
                 measured["cpu_db"] = None if None in (before[1], after[1]) else 1000 * (after[1] - before[1]) / done
+                if beside is not None:
+                    measured["beside"] = measured["rps"] / (beside["rps"] or 1)
                 runs.append(measured)
+            ratios = sorted(r["beside"] for r in runs if "beside" in r)
             runs.sort(key=lambda r: r["rps"])
             result = {**runs[len(runs) // 2], "min": runs[0]["rps"], "max": runs[-1]["rps"]}
+            result["beside"] = (ratios[len(ratios) // 2], ratios[0], ratios[-1]) if ratios else None
             result["errors"] = sum(r["errors"] for r in runs)
             rows.append((name, result))
             print(
                 f"  {name:<42} {result['rps']:>9.1f} req/s  p50 {result['p50']:>7.1f} ms  p99 {result['p99']:>7.1f} ms  errors {result['errors']}"
-                f"  CPU/request {cpu_cell(result)}",
+                f"  CPU/request {cpu_cell(result)}  of the floor beside it {beside_cell(result)}",
                 flush=True,
             )
         rss = worker_rss_mb(proc.pid)
@@ -427,12 +450,12 @@ def main() -> None:
         f"after {'/'.join(f'{x:.2f}' for x in load_after)} (other work on the machine depresses the figures)",
         f"- query plans of every List Orders filter: {plans_verdict} (bench/explain.py, {plans_file.name})",
         "",
-        f"| endpoint | requests/s (median of {args.repeat}) | range of the runs | p50 ms | p99 ms | errors | % of floor | server CPU ms/request (app + PostgreSQL) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| endpoint | requests/s (median of {args.repeat}) | range of the runs | p50 ms | p99 ms | errors | % of floor | % of the floor beside it (median, range) | server CPU ms/request (app + PostgreSQL) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows:
         lines.append(
-            f"| {name} | {r['rps']:.1f} | {r['min']:.0f}-{r['max']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | {100 * r['rps'] / floor:.0f}% | {cpu_cell(r)} |"
+            f"| {name} | {r['rps']:.1f} | {r['min']:.0f}-{r['max']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | {100 * r['rps'] / floor:.0f}% | {beside_cell(r)} | {cpu_cell(r)} |"
         )
     lines += ["", "Worker memory after the run (RSS): " + ", ".join(f"{m:.0f} MB" for m in rss)]
     table = "\n".join(lines)
