@@ -1,7 +1,7 @@
 """`make bench`: seeds N orders into a PostgreSQL database of its own, starts gunicorn with
 production settings (DEBUG off) on 127.0.0.1, drives each endpoint with wrk for a bounded time,
 and prints one table (requests/s, p50, p99, errors) plus each worker's memory. The table is also
-written to bench/results/<orders>-<date>.md with the machine it ran on.
+written to bench/results/<orders>-<date>[-<label>].md (never over an earlier one) with the machine it ran on.
 
     make bench                       # 10,000 orders
     make bench BENCH_ARGS="--orders 1000000"
@@ -306,6 +306,17 @@ def cpu_cell(r: dict) -> str:
     return f"{r['cpu_app'] + r['cpu_db']:.2f} ({r['cpu_app']:.2f} + {r['cpu_db']:.2f})"
 
 
+def result_stem(orders: int, label: str) -> str:
+    """`<orders>-<date>[-<label>]`, with `-2`, `-3`... when a result of that name exists: results
+    are committed evidence, and a second run on the same day must not overwrite the first's."""
+    stem = f"{orders}-{datetime.date.today():%Y-%m-%d}" + (f"-{label}" if label else "")
+    candidate, n = stem, 1
+    while (RESULTS / f"{candidate}.md").exists() or (RESULTS / f"{candidate}-plans.txt").exists():
+        n += 1
+        candidate = f"{stem}-{n}"
+    return candidate
+
+
 def beside_cell(r: dict) -> str:
     """The row's share of the floor run just before each of its runs: median (lowest-highest)."""
     if not r.get("beside"):
@@ -328,6 +339,12 @@ def main() -> None:
         default="",
         help="comma-separated words: run only the rows whose name contains one of them (the floor always runs); "
         "the table is printed, not written to results/",
+    )
+    parser.add_argument(
+        "--label",
+        default="",
+        type=lambda v: re.sub(r"[^A-Za-z0-9_.-]+", "-", v).strip("-"),
+        help="suffix of the result files (<orders>-<date>-<label>.md); an existing name gets -2, -3...",
     )
     parser.add_argument(
         "--floor-beside",
@@ -382,7 +399,8 @@ def main() -> None:
     explain = subprocess.run(
         [PY, "bench/explain.py"], env={**os.environ, **django_env(db_url)}, cwd=ROOT, capture_output=True, text=True
     )
-    plans_file = RESULTS / f"{args.orders}-{datetime.date.today():%Y-%m-%d}-plans.txt"
+    stem = result_stem(args.orders, args.label)
+    plans_file = RESULTS / f"{stem}-plans.txt"
     if args.only:  # a check of one change: nothing under results/
         plans_file = Path(tempfile.gettempdir()) / plans_file.name
     plans_file.write_text(explain.stdout + explain.stderr)
@@ -463,7 +481,7 @@ def main() -> None:
     print(table)
     if args.only:
         return
-    out = RESULTS / f"{args.orders}-{datetime.date.today():%Y-%m-%d}.md"
+    out = RESULTS / f"{stem}.md"
     out.write_text(table + "\n")
     print(f"\nwritten to {out.relative_to(ROOT)}")
 
