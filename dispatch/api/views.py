@@ -12,6 +12,7 @@ from dispatch.api import serializers as s
 from installer.api.exceptions import NotFound
 from installer.api.pagination import Page
 from installer.api.viewsets import ApiViewSet
+from installer.db import custom_plans
 from orders import selectors as order_selectors
 from orders.api.serializers import ErrorOutput
 
@@ -117,7 +118,10 @@ class OfferViewSet(ApiViewSet):
         page = Page(request, time_field="sent_at")
         if page.use_cursor:
             raise ValidationError({"cursor": ["Offers are paged with page and pageSize."]})
-        rows, extra = page.apply(qs)
+        # A status or an order: planned for its values (installer.db.custom_plans), not with a
+        # prepared statement's generic plan (an installer polling its few open offers).
+        with custom_plans(bool(query.validated_data)):
+            rows, extra = page.apply(qs)
         return Response({"values": [selectors.offer_to_dict(o, with_order=True) for o in rows], **extra})
 
     def answer_response(self, offer) -> Response:

@@ -12,6 +12,7 @@ from installer.api.exceptions import NotFound
 from installer.api.pagination import Page
 from installer.api.renderers import ORJSONRenderer
 from installer.api.viewsets import ApiViewSet
+from installer.db import custom_plans
 from orders import selectors, services
 from orders.api import serializers as s
 from orders.files import MaxSizeUploadHandler, file_response, file_upload
@@ -96,14 +97,20 @@ class OrderViewSet(ApiViewSet):
         # The list as the count cache knows it: whose orders, which filters (normalized).
         filters = sorted((k, repr(v)) for k, v in filterset.form.cleaned_data.items() if v not in (None, "", []))
         count_key = ("orders", viewer.organization.pk, tuple(filters))
+        # With filters or a cursor, the page's query and its count are planned for their values
+        # (installer.db.custom_plans): a prepared statement's generic plan of a recent
+        # `updatedSince` or a rare tag reads every order of the organization.
+        value_dependent = bool(filters) or bool(page.cursor)
         if selectors.viewer_prefetches(viewer):
             # An installer: its open offers are one more query; read the rows in one go.
-            rows, extra = page.apply(selectors.with_order_relations(filterset.qs, viewer), count_key=count_key)
+            with custom_plans(value_dependent):
+                rows, extra = page.apply(selectors.with_order_relations(filterset.qs, viewer), count_key=count_key)
         else:
             # The page's ids with the filters, then the rows by id: two compiled queries. The
             # filtered queryset is built only to count the list when its count is not kept.
             fetch = selectors.page_ids_fetch(viewer, filterset.form.cleaned_data, descending=page.descending)
-            ids, extra = page.apply_ids(lambda: filterset.qs, count_key=count_key, fetch=fetch)
+            with custom_plans(value_dependent):
+                ids, extra = page.apply_ids(lambda: filterset.qs, count_key=count_key, fetch=fetch)
             rows = selectors.orders_by_ids(viewer, ids)
         return Response({"values": [selectors.order_to_dict(o, viewer) for o in rows], **extra})
 
