@@ -33,6 +33,7 @@ from installer.admin_tenancy import (
     scope,
     writable_org_ids,
 )
+from installer.db import custom_plans
 from orders import selectors, services
 from orders.actors import Actor
 from orders.admin_actions import (
@@ -646,6 +647,15 @@ class OrderAdmin(TenantScopedAdmin):
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         return queryset, may_have_duplicates
+
+    def changelist_view(self, request, extra_context=None):
+        # Filters and a search are planned for their values (installer.db.custom_plans), not with
+        # a prepared statement's generic plan; the page is rendered inside, where it is read.
+        with custom_plans(bool(request.GET)):
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
 
     def has_add_permission(self, request):
         return False  # orders come from the API and the webforms
