@@ -14,6 +14,7 @@ from backoffice.tests.conftest import make_file
 from orders import services
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.tests.factories import OrganizationFactory, create_order
+from orders.tests.helpers import prepared_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -202,7 +203,5 @@ def test_a_filtered_changelist_is_planned_for_its_values(org_a, staff_a):
         response = staff_a.get(url, {"status__exact": "0", "q": "Karl"})
         assert response.status_code == 200
         assert len(response.context["cl"].result_list) == 3  # the address matches the search
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        statements = [row[0] for row in cursor.fetchall()]
+    statements = prepared_statements()
     assert not [s for s in statements if 'FROM "orders_order"' in s], statements

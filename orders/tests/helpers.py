@@ -1,8 +1,9 @@
-"""Test helpers: put orders into any status through the real transition service."""
+"""Test helpers: put orders into any status through the real transition service; read the
+connection's prepared statements (PostgreSQL)."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from orders import services
 from orders.actors import Actor
@@ -38,3 +39,11 @@ def move_to(order: Order, status: int) -> Order:
         services.finish_change(locked, pending)
     locked.refresh_from_db()
     return locked
+
+
+def prepared_statements() -> list[str]:
+    """The SQL of every statement this connection has prepared (PostgreSQL's
+    `pg_prepared_statements`, which shows the session's own)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]

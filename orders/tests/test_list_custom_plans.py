@@ -17,6 +17,7 @@ from django.db import connection
 from installer.db import custom_plans
 from orders import services
 from orders.tests.factories import create_order
+from orders.tests.helpers import prepared_statements
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -27,12 +28,6 @@ RUNS = 12  # more than psycopg's prepare_threshold (5), and than PostgreSQL's 5 
 def _postgresql_only():
     if connection.vendor != "postgresql":
         pytest.skip("prepared statements of PostgreSQL")
-
-
-def prepared_statements() -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        return [row[0] for row in cursor.fetchall()]
 
 
 @pytest.fixture
