@@ -351,7 +351,7 @@ def main() -> None:
         type=int,
         default=5,
         help="seconds of the floor run just before each run of every other row (0: none); the table's "
-        "'% of the floor beside it' divides each run by that floor (the machine's speed drifts within minutes)",
+        "'%% of the floor beside it' divides each run by that floor (the machine's speed drifts within minutes)",
     )
     args = parser.parse_args()
 

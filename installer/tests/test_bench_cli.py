@@ -1,0 +1,19 @@
+"""The benchmark's command lines answer --help (anyone's first step with `make bench`)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("script", ["run.py", "seed.py", "instructions.py"])
+def test_bench_script_help(script):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "usage:" in done.stdout
+    assert "Traceback" not in done.stderr
