@@ -2,12 +2,15 @@
 
 Every value can be overridden from the environment (GUNICORN_*), or on the command line.
 
-- Workers: gthread, 4 processes x 2 threads by default, sized for 2 cores. Requests spend part
-  of their time waiting on PostgreSQL, so a second thread keeps a process busy meanwhile; more
-  processes than cores keep both cores busy even when the kernel hands a burst of keep-alive
+- Workers: gthread, 3 processes x 2 threads by default, sized for 2 cores. Requests spend part
+  of their time waiting on PostgreSQL, so a second thread keeps a process busy meanwhile; one
+  process more than cores keeps both cores busy even when the kernel hands a burst of keep-alive
   connections to one process (measured: with 2 x 4, one process took most of wrk's connections
-  in some runs and its GIL capped the whole server near one core; 4 x 2 was steady, bench/README.md).
-  Rule of thumb: WORKERS = 2 x cores, THREADS = 2-4, and DB_POOL_MAX_SIZE >= THREADS (each
+  in some runs and its GIL capped the whole server near one core). 3 x 2 served every benchmark
+  row 4-7 % faster than 4 x 2 in three alternated rounds on 2 cores (fewer processes and
+  PostgreSQL backends taking turns on the cores; 3 x 3 in between, 6 x 1 no better than 4 x 2;
+  bench/README.md, eleventh session).
+  Rule of thumb: WORKERS = cores + 1, THREADS = 2, and DB_POOL_MAX_SIZE >= THREADS (each
   thread holds one pooled connection while it serves a request; PostgreSQL's max_connections >=
   nodes x WORKERS x DB_POOL_MAX_SIZE).
 - preload_app is off: each worker imports the app after the fork and opens its own psycopg pool
@@ -27,7 +30,7 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 preload_app = False
 
