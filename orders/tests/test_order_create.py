@@ -389,3 +389,44 @@ def test_create_input_copies_its_fields_for_each_request():
         else:
             assert valid and not errors and data["name"] == f"Order {index}"
             assert [str(u) for u in data["order_tag_ids"]] == [f"00000000-0000-0000-0000-{index:012d}"]
+
+
+def test_create_input_copies_its_nested_inputs_for_each_request():
+    """The nested inputs (customFields, actorAssignments: serializers with many=True) are copied
+    per instance too, without DRF's deepcopy: each instance's list and its child are its own,
+    the child's fields are made per copy, the declared ones are never used, and concurrent
+    validations each get their own values and errors."""
+    import threading
+
+    from orders.api.serializers import OrderCreateInput
+    from orders.tests.factories import order_payload
+
+    first, second = OrderCreateInput(data={}), OrderCreateInput(data={})
+    for name in ("customFields", "actorAssignments"):
+        mine, theirs = first.fields[name], second.fields[name]
+        assert mine is not theirs and mine.parent is first and mine.child.parent is mine
+        assert mine.child is not theirs.child
+        assert set(mine.child.fields) == set(theirs.child.fields)
+        for field_name, field in mine.child.fields.items():
+            assert field.parent is mine.child and field is not theirs.child.fields[field_name]
+        declared = OrderCreateInput._declared_fields[name]
+        assert declared.parent is None and "fields" not in declared.child.__dict__
+
+    results = {}
+
+    def validate(index):
+        value = {"customId": f"field_{index}", "value": index} if not index % 2 else {"value": index}
+        serializer = OrderCreateInput(data=order_payload(customFields=[value]))
+        results[index] = (serializer.is_valid(), dict(serializer.errors), serializer._validated_data)
+
+    threads = [threading.Thread(target=validate, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for index, (valid, errors, data) in results.items():
+        if index % 2:
+            assert not valid and set(errors) == {"customFields"}
+            assert errors["customFields"] == {0: {"customId": ["Give customId or id."]}}
+        else:
+            assert valid and data["custom_fields"] == [{"customId": f"field_{index}", "value": index}]
