@@ -1,4 +1,7 @@
--- POST /api/v1/order/{id}/{BENCH_VERB}: each thread walks its own slice of orders, each once.
+-- POST /api/v1/order/{id}/{BENCH_VERB}: each order of the slice once. wrk runs 2 threads that
+-- cannot share a counter, and one may serve far more requests than the other (they hold
+-- different connections): the first walks the slice from its start, the second from its end, so
+-- that an order is taken twice only once the two together have used the whole slice.
 package.path = "bench/lua/?.lua;" .. package.path
 local c = require("common")
 setup = c.setup
@@ -6,8 +9,11 @@ done = c.done
 local ids, i, step, headers, verb
 function init(args)
   ids = c.lines(os.getenv("BENCH_IDS"))
-  i = (tid or 0) + 1
-  step = 2
+  if (tid or 0) % 2 == 0 then
+    i, step = 1, 1
+  else
+    i, step = #ids, -1
+  end
   headers = c.headers()
   verb = os.getenv("BENCH_VERB")
 end
