@@ -43,11 +43,11 @@ def _fresh_copy(field: serializers.Field) -> serializers.Field:
     `child`. A nested serializer (`many=True`) is copied the same way when its class takes its
     fields by `FreshCopies` (its fields are then made per copy on first use); any other
     serializer is deep-copied as DRF does."""
-    if isinstance(field, serializers.BaseSerializer) and not isinstance(
-        field, (serializers.ListSerializer, FreshCopies)
-    ):
-        return copy.deepcopy(field)
-    if isinstance(field, serializers.ListSerializer) and not isinstance(field.child, FreshCopies):
+    if isinstance(field, serializers.ListSerializer):
+        shallow = isinstance(field.child, FreshCopies)
+    else:
+        shallow = isinstance(field, FreshCopies) or not isinstance(field, serializers.BaseSerializer)
+    if not shallow:
         return copy.deepcopy(field)
     new = copy.copy(field)
     if isinstance(field, serializers.BaseSerializer):

@@ -349,12 +349,24 @@ def test_unsupported_media_type(operator_a):
     assert Order.objects.count() == before
 
 
+def _in_threads(validate, count: int = 16) -> dict:
+    """validate(index) run in `count` threads at once; its answers by index."""
+    import threading
+
+    results = {}
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, validate(i))) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == count  # every thread answered
+    return results
+
+
 def test_create_input_copies_its_fields_for_each_request():
     """OrderCreateInput shares nothing bound between instances (orders.api.serializers.FreshCopies):
     the declared fields stay unbound, each instance's fields (and a list field's child) are
     bound to it, and concurrent validations each see their own input and errors."""
-    import threading
-
     from orders.api.serializers import OrderCreateInput
     from orders.tests.factories import order_payload
 
@@ -365,25 +377,14 @@ def test_create_input_copies_its_fields_for_each_request():
     assert first.fields["orderTagIds"].child.parent is first.fields["orderTagIds"]
     assert first.fields["orderTagIds"].child is not second.fields["orderTagIds"].child
 
-    results = {}
-
     def validate(index):
         data = order_payload(name=f"Order {index}", orderTagIds=[f"00000000-0000-0000-0000-{index:012d}"])
         if index % 2:
             data["email"] = "not an email"
         serializer = OrderCreateInput(data=data)
-        results[index] = (
-            serializer.is_valid(),
-            dict(serializer.errors),
-            serializer.validated_data if not index % 2 else None,
-        )
+        return serializer.is_valid(), dict(serializer.errors), serializer.validated_data if not index % 2 else None
 
-    threads = [threading.Thread(target=validate, args=(i,)) for i in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for index, (valid, errors, data) in results.items():
+    for index, (valid, errors, data) in _in_threads(validate).items():
         if index % 2:
             assert not valid and set(errors) == {"email"}
         else:
@@ -396,8 +397,6 @@ def test_create_input_copies_its_nested_inputs_for_each_request():
     per instance too, without DRF's deepcopy: each instance's list and its child are its own,
     the child's fields are made per copy, the declared ones are never used, and concurrent
     validations each get their own values and errors."""
-    import threading
-
     from orders.api.serializers import OrderCreateInput
     from orders.tests.factories import order_payload
 
@@ -412,19 +411,12 @@ def test_create_input_copies_its_nested_inputs_for_each_request():
         declared = OrderCreateInput._declared_fields[name]
         assert declared.parent is None and "fields" not in declared.child.__dict__
 
-    results = {}
-
     def validate(index):
         value = {"customId": f"field_{index}", "value": index} if not index % 2 else {"value": index}
         serializer = OrderCreateInput(data=order_payload(customFields=[value]))
-        results[index] = (serializer.is_valid(), dict(serializer.errors), serializer._validated_data)
+        return serializer.is_valid(), dict(serializer.errors), serializer._validated_data
 
-    threads = [threading.Thread(target=validate, args=(i,)) for i in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for index, (valid, errors, data) in results.items():
+    for index, (valid, errors, data) in _in_threads(validate).items():
         if index % 2:
             assert not valid and set(errors) == {"customFields"}
             assert errors["customFields"] == {0: {"customId": ["Give customId or id."]}}
