@@ -9,7 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("script", ["run.py", "seed.py", "instructions.py"])
+@pytest.mark.parametrize("script", ["run.py", "seed.py", "instructions.py", "ceiling.py"])
 def test_bench_script_help(script):
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
