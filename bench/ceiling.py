@@ -3,9 +3,11 @@ database with the real app plus the views of `bench/ceiling_urls.py` (the same g
 settings as `make bench`), and drives, in turn, round after round: the framework floor
 (`GET /api/v1/me`), the real List row (`?pageSize=50&status=1&tagId=<tag>`), the same request
 answered with less and less of the work (`ids`, `rows`, `pgjson`), the least state change
-(lock, one event, the write: `ceilingwrite`), then the real Dispatch and Cancel rows (each on
-fresh created orders, as in `make bench`). Prints req/s, p99, the server's CPU per request
-(gunicorn workers + PostgreSQL) and each row's share of the floor of its round.
+(lock, one event, the write: `ceilingwrite`), the real Create Order row and the least create
+(the same body, unvalidated: the order and its event written), then the real Dispatch and
+Cancel rows (each on fresh created orders, as in `make bench`). Prints req/s, p99, the
+server's CPU per request (gunicorn workers + PostgreSQL) and each row's share of the floor of
+its round.
 
     python bench/ceiling.py --orders 1000000          # a database seeded by make bench
     python bench/ceiling.py --orders 10000 --rounds 2 --duration 5
@@ -38,6 +40,13 @@ ROWS = [
         "transition.lua",
         "/",
         {"BENCH_IDS": "dispatch_ids_{run}.txt", "BENCH_VERB": "ceilingwrite"},
+    ),
+    ("Create Order (the app)", "create_order.lua", "/", {}),
+    (
+        "least create: body unvalidated, order + 1 event",
+        "create_order.lua",
+        "/",
+        {"BENCH_CREATE_PATH": "/api/v1/_ceiling/create"},
     ),
     ("Dispatch (the app)", "transition.lua", "/", {"BENCH_IDS": "dispatch_ids_{run}.txt", "BENCH_VERB": "dispatch"}),
     ("Cancel (the app)", "transition.lua", "/", {"BENCH_IDS": "cancel_ids_{run}.txt", "BENCH_VERB": "cancel"}),

@@ -19,6 +19,12 @@ locks the order as every transition does (`lock_order`), adds one timeline event
 the order with it through the real path (`finish_change`: one statement, the webhook hooks in
 the same transaction), and answers `{"ok": true}` instead of the order object: no status
 rule, no routing, no other row.
+
+And the least create, against Create Order: `POST /api/v1/_ceiling/create` parses the bench's
+Create body (DRF's JSON parser) and takes its fields unvalidated (no serializer, no custom field
+or tag checks, no idempotency key), reads the workflow it names (the real compiled query), and
+writes the order with its `order.created` event through the real path (`PendingEvents.flush`
+with the organization's number: one statement); answers the new id, not the order object.
 """
 
 from __future__ import annotations
@@ -34,8 +40,8 @@ from dispatch.models import Booking
 from installer.api.viewsets import ApiViewSet
 from installer.db import custom_plans
 from orders import selectors
-from orders.models import File, Order, OrderTag, Organization, TaggedOrder, WorkflowStep
-from orders.services import PendingEvents, finish_change, lock_order
+from orders.models import STANDARD_FIELDS, File, Order, OrderStatus, OrderTag, Organization, TaggedOrder, WorkflowStep
+from orders.services import PendingEvents, _wire_name, finish_change, lock_order, resolve_workflow
 
 
 def _page_ids(request) -> list:
@@ -114,8 +120,28 @@ class CeilingViewSet(ApiViewSet):
             finish_change(order, pending)
         return Response({"ok": True})
 
+    def create(self, request):
+        body = request.data
+        organization = request.organization
+        workflow = resolve_workflow(organization=organization, workflow_custom_id=body.get("workflowCustomId"))
+        wire = {name: _wire_name(name) for name in STANDARD_FIELDS}
+        order = Order(
+            organization=organization,
+            number=0,
+            workflow=workflow,
+            metadata=body.get("metadata") or {},
+            **{name: body[key] for name, key in wire.items() if body.get(key) is not None},
+        )
+        pending = PendingEvents(order)
+        pending.add("order.created", self.actor, data={"source": "api"}, to_status=OrderStatus.CREATED)
+        pending.insert_with([order])
+        with transaction.atomic():
+            pending.flush(number_for=organization)
+        return Response({"id": order.pk}, status=201)
+
 
 urlpatterns = [
+    path("api/v1/_ceiling/create", CeilingViewSet.as_view({"post": "create"})),
     path("api/v1/order/<str:pk>/ceilingwrite", CeilingViewSet.as_view({"post": "write"})),
     path("api/v1/_ceiling/ids", CeilingViewSet.as_view({"get": "ids"})),
     path("api/v1/_ceiling/rows", CeilingViewSet.as_view({"get": "rows"})),

@@ -77,3 +77,19 @@ def test_least_change_writes_one_event_and_keeps_tenancy(operator_a, operator_b,
     assert order.event_seq == events + 1
     assert operator_b.post(f"/api/v1/order/{order.pk}/ceilingwrite", {}, format="json").status_code == 404
     assert OrderEvent.objects.filter(order=order).count() == events + 1
+
+
+def test_least_create_writes_the_order_with_its_number_and_event(operator_a, org_a):
+    if connection.vendor != "postgresql":
+        pytest.skip("the least create takes the number in the write's statement, as Create does on PostgreSQL")
+    from orders.models import Order
+    from orders.tests.factories import order_payload
+
+    before = Order.objects.filter(organization=org_a).count()
+    answer = operator_a.post("/api/v1/_ceiling/create", order_payload(name="Least"), format="json")
+    assert answer.status_code == 201
+    order = Order.objects.get(pk=answer.json()["id"])
+    assert (order.organization_id, order.name, order.postal_code) == (org_a.pk, "Least", "0154")
+    assert order.number == before + 1
+    assert order.display_id == f"{org_a.display_id_prefix}-{order.number}"
+    assert list(OrderEvent.objects.filter(order=order).values_list("type", flat=True)) == ["order.created"]
