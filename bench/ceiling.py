@@ -104,14 +104,9 @@ def main() -> None:
             floor = None
             for name, script, path, extra in rows:
                 extra = {k: str(workdir / v.format(run=round_)) if k == "BENCH_IDS" else v for k, v in extra.items()}
-                before = run.server_cpu_seconds(proc.pid)
-                measured = run.run_wrk(
-                    wrk, script, path.format(tag=data["tag"]), {**env, **extra}, args.duration, args.connections
+                measured = run.measure(
+                    proc, wrk, script, path.format(tag=data["tag"]), {**env, **extra}, args.duration, args.connections
                 )
-                after = run.server_cpu_seconds(proc.pid)
-                done = max(measured["requests"], 1)
-                measured["cpu_app"] = 1000 * (after[0] - before[0]) / done
-                measured["cpu_db"] = None if None in (before[1], after[1]) else 1000 * (after[1] - before[1]) / done
                 cpu = measured["cpu_app"] + (measured["cpu_db"] or 0)
                 floor = floor or (measured["rps"], cpu)
                 measured["share"] = measured["rps"] / (floor[0] or 1)

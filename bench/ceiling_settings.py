@@ -1,4 +1,4 @@
-"""Settings of the List ceiling experiment (`bench/ceiling.py`): the app's, plus the
+"""Settings of the ceiling experiment (`bench/ceiling.py`): the app's, plus the
 experiment's views (`bench/ceiling_urls.py`). Never used by the app or its tests."""
 
 from installer.settings import *  # noqa: F403

@@ -1,8 +1,8 @@
-"""The List ceiling experiment's views (`bench/ceiling.py`; never part of the app: only
-`bench/ceiling_settings.py` routes to them). Each answers the List row's request,
-`?pageSize=50&status=1&tagId=<tag>`, as a DRF view of the same base, authentication and
-permissions as the framework floor (`GET /api/v1/me`), with less and less of List's work, to
-find the least CPU any List of 50 orders can cost on this stack:
+"""The ceiling experiment's views (`bench/ceiling.py`; never part of the app: only
+`bench/ceiling_settings.py` routes to them). Every view is a DRF view with the base class,
+authentication and permissions of the framework floor (`GET /api/v1/me`). The first three
+answer the List row's request, `?pageSize=50&status=1&tagId=<tag>`, with less and less of
+List's work, to find the least CPU any List of 50 orders can cost on this stack:
 
 - `ids`: the page's ids (the real compiled query, planned for its values), answered as a count.
 - `rows`: the ids, then the real rows query (every column the order object shows, the tags and

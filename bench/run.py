@@ -295,6 +295,18 @@ def run_wrk(wrk: str, script: str, path: str, env: dict, duration: int, connecti
     }
 
 
+def measure(proc: subprocess.Popen, wrk: str, script: str, path: str, env: dict, duration: int, connections: int):
+    """One wrk run against the server `proc`, with the server's CPU milliseconds per request:
+    `cpu_app` (the gunicorn workers) and `cpu_db` (PostgreSQL; None when it runs elsewhere)."""
+    before = server_cpu_seconds(proc.pid)
+    measured = run_wrk(wrk, script, path, env, duration, connections)
+    after = server_cpu_seconds(proc.pid)
+    done = max(measured["requests"], 1)
+    measured["cpu_app"] = 1000 * (after[0] - before[0]) / done
+    measured["cpu_db"] = None if None in (before[1], after[1]) else 1000 * (after[1] - before[1]) / done
+    return measured
+
+
 # The highest Dispatch or Cancel rate a run may reach (a run of Cancel reached 801 req/s on the
 # twelfth session's machine, and a few of its requests found their slice used up: 409s).
 FRESH_RATE = 1600
@@ -424,8 +436,8 @@ def main() -> None:
                 if rows and args.floor_beside > 0:  # not for the floor's own row (the first)
                     _, floor_script, floor_path, _ = scenarios[0]
                     beside = run_wrk(wrk, floor_script, floor_path, base_env, args.floor_beside, args.connections)
-                before = server_cpu_seconds(proc.pid)
-                measured = run_wrk(
+                measured = measure(
+                    proc,
                     wrk,
                     script,
                     path,
@@ -433,10 +445,6 @@ def main() -> None:
                     args.duration,
                     args.connections,
                 )
-                after = server_cpu_seconds(proc.pid)
-                done = max(measured["requests"], 1)
-                measured["cpu_app"] = 1000 * (after[0] - before[0]) / done
-                measured["cpu_db"] = None if None in (before[1], after[1]) else 1000 * (after[1] - before[1]) / done
                 if beside is not None:
                     measured["beside"] = measured["rps"] / (beside["rps"] or 1)
                 runs.append(measured)

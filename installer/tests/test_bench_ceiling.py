@@ -1,9 +1,9 @@
-"""The List ceiling experiment (`bench/ceiling.py`, views in `bench/ceiling_urls.py`) measures
-lower bounds of the List and write rows: they only mean something while the experiment's views
-do the work they claim. The page it reads must be the real List's page (same orders, same
+"""The ceiling experiment (`bench/ceiling.py`, views in `bench/ceiling_urls.py`) measures lower
+bounds of the List, change and create rows: they only mean something while the experiment's
+views do the work they claim. The page it reads must be the real List's page (same orders, same
 order); the page PostgreSQL writes must carry the same values as the app's order objects for
 every key it claims to write; the least change must write one event under the order's lock and
-keep tenancy."""
+keep tenancy; the least create must write the order with its number and its event."""
 
 from __future__ import annotations
 
