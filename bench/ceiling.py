@@ -68,16 +68,9 @@ def main() -> None:
     db_url = run.prepare_database(args.orders, reuse=True)
     print(f"== {run.settle(db_url)}")
     workdir = Path(tempfile.mkdtemp(prefix="ceiling-"))
-    data = run.fixtures(db_url, workdir, args.rounds)
-    # Dispatch and Cancel take a fresh created order per request, as in make bench: top up so
-    # that neither runs out (an order taken twice is a 409 for Cancel, a re-dispatch for Dispatch).
-    need = 2 * args.rounds * args.duration * run.FRESH_RATE
-    if any(word in name for name, *_ in rows for word in ("Dispatch", "Cancel")) and len(data["created"]) < need:
-        print(f"== topping up {need - len(data['created']):,} fresh created orders for Dispatch and Cancel")
-        run.sh(
-            [run.PY, "bench/seed.py", "--orders", str(need - len(data["created"])), "--status", "0"],
-            run.django_env(db_url),
-        )
+    if any(word in name for name, *_ in rows for word in ("Dispatch", "Cancel")):
+        data = run.fixtures_with_fresh_orders(db_url, workdir, args.rounds, args.duration)
+    else:
         data = run.fixtures(db_url, workdir, args.rounds)
     env = {"BENCH_TOKEN": data["token"]}
     app_env = run.django_env

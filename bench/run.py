@@ -188,6 +188,19 @@ print(json.dumps({"token": token, "tag": str(tag.pk), "ids": ids, "created": cre
     return data
 
 
+def fixtures_with_fresh_orders(db_url: str, workdir: Path, repeat: int, duration: int) -> dict:
+    """`fixtures`, after topping up the fresh created orders that Dispatch and Cancel take, one
+    per request: enough that neither runs out within `duration` at up to FRESH_RATE requests/s
+    (an order taken twice is a 409 for Cancel, a re-dispatch for Dispatch)."""
+    data = fixtures(db_url, workdir, repeat)
+    need = 2 * repeat * duration * FRESH_RATE
+    if len(data["created"]) < need:
+        print(f"== topping up {need - len(data['created']):,} fresh created orders for Dispatch and Cancel")
+        sh([PY, "bench/seed.py", "--orders", str(need - len(data["created"])), "--status", "0"], django_env(db_url))
+        data = fixtures(db_url, workdir, repeat)
+    return data
+
+
 def start_gunicorn(db_url: str) -> subprocess.Popen:
     conf = ROOT / "gunicorn.conf.py"
     cmd = [PY, "-m", "gunicorn", "installer.wsgi:application", "--bind", f"127.0.0.1:{PORT}"]
@@ -375,14 +388,7 @@ def main() -> None:
     server = server_settings(db_url)
     print(f"== {server}; {warmed}")
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    data = fixtures(db_url, workdir, args.repeat)
-    # Dispatch and Cancel each take a fresh created order per request: top up so that neither
-    # runs out within --duration at up to FRESH_RATE requests/s (running out shows as 409s).
-    need = 2 * args.repeat * args.duration * FRESH_RATE
-    if len(data["created"]) < need:
-        print(f"== topping up {need - len(data['created']):,} fresh created orders for Dispatch and Cancel")
-        sh([PY, "bench/seed.py", "--orders", str(need - len(data["created"])), "--status", "0"], django_env(db_url))
-        data = fixtures(db_url, workdir, args.repeat)
+    data = fixtures_with_fresh_orders(db_url, workdir, args.repeat, args.duration)
     token = data["token"]
     base_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(workdir / "ids.txt")}
     tag = data["tag"]
