@@ -29,7 +29,9 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Model  # noqa: E402
 
-from orders.models import Order, OrderEvent, OrderStatus, OrderTag, Organization, TaggedOrder, Workflow  # noqa: E402
+from orders.models import Order, OrderEvent, OrderStatus, OrderTag, TaggedOrder, Workflow  # noqa: E402
+
+Organization = Order._meta.get_field("organization").related_model
 
 POSTAL = ["0154", "0184", "0366", "0555", "0554", "0250", "0460", "0171", "0358", "0480"]
 CITIES = ["Oslo"]
@@ -86,7 +88,7 @@ def seed(n: int, organization_slug: str = "demo", batch: int = 50_000, status: i
     fresh = status is not None
     # ...and they are dated in the year before the seeded one: once Dispatch has moved them to
     # status 1, they sit behind every seeded order of the status+tag list (newest first), so
-    # each run's List rows read the same pages as the first run's, whatever earlier runs wrote.
+    # every run's List rows read the same pages, whatever the runs before it wrote.
     fresh_offset_days = 366 if fresh else 0
     now = datetime.datetime.now(datetime.UTC)
     started = time.monotonic()
@@ -198,7 +200,7 @@ def seed(n: int, organization_slug: str = "demo", batch: int = 50_000, status: i
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--org", default="demo")
     parser.add_argument("--status", type=int, default=None, help="only this status (fresh orders for Dispatch/Cancel)")

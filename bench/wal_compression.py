@@ -11,11 +11,13 @@ created if missing), and the WAL bytes.
 
 Run:  .venv/bin/python bench/wal_compression.py [DATABASE_URL] [N]
       (default postgres://postgres@127.0.0.1:5432/installer_bench_1000000, N 2000; needs a
-      superuser for CHECKPOINT, pg_switch_wal and SET wal_compression)
+      superuser for CHECKPOINT, pg_switch_wal and SET wal_compression; PostgreSQL must run on
+      this machine for the CPU column)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -23,8 +25,6 @@ from pathlib import Path
 
 import psycopg
 
-URL = sys.argv[1] if len(sys.argv) > 1 else "postgres://postgres@127.0.0.1:5432/installer_bench_1000000"
-N = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
 SETTINGS = ("pglz", "lz4", "zstd", "off")
 
 UPDATE = """DO $$ DECLARE r uuid; BEGIN FOREACH r IN ARRAY %s::uuid[] LOOP
@@ -33,7 +33,11 @@ END LOOP; END $$"""
 
 
 def main() -> None:
-    conn = psycopg.connect(URL, autocommit=True)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("url", nargs="?", default="postgres://postgres@127.0.0.1:5432/installer_bench_1000000")
+    parser.add_argument("n", nargs="?", type=int, default=2000, help="updates per run")
+    args = parser.parse_args()
+    conn = psycopg.connect(args.url, autocommit=True)
     cur = conn.cursor()
     cur.execute("SELECT pg_backend_pid()")
     pid = cur.fetchone()[0]
@@ -45,15 +49,15 @@ def main() -> None:
     except psycopg.Error:
         inspect = False
     try:
-        run(cur, pid, inspect)
+        run(cur, pid, inspect, args.n)
     finally:
         if inspect and not existed:
             cur.execute("DROP EXTENSION pg_walinspect")
 
 
-def run(cur, pid: int, inspect: bool) -> None:
+def run(cur: psycopg.Cursor, pid: int, inspect: bool, n_updates: int) -> None:
     cur.execute("SELECT setting FROM pg_settings WHERE name = 'wal_compression'")
-    print(f"server's wal_compression: {cur.fetchone()[0]}; {N} updates per run, right after a CHECKPOINT")
+    print(f"server's wal_compression: {cur.fetchone()[0]}; {n_updates} updates per run, right after a CHECKPOINT")
 
     def cpu() -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -71,7 +75,7 @@ def run(cur, pid: int, inspect: bool) -> None:
                 print(f"| {setting} | not available: {error} |||||")
                 continue
             cur.execute("CHECKPOINT")
-            cur.execute("SELECT id FROM orders_order WHERE status = 0 ORDER BY random() LIMIT %s", (N,))
+            cur.execute("SELECT id FROM orders_order WHERE status = 0 ORDER BY random() LIMIT %s", (n_updates,))
             ids = [row[0] for row in cur.fetchall()]
             if not ids:
                 sys.exit("no created orders: seed the database with `make bench` first")
