@@ -93,10 +93,10 @@ def prepare_database(n: int, reuse: bool) -> str:
 
 
 def settle(db_url: str) -> str:
-    """VACUUM ANALYZE of the order tables before every run, as after seeding: earlier runs'
-    writes (Dispatch, Cancel, Create) leave heap pages that are not all-visible until autovacuum
-    gets to them, and the List rows' index-only scans then read the heap. Each run starts from a
-    settled table, as a database that autovacuum keeps up with."""
+    """VACUUM ANALYZE of the order tables before every run, as after seeding: the writes of the
+    runs before it (Dispatch, Cancel, Create) leave heap pages that are not all-visible until
+    autovacuum gets to them, and the List rows' index-only scans then read the heap. Each run
+    starts from a settled table, as a database that autovacuum keeps up with."""
     import psycopg
 
     with psycopg.connect(db_url, autocommit=True) as conn:
@@ -167,7 +167,7 @@ qs = Order.objects.filter(organization=org, status=1, tagged_items__tag=tag).ord
 total = qs.count()
 deep = qs[max(total // 2, 0):][:1].values_list("created_at", "id").first()
 # Created orders without the List rows' tag (seeded ones with another tag, and the untagged ones
-# bench/seed.py --status 0 tops up), not those of earlier Create rows (dated now): dispatched
+# bench/seed.py --status 0 tops up), not those of the Create rows (dated now): dispatched
 # (status 1), an order with that tag would join the status+tag list the List rows read, and each
 # run would read a longer list with other pages.
 created = [str(i) for i in Order.objects.filter(organization=org, status=0).exclude(name="Bench order").exclude(tagged_items__tag=tag).order_by("?").values_list("id", flat=True)[:200000]]

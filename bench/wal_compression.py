@@ -3,7 +3,7 @@
 An order's change (a transition: status, updated_at, event_seq) is never a HOT update: every
 index of orders gets a new entry, each on a page of its own. The first change of a page after a
 checkpoint writes the whole page to the WAL (a full-page image), compressed by `wal_compression`.
-This script, for each setting in turn (3 rounds), runs CHECKPOINT, then updates N random created
+This script, for each setting in turn (3 passes), runs CHECKPOINT, then updates N random created
 orders of a seeded bench database in one transaction that it rolls back (nothing changes), and
 prints per update: the backend's CPU (from /proc; PostgreSQL must run on this machine), the wall
 time, the full-page images and their compressed size (with the contrib extension pg_walinspect,
