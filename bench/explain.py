@@ -53,24 +53,22 @@ def main() -> int:
 
     if connection.vendor != "postgresql":
         sys.exit("bench/explain.py needs PostgreSQL")
-    organization = Order._meta.get_field("organization").related_model
-    org = organization.objects.get(slug=args.org)
     out = io.StringIO()
     call_command("create_api_token", args.org, "--name", "bench-explain", stdout=out)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {out.getvalue().strip()}", HTTP_HOST="localhost")
 
-    tag = OrderTag.objects.filter(organization=org).order_by("name").first()
-    orders = Order.objects.filter(organization=org).order_by("created_at", "id")
+    tag = OrderTag.objects.filter(organization__slug=args.org).order_by("name").first()
+    orders = Order.objects.filter(organization__slug=args.org).order_by("created_at", "id")
     some = orders[orders.count() // 2 :][:1].get()
     deep = encode_cursor(some.created_at, some.pk)
-    filters = {
+    filters: dict[str, dict[str, str | list[str]]] = {
         "none": {},
         "status": {"status": "1"},
         "status list": {"status": ["0", "1"]},
         "tagId": {"tagId": str(tag.pk)} if tag else {},
         "status+tagId": {"status": "1", "tagId": str(tag.pk)} if tag else {"status": "1"},
         "workflowId": {"workflowId": str(some.workflow_id)},
-        "installerId": {"installerId": str(org.pk)},
+        "installerId": {"installerId": str(some.organization_id)},
         "postalCode": {"postalCode": "0154"},
         "createdAfter": {"createdAfter": some.created_at.isoformat()},
         "createdBefore": {"createdBefore": some.created_at.isoformat()},
@@ -90,7 +88,9 @@ def main() -> int:
                     failures.append(f"{name} ({page})")
                     continue
                 statements = [
-                    q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT") and ORDERS_TABLE in q["sql"]
+                    q["sql"]
+                    for q in captured.captured_queries
+                    if q["sql"].startswith("SELECT") and ORDERS_TABLE in q["sql"]
                 ]
                 for sql in statements:
                     text = plan(cursor, sql)

@@ -143,8 +143,8 @@ def server_settings(db_url: str) -> str:
     import psycopg
 
     with psycopg.connect(db_url, autocommit=True) as conn:
-        version = conn.execute("SHOW server_version").fetchone()[0]
-        values = [f"{name} {conn.execute(f'SHOW {name}').fetchone()[0]}" for name in PG_SETTINGS]
+        version = str((conn.execute("SHOW server_version").fetchone() or ("?",))[0])
+        values = [f"{name} {(conn.execute(f'SHOW {name}').fetchone() or ('?',))[0]}" for name in PG_SETTINGS]
     return f"PostgreSQL {version.split()[0]}: " + ", ".join(values)
 
 
@@ -317,7 +317,8 @@ def measure(proc: subprocess.Popen, wrk: str, script: str, path: str, env: dict,
     after = server_cpu_seconds(proc.pid)
     done = max(measured["requests"], 1)
     measured["cpu_app"] = 1000 * (after[0] - before[0]) / done
-    measured["cpu_db"] = None if None in (before[1], after[1]) else 1000 * (after[1] - before[1]) / done
+    db_before, db_after = before[1], after[1]
+    measured["cpu_db"] = None if db_before is None or db_after is None else 1000 * (db_after - db_before) / done
     return measured
 
 
@@ -345,8 +346,7 @@ def machine() -> str:
     except OSError:
         pass
     return (
-        f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}"
+        f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
     )
 
 

@@ -22,6 +22,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -32,6 +33,14 @@ UPDATE orders_order SET status = 1, updated_at = clock_timestamp(), event_seq = 
 END LOOP; END $$"""
 
 
+def one(cur: psycopg.Cursor) -> tuple[Any, ...]:
+    """The next row of a query that returns one."""
+    row = cur.fetchone()
+    if row is None:
+        raise RuntimeError("the query returned no row")
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("url", nargs="?", default="postgres://postgres@127.0.0.1:5432/installer_bench_1000000")
@@ -40,9 +49,9 @@ def main() -> None:
     conn = psycopg.connect(args.url, autocommit=True)
     cur = conn.cursor()
     cur.execute("SELECT pg_backend_pid()")
-    pid = cur.fetchone()[0]
+    pid = one(cur)[0]
     cur.execute("SELECT count(*) FROM pg_extension WHERE extname = 'pg_walinspect'")
-    existed = cur.fetchone()[0] > 0
+    existed = one(cur)[0] > 0
     try:
         cur.execute("CREATE EXTENSION IF NOT EXISTS pg_walinspect")  # dropped again at the end
         inspect = True
@@ -57,7 +66,7 @@ def main() -> None:
 
 def run(cur: psycopg.Cursor, pid: int, inspect: bool, n_updates: int) -> None:
     cur.execute("SELECT setting FROM pg_settings WHERE name = 'wal_compression'")
-    print(f"server's wal_compression: {cur.fetchone()[0]}; {n_updates} updates per run, right after a CHECKPOINT")
+    print(f"server's wal_compression: {one(cur)[0]}; {n_updates} updates per run, right after a CHECKPOINT")
 
     def cpu() -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -81,12 +90,12 @@ def run(cur: psycopg.Cursor, pid: int, inspect: bool, n_updates: int) -> None:
                 sys.exit("no created orders: seed the database with `make bench` first")
             cur.execute("BEGIN")
             cur.execute("SELECT pg_current_wal_insert_lsn()")
-            start = cur.fetchone()[0]
+            start = one(cur)[0]
             cpu0, wall0 = cpu(), time.perf_counter()
             cur.execute(UPDATE.replace("%s", "'{" + ",".join(map(str, ids)) + "}'"))  # uuids from the database
             wall, used = time.perf_counter() - wall0, cpu() - cpu0
             cur.execute("SELECT pg_current_wal_insert_lsn()")
-            end = cur.fetchone()[0]
+            end = one(cur)[0]
             cur.execute("ROLLBACK")
             images = size = None
             if inspect:
@@ -96,9 +105,9 @@ def run(cur: psycopg.Cursor, pid: int, inspect: bool, n_updates: int) -> None:
                     "FROM pg_get_wal_records_info(%s, %s)",
                     (start, end),
                 )
-                images, size = cur.fetchone()
+                images, size = one(cur)
             cur.execute("SELECT pg_wal_lsn_diff(%s, %s)", (end, start))
-            wal = float(cur.fetchone()[0])
+            wal = float(one(cur)[0])
             n = len(ids)
             per_image = f"{size / images:.0f}" if images else "-"
             per_update = f"{images / n:.1f}" if images is not None else "-"
