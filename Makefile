@@ -59,8 +59,8 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-## make bench: seeds a PostgreSQL database, serves it with gunicorn, drives it with wrk (bench/README.md).
-## make bench BENCH_ARGS="--orders 1000000"
+## make bench: seeds a PostgreSQL database, serves it with gunicorn, drives it with wrk and writes
+## bench/results/<orders>.md (bench/README.md). make bench BENCH_ARGS="--orders 1000000"
 bench: install-dev
 	$(PY) bench/run.py $(BENCH_ARGS)
 

@@ -1,7 +1,9 @@
 """`make bench`: seeds N orders into a PostgreSQL database of its own, starts gunicorn with
 production settings (DEBUG off) on 127.0.0.1, drives each endpoint with wrk for a bounded time,
-and prints one table (requests/s, p50, p99, errors) plus each worker's memory. The table is also
-written to bench/results/<orders>-<date>[-<label>].md (never over an earlier one) with the machine it ran on.
+and prints one table (requests/s, p50, p99, errors, server CPU per request) plus each worker's
+memory. The table is also written to bench/results/<orders>.md, and the query plans of every List
+Orders filter to bench/results/<orders>-plans.txt; the next run of the same size replaces both.
+The header of the table names the date, the machine and PostgreSQL's settings.
 
     make bench                       # 10,000 orders
     make bench BENCH_ARGS="--orders 1000000"
@@ -91,10 +93,10 @@ def prepare_database(n: int, reuse: bool) -> str:
 
 
 def settle(db_url: str) -> str:
-    """VACUUM ANALYZE of the order tables before every run, as after seeding: earlier runs'
-    writes (Dispatch, Cancel, Create) leave heap pages that are not all-visible until autovacuum
-    gets to them, and the List rows' index-only scans then read the heap. Each run starts from a
-    settled table, as a database that autovacuum keeps up with."""
+    """VACUUM ANALYZE of the order tables before every run, as after seeding: the writes of the
+    runs before it (Dispatch, Cancel, Create) leave heap pages that are not all-visible until
+    autovacuum gets to them, and the List rows' index-only scans then read the heap. Each run
+    starts from a settled table, as a database that autovacuum keeps up with."""
     import psycopg
 
     with psycopg.connect(db_url, autocommit=True) as conn:
@@ -116,9 +118,8 @@ PG_SETTINGS = (
 def prewarm(conn) -> str:
     """Reads the tables and indexes of the database into PostgreSQL's shared buffers, smallest
     first, as many as fit (pg_prewarm, PostgreSQL's contrib): a server that has been serving the
-    data has them there. Without it the first runs after a restart, or on a machine whose host
-    drops the page cache (this one: 1.7 GB of cache fell by 3-4 MB/s with 22 GB free), read
-    index pages from the disk, ~1 ms each. Returns what it did, for the results header."""
+    data has them there. Without it the first runs after a restart read index pages from the
+    disk. Returns what it did, for the results header."""
     try:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
     except Exception as exc:  # noqa: BLE001 - no contrib: run cold, and say so
@@ -142,33 +143,33 @@ def server_settings(db_url: str) -> str:
     import psycopg
 
     with psycopg.connect(db_url, autocommit=True) as conn:
-        version = conn.execute("SHOW server_version").fetchone()[0]
-        values = [f"{name} {conn.execute(f'SHOW {name}').fetchone()[0]}" for name in PG_SETTINGS]
+        version = str((conn.execute("SHOW server_version").fetchone() or ("?",))[0])
+        values = [f"{name} {(conn.execute(f'SHOW {name}').fetchone() or ('?',))[0]}" for name in PG_SETTINGS]
     return f"PostgreSQL {version.split()[0]}: " + ", ".join(values)
 
 
 def fixtures(db_url: str, workdir: Path, repeat: int = 1) -> dict:
     """Tokens, ids and a deep cursor for the wrk scripts, read with Django in a subprocess."""
     code = r"""
-import json, sys
+import io, json
 import django
 django.setup()
-from django.db import connection
-from orders.models import Order, OrderTag, Organization, Membership, Role
-from orders import services
+from django.core.management import call_command
+from orders.models import Order, OrderTag
 from installer.api.pagination import encode_cursor
-org = Organization.objects.get(slug="demo")
-m = Membership.objects.filter(organization=org, role=Role.ADMIN).first()
-_, token = services.api_token_create(membership=m, name="bench")
+org = Order._meta.get_field("organization").related_model.objects.get(slug="demo")
+out = io.StringIO()
+call_command("create_api_token", "demo", "--name", "bench", stdout=out)
+token = out.getvalue().strip()
 tag = OrderTag.objects.filter(organization=org).order_by("name").first()
 ids = [str(i) for i in Order.objects.filter(organization=org).order_by("?").values_list("id", flat=True)[:5000]]
 qs = Order.objects.filter(organization=org, status=1, tagged_items__tag=tag).order_by("-created_at", "-id")
 total = qs.count()
 deep = qs[max(total // 2, 0):][:1].values_list("created_at", "id").first()
 # Created orders without the List rows' tag (seeded ones with another tag, and the untagged ones
-# bench/seed.py --status 0 tops up), not those of earlier Create rows (dated now): dispatched
+# bench/seed.py --status 0 tops up), not those of the Create rows (dated now): dispatched
 # (status 1), an order with that tag would join the status+tag list the List rows read, and each
-# run would read a longer list with other pages (it grew from 50k to 100k matches in a session).
+# run would read a longer list with other pages.
 created = [str(i) for i in Order.objects.filter(organization=org, status=0).exclude(name="Bench order").exclude(tagged_items__tag=tag).order_by("?").values_list("id", flat=True)[:200000]]
 print(json.dumps({"token": token, "tag": str(tag.pk), "ids": ids, "created": created, "total": Order.objects.count(),
                   "deep_cursor": encode_cursor(*deep) if deep else "", "filtered": total}))
@@ -238,8 +239,8 @@ def server_cpu_seconds(master: int) -> tuple[float, float | None]:
 
     Processes that have exited count too: a worker that gunicorn recycled (max_requests) and
     a backend whose pooled connection was closed are in their parent's "children" times once
-    reaped (the gunicorn master's, the postmaster's). Without them a row during which one
-    ended came out short, even negative."""
+    reaped (the gunicorn master's, the postmaster's), so a row during which one ends does not
+    come out short."""
     tick = os.sysconf("SC_CLK_TCK")
 
     def times(pid) -> tuple[float, float]:
@@ -316,12 +317,13 @@ def measure(proc: subprocess.Popen, wrk: str, script: str, path: str, env: dict,
     after = server_cpu_seconds(proc.pid)
     done = max(measured["requests"], 1)
     measured["cpu_app"] = 1000 * (after[0] - before[0]) / done
-    measured["cpu_db"] = None if None in (before[1], after[1]) else 1000 * (after[1] - before[1]) / done
+    db_before, db_after = before[1], after[1]
+    measured["cpu_db"] = None if db_before is None or db_after is None else 1000 * (db_after - db_before) / done
     return measured
 
 
-# The highest Dispatch or Cancel rate a run may reach (a run of Cancel reached 801 req/s on the
-# twelfth session's machine, and a few of its requests found their slice used up: 409s).
+# The highest Dispatch or Cancel rate a run is provisioned for: each request takes one fresh
+# order, and a run that used up its slice would answer 409s.
 FRESH_RATE = 1600
 
 
@@ -333,23 +335,19 @@ def cpu_cell(r: dict) -> str:
     return f"{r['cpu_app'] + r['cpu_db']:.2f} ({r['cpu_app']:.2f} + {r['cpu_db']:.2f})"
 
 
-def result_stem(orders: int, label: str) -> str:
-    """`<orders>-<date>[-<label>]`, with `-2`, `-3`... when a result of that name exists: results
-    are committed evidence, and a second run on the same day must not overwrite the first's."""
-    stem = f"{orders}-{datetime.date.today():%Y-%m-%d}" + (f"-{label}" if label else "")
-    candidate, n = stem, 1
-    while (RESULTS / f"{candidate}.md").exists() or (RESULTS / f"{candidate}-plans.txt").exists():
-        n += 1
-        candidate = f"{stem}-{n}"
-    return candidate
-
-
-def beside_cell(r: dict) -> str:
-    """The row's share of the floor run just before each of its runs: median (lowest-highest)."""
-    if not r.get("beside"):
-        return "-"
-    median, low, high = (100 * x for x in r["beside"])
-    return f"{median:.0f}% ({low:.0f}-{high:.0f})"
+def machine() -> str:
+    """CPU model, cores, kernel and Python of this machine, as one line."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def main() -> None:
@@ -364,21 +362,8 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated words: run only the rows whose name contains one of them (the floor always runs); "
-        "the table is printed, not written to results/",
-    )
-    parser.add_argument(
-        "--label",
-        default="",
-        type=lambda v: re.sub(r"[^A-Za-z0-9_.-]+", "-", v).strip("-"),
-        help="suffix of the result files (<orders>-<date>-<label>.md); an existing name gets -2, -3...",
-    )
-    parser.add_argument(
-        "--floor-beside",
-        type=int,
-        default=5,
-        help="seconds of the floor run just before each run of every other row (0: none); the table's "
-        "'%% of the floor beside it' divides each run by that floor (the machine's speed drifts within minutes)",
+        help="comma-separated words: run only the rows whose name contains one of them (the reference row "
+        "always runs); the table is printed, not written to results/",
     )
     args = parser.parse_args()
 
@@ -393,7 +378,7 @@ def main() -> None:
     base_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(workdir / "ids.txt")}
     tag = data["tag"]
     scenarios = [
-        ("Framework floor (GET /api/v1/me)", "get_path.lua", "/api/v1/me", {}),
+        ("Reference: GET /api/v1/me", "get_path.lua", "/api/v1/me", {}),
         ("Get Order", "get_order.lua", "/", {}),
         ("List Orders (50, status+tag)", "get_path.lua", f"/api/v1/order?pageSize=50&status=1&tagId={tag}", {}),
         (
@@ -419,8 +404,7 @@ def main() -> None:
     explain = subprocess.run(
         [PY, "bench/explain.py"], env={**os.environ, **django_env(db_url)}, cwd=ROOT, capture_output=True, text=True
     )
-    stem = result_stem(args.orders, args.label)
-    plans_file = RESULTS / f"{stem}-plans.txt"
+    plans_file = RESULTS / f"{args.orders}-plans.txt"
     if args.only:  # a check of one change: nothing under results/
         plans_file = Path(tempfile.gettempdir()) / plans_file.name
     plans_file.write_text(explain.stdout + explain.stderr)
@@ -432,16 +416,12 @@ def main() -> None:
     try:
         for name, script, path, extra in scenarios:
             # A short warm-up of the reads, with as many connections as the run, so that every
-            # worker process has its pooled connections, compiled queries and (List) the count
-            # of the list: the rows measure the steady state, not each worker's first COUNT.
+            # worker process has its pooled connections and (List) the cached count of the list:
+            # the rows measure the steady state, not each worker's first COUNT.
             if script in ("get_path.lua", "get_order.lua"):
                 run_wrk(wrk, script, path, {**base_env, **extra, "BENCH_WARMUP": "1"}, 3, args.connections)
             runs = []
             for run in range(args.repeat):
-                beside = None
-                if rows and args.floor_beside > 0:  # not for the floor's own row (the first)
-                    _, floor_script, floor_path, _ = scenarios[0]
-                    beside = run_wrk(wrk, floor_script, floor_path, base_env, args.floor_beside, args.connections)
                 measured = measure(
                     proc,
                     wrk,
@@ -451,18 +431,14 @@ def main() -> None:
                     args.duration,
                     args.connections,
                 )
-                if beside is not None:
-                    measured["beside"] = measured["rps"] / (beside["rps"] or 1)
                 runs.append(measured)
-            ratios = sorted(r["beside"] for r in runs if "beside" in r)
             runs.sort(key=lambda r: r["rps"])
             result = {**runs[len(runs) // 2], "min": runs[0]["rps"], "max": runs[-1]["rps"]}
-            result["beside"] = (ratios[len(ratios) // 2], ratios[0], ratios[-1]) if ratios else None
             result["errors"] = sum(r["errors"] for r in runs)
             rows.append((name, result))
             print(
                 f"  {name:<42} {result['rps']:>9.1f} req/s  p50 {result['p50']:>7.1f} ms  p99 {result['p99']:>7.1f} ms  errors {result['errors']}"
-                f"  CPU/request {cpu_cell(result)}  of the floor beside it {beside_cell(result)}",
+                f"  CPU/request {cpu_cell(result)}",
                 flush=True,
             )
         rss = worker_rss_mb(proc.pid)
@@ -471,25 +447,24 @@ def main() -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
 
-    floor = rows[0][1]["rps"] or 1
     lines = [
         f"# Benchmark: {args.orders:,} orders",
         "",
         f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}",
-        f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
+        f"- machine: {machine()}",
         f"- server: gunicorn ({'gunicorn.conf.py' if (ROOT / 'gunicorn.conf.py').exists() else 'default args'}), DEBUG off, PostgreSQL on 127.0.0.1",
-        f'- {server}; {warmed} (bench/README.md, "PostgreSQL")',
+        f"- {server}; {warmed}",
         f"- load: wrk, 2 threads, {args.connections} connections, {args.repeat} runs of {args.duration} s per row (p50 and p99 of the median run); filtered list matches {data['filtered']:,} orders; table holds {data['total']:,} orders (with the fresh created orders Dispatch and Cancel use)",
         f"- machine load average (1/5/15 min) before the run {'/'.join(f'{x:.2f}' for x in load_before)}, "
         f"after {'/'.join(f'{x:.2f}' for x in load_after)} (other work on the machine depresses the figures)",
         f"- query plans of every List Orders filter: {plans_verdict} (bench/explain.py, {plans_file.name})",
         "",
-        f"| endpoint | requests/s (median of {args.repeat}) | range of the runs | p50 ms | p99 ms | errors | % of floor | % of the floor beside it (median, range) | server CPU ms/request (app + PostgreSQL) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| endpoint | requests/s (median of {args.repeat}) | range of the runs | p50 ms | p99 ms | errors | server CPU ms/request (app + PostgreSQL) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows:
         lines.append(
-            f"| {name} | {r['rps']:.1f} | {r['min']:.0f}-{r['max']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | {100 * r['rps'] / floor:.0f}% | {beside_cell(r)} | {cpu_cell(r)} |"
+            f"| {name} | {r['rps']:.1f} | {r['min']:.0f}-{r['max']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | {cpu_cell(r)} |"
         )
     lines += ["", "Worker memory after the run (RSS): " + ", ".join(f"{m:.0f} MB" for m in rss)]
     table = "\n".join(lines)
@@ -497,7 +472,7 @@ def main() -> None:
     print(table)
     if args.only:
         return
-    out = RESULTS / f"{stem}.md"
+    out = RESULTS / f"{args.orders}.md"
     out.write_text(table + "\n")
     print(f"\nwritten to {out.relative_to(ROOT)}")
 

@@ -17,6 +17,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "installer.settings")
@@ -29,7 +30,9 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Model  # noqa: E402
 
-from orders.models import Order, OrderEvent, OrderStatus, OrderTag, Organization, TaggedOrder, Workflow  # noqa: E402
+from orders.models import Order, OrderEvent, OrderStatus, OrderTag, TaggedOrder, Workflow  # noqa: E402
+
+Organization = Order._meta.get_field("organization").related_model
 
 POSTAL = ["0154", "0184", "0366", "0555", "0554", "0250", "0460", "0171", "0358", "0480"]
 CITIES = ["Oslo"]
@@ -74,7 +77,7 @@ def _columns(model: type[Model]) -> str:
 
 
 def seed(n: int, organization_slug: str = "demo", batch: int = 50_000, status: int | None = None) -> None:
-    org = Organization.objects.get(slug=organization_slug)
+    org: Any = Organization._default_manager.get(slug=organization_slug)
     workflow = Workflow.objects.get(organization=org, custom_id="installation")
     defs = {d.custom_id: str(d.id) for d in workflow.custom_fields.all()}
     tags = list(OrderTag.objects.filter(organization=org))
@@ -86,7 +89,7 @@ def seed(n: int, organization_slug: str = "demo", batch: int = 50_000, status: i
     fresh = status is not None
     # ...and they are dated in the year before the seeded one: once Dispatch has moved them to
     # status 1, they sit behind every seeded order of the status+tag list (newest first), so
-    # each run's List rows read the same pages as the first run's, whatever earlier runs wrote.
+    # every run's List rows read the same pages, whatever the runs before it wrote.
     fresh_offset_days = 366 if fresh else 0
     now = datetime.datetime.now(datetime.UTC)
     started = time.monotonic()
@@ -191,14 +194,14 @@ def seed(n: int, organization_slug: str = "demo", batch: int = 50_000, status: i
             done += size
             rate = done / (time.monotonic() - started)
             print(f"  seeded {done:>9,} orders ({rate:,.0f}/s)", flush=True)
-        Organization.objects.filter(pk=org.pk).update(order_counter=start_number + n)
+        Organization._default_manager.filter(pk=org.pk).update(order_counter=start_number + n)
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")  # the visibility map of a settled table: index-only scans
     print(f"  seeding took {time.monotonic() - started:.1f}s", flush=True)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--org", default="demo")
     parser.add_argument("--status", type=int, default=None, help="only this status (fresh orders for Dispatch/Cancel)")

@@ -1,4 +1,4 @@
-"""The benchmark's command lines answer --help (anyone's first step with `make bench`)."""
+"""Every benchmark script answers --help (anyone's first step with `make bench`)."""
 
 import subprocess
 import sys
@@ -7,9 +7,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = sorted(path.name for path in (ROOT / "bench").glob("*.py"))
 
 
-@pytest.mark.parametrize("script", ["run.py", "seed.py", "instructions.py", "ceiling.py"])
+def test_the_scripts_are_found():
+    assert {"run.py", "seed.py", "explain.py"} <= set(SCRIPTS)
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
 def test_bench_script_help(script):
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
