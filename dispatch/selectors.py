@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -56,9 +56,9 @@ def partnerships_for_dispatch(router: Organization) -> list[Partnership]:
         partnership = partnerships.get(row.pk)
         if partnership is None:
             partnership = partnerships[row.pk] = row
-            partnership.coverage_list = []
-        if row.cov_id is not None:
-            partnership.coverage_list.append(
+            partnership.coverage_list = []  # type: ignore[attr-defined]
+        if row.cov_id is not None:  # type: ignore[attr-defined]
+            partnership.coverage_list.append(  # type: ignore[attr-defined]
                 CoverageArea(partnership_id=row.pk, **{name: getattr(row, f"cov_{name}") for name in COVERAGE_COLUMNS})
             )
     return list(partnerships.values())
@@ -100,8 +100,8 @@ def latest_run(order_id: Any) -> DispatchRun | None:
 
 def booking_of(order: Order) -> Booking | None:
     """The order's booking: the one its read joined (`order_reads`), else read now."""
-    if Order.booking.related.is_cached(order):  # type: ignore[attr-defined]
-        return Order.booking.related.get_cached_value(order)  # type: ignore[attr-defined]
+    if Order.booking.related.is_cached(order):
+        return cast(Booking | None, Order.booking.related.get_cached_value(order))
     return Booking.objects.filter(order_id=order.pk).first()
 
 

@@ -53,7 +53,7 @@ def role_may_write(role: str) -> bool:
     return role in (Role.ADMIN, Role.OPERATOR)
 
 
-class Organization(models.Model):
+class Organization(models.Model):  # type: ignore[django-manager-missing]  # taggit's tag model
     """A router (creates orders) or an installer company (does the work); one may be both."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -219,8 +219,8 @@ class WorkflowPartQuerySet(models.QuerySet):
             bump_workflow_versions(list(self.values_list("workflow_id", flat=True).distinct()), self.db)
             return super().delete()
 
-    delete.alters_data = True
-    delete.queryset_only = True
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
@@ -387,7 +387,7 @@ STANDARD_FIELDS = (
 )
 
 
-class Order(models.Model):
+class Order(models.Model):  # type: ignore[django-manager-missing]  # taggit's through model
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No index of its own: every index below that starts with it serves it (as the installer's
     # does for `installer`). Each index of orders costs every write an entry (an order's update

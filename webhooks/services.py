@@ -248,12 +248,14 @@ def deliveries_queue_for_events(events: Sequence[OrderEvent]) -> list[WebhookDel
     WebhookDelivery.objects.bulk_create(deliveries)
     # Only the first delivery per (endpoint, order) gets a task now; each completed delivery
     # enqueues the next one of its order, which keeps per-order order without idle tasks.
-    first: dict[tuple, WebhookDelivery] = {}
+    first: dict[tuple[Any, Any], tuple[int, WebhookDelivery]] = {}
     for delivery in deliveries:
-        key = (delivery.endpoint_id, delivery.event.order_id)
-        if key not in first or delivery.event.sequence < first[key].event.sequence:
-            first[key] = delivery
-    ids = [d.pk for d in first.values()]
+        event = delivery.event
+        assert event is not None  # every delivery above has its event
+        key = (delivery.endpoint_id, event.order_id)
+        if key not in first or event.sequence < first[key][0]:
+            first[key] = (event.sequence, delivery)
+    ids = [d.pk for _, d in first.values()]
     transaction.on_commit(lambda: _enqueue_many(ids), robust=True)
     return deliveries
 

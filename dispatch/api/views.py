@@ -30,7 +30,7 @@ class OrderLifecycleViewSet(ApiViewSet):
 
     @property
     def viewer(self) -> order_selectors.Viewer:
-        return order_selectors.Viewer.for_membership(self.request.membership)
+        return order_selectors.Viewer.for_membership(self.membership)
 
     def answer(self, order, **extra) -> Response:
         """Built from the order the service returned, read under its lock (the service checked
@@ -123,7 +123,7 @@ class OfferViewSet(ApiViewSet):
         return Response({"values": [offer_to_dict(o, with_order=True) for o in rows], **extra})
 
     def answer_response(self, offer) -> Response:
-        viewer = order_selectors.Viewer.for_membership(self.request.membership)
+        viewer = order_selectors.Viewer.for_membership(self.membership)
         order = order_selectors.order_get(viewer, offer.order_id)
         data = offer_to_dict(offer)
         data["order"] = order_to_dict(order, viewer) if order is not None else None

@@ -79,11 +79,13 @@ def order_book(
             raise InvalidTransition("The order has no installer yet: an installer must accept an offer first.")
         if order.status not in (OrderStatus.DISPATCHING, OrderStatus.SCHEDULED):
             raise InvalidTransition(f"An order in status '{order.status_name}' cannot be booked.")
+        installer_id = order.installer_id
+        assert installer_id is not None  # dispatching with an installer, or scheduled
         booking = selectors.booking_of(order)
         previous = _booking_data(booking) if booking else None
         if booking is None:
-            booking = Booking(order=order, installer_id=order.installer_id)
-        booking.installer_id = order.installer_id
+            booking = Booking(order=order, installer_id=installer_id)
+        booking.installer_id = installer_id
         booking.start_at, booking.end_at, booking.all_day = start_at, end_at, all_day
         if connection.vendor != "postgresql":
             _check_overlap(booking)

@@ -60,7 +60,7 @@ def order_dispatch(*, order_id: Any, organization: Organization, actor: Actor, i
                 data={"strategy": "preassigned", "installer": {"id": str(order.installer_id)}},
             )
             finish_change(order, pending)
-            order.offer_list = []  # a created order has no offers
+            order.offer_list = []  # type: ignore[attr-defined]  # a created order has no offers
             return order
         strategy, routing, ranked, candidates = selectors.dispatch_plan(order, installer_id=installer_id)
         if strategy == RoutingStrategy.MANUAL and not ranked:
@@ -96,5 +96,5 @@ def order_dispatch(*, order_id: Any, organization: Organization, actor: Actor, i
         finish_change(order, pending)
     if first_dispatch:
         # Offers exist only from a dispatch on: a created order's offers are the ones just sent.
-        order.offer_list = sent
+        order.offer_list = sent  # type: ignore[attr-defined]
     return order

@@ -141,8 +141,9 @@ def api_exception_handler(exc: Exception, context: dict | None = None) -> Respon
     if isinstance(exc, DomainError):
         status = status_of(exc)
         body = error_body(status, exc.message, exc.details, **exc.extra)
-        if getattr(exc, "retry_after", None):
-            headers["Retry-After"] = str(exc.retry_after)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            headers["Retry-After"] = str(retry_after)
     elif isinstance(exc, SuspiciousOperation):
         status, body = _suspicious(exc)
     elif isinstance(exc, drf_exceptions.ValidationError):
@@ -169,7 +170,7 @@ def api_exception_handler(exc: Exception, context: dict | None = None) -> Respon
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
     elif isinstance(exc, drf_exceptions.Throttled):
         status = 429
-        wait = max(1, math.ceil(exc.wait or 1))
+        wait = max(1, math.ceil(getattr(exc, "wait", None) or 1))
         body = error_body(429, f"Too many requests. Try again in {wait} seconds.", retryAfter=wait)
         headers["Retry-After"] = str(wait)
     elif isinstance(exc, drf_exceptions.APIException):

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.django_db
 
 BUDGET = {"get": 4, "list": 6, "create": 10, "transition": 7, "dispatch": 10}
 # A full page's count: the cache's lookup (a query with the database cache), then the COUNT.
-COUNT = 1 + (1 if settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache") else 0)
+COUNT = 1 + (1 if str(settings.CACHES["default"]["BACKEND"]).endswith("DatabaseCache") else 0)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ def custom_field_rows(order: Order) -> list[dict[str, Any]]:
 
 def _booking(order: Order) -> dict[str, Any] | None:
     try:
-        booking = order.booking  # type: ignore[attr-defined]  # reverse one-to-one of dispatch
+        booking = order.booking  # reverse one-to-one of dispatch
     except (AttributeError, ObjectDoesNotExist):
         return None
     if booking is None:

@@ -160,13 +160,13 @@ class FileOutput(serializers.Serializer):
 class StepRefOutput(serializers.Serializer):
     key = serializers.CharField()
     title = serializers.CharField()
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]  # a wire name that DRF uses too
 
 
 class CustomFieldOutput(serializers.Serializer):
     id = serializers.UUIDField()
     customId = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a wire name that DRF uses too
     type = serializers.CharField()
     value = serializers.JSONField(allow_null=True)
 
@@ -203,7 +203,7 @@ class OrderOutput(serializers.Serializer):
     files = FileRefOutput(many=True)
     installer = IdNameOutput(allow_null=True)
     booking = BookingOutput(allow_null=True)
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a wire name that DRF uses too
     webformId = serializers.UUIDField(allow_null=True)
     allowedActions = serializers.ListField(child=serializers.CharField())
     clientUrl = serializers.URLField()
@@ -225,7 +225,7 @@ class OrderListOutput(serializers.Serializer):
 class ActorOutput(serializers.Serializer):
     type = serializers.CharField()
     id = serializers.CharField(allow_null=True)
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a wire name that DRF uses too
 
 
 class EventOutput(serializers.Serializer):
@@ -235,7 +235,7 @@ class EventOutput(serializers.Serializer):
     fromStatus = serializers.IntegerField(allow_null=True)
     toStatus = serializers.IntegerField(allow_null=True)
     actor = ActorOutput()
-    data = serializers.DictField()
+    data = serializers.DictField()  # type: ignore[assignment]  # a wire name that DRF uses too
     requestId = serializers.CharField(allow_null=True)
     createdAt = serializers.DateTimeField()
 
@@ -261,16 +261,16 @@ class WorkflowStepOutput(serializers.Serializer):
     status = serializers.IntegerField()
     statusName = serializers.CharField()
     actor = serializers.CharField()
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]  # a wire name that DRF uses too
     descriptions = serializers.DictField()
 
 
 class CustomFieldDefinitionOutput(serializers.Serializer):
     id = serializers.UUIDField()
     customId = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a wire name that DRF uses too
     type = serializers.CharField()
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]  # a wire name that DRF uses too
     options = serializers.ListField()
     helpText = serializers.CharField()
 

@@ -49,7 +49,7 @@ class OrderViewSet(ApiViewSet):
 
     @property
     def viewer(self) -> selectors.Viewer:
-        return selectors.Viewer.for_membership(self.request.membership)
+        return selectors.Viewer.for_membership(self.membership)
 
     def get_order(self, pk, *, with_relations: bool = True):
         order = selectors.order_get(self.viewer, pk, with_relations=with_relations)
@@ -206,7 +206,7 @@ class FileViewSet(ApiViewSet):
 
     @property
     def viewer(self) -> selectors.Viewer:
-        return selectors.Viewer.for_membership(self.request.membership)
+        return selectors.Viewer.for_membership(self.membership)
 
     def perform_content_negotiation(self, request, force=False):
         # The bytes carry their own type; errors are JSON whatever the client's Accept says.

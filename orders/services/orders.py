@@ -50,7 +50,7 @@ def _assigned_installer(organization: Organization, assignments: Sequence[dict[s
         if entry.get("actor_slug", entry.get("actorSlug")) == "installer":
             org_id = entry.get("organization_id", entry.get("organizationId"))
             field_name = f"actorAssignments[{index}].organizationId"
-            installer = Organization.objects.filter(pk=org_id, is_installer=True).first()
+            installer = Organization.objects.filter(pk=org_id, is_installer=True).first() if org_id else None
             if installer is None:
                 raise OrderValidationError(
                     "actorAssignments: unknown installer.",

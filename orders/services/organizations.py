@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,7 +39,7 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     return token
 
 
-def membership_ensure(*, user: AbstractBaseUser, organization: Organization, role: str = Role.OPERATOR) -> Membership:
+def membership_ensure(*, user: User, organization: Organization, role: str = Role.OPERATOR) -> Membership:
     membership, created = Membership.objects.get_or_create(
         user=user, organization=organization, defaults={"role": role}
     )

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 # The order rows (workflow, installer and booking joined), their tags, their files.
 R = 3
 # A full page's count: the cache's lookup (a query with the database cache), then the COUNT.
-COUNT = 1 + (1 if settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache") else 0)
+COUNT = 1 + (1 if str(settings.CACHES["default"]["BACKEND"]).endswith("DatabaseCache") else 0)
 
 
 @pytest.fixture(params=[1, 50], ids=["1-order", "50-orders"])
