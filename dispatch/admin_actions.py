@@ -28,7 +28,8 @@ from backoffice.dashboard import DashboardPanel, register_dashboard_panel
 from dispatch import selectors, services
 from dispatch.models import Offer, OfferStatus
 from installer.admin_tenancy import scope
-from installer.api.exceptions import ApiError, Conflict
+from installer.api.exceptions import Conflict, status_of
+from installer.errors import DomainError
 from orders.actors import Actor
 from orders.admin_actions import (
     OrderAdminAction,
@@ -47,8 +48,8 @@ BULK_DISPATCH_LIMIT = 200
 MAX_BOOKING = datetime.timedelta(days=31)
 
 
-def _error_text(exc: ApiError) -> str:
-    return f"{exc.message} (HTTP {exc.status_code})"
+def _error_text(exc: DomainError) -> str:
+    return f"{exc.message} (HTTP {status_of(exc)})"
 
 
 def _posted(request):
@@ -124,7 +125,7 @@ def dispatch_view(request, order: Order, model_admin):
                 actor=Actor.for_user(request.user),
                 installer_id=installer_id or None,
             )
-        except ApiError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
             order.refresh_from_db()
             if "dispatch" not in allowed_actions_for(request, order):
@@ -157,7 +158,7 @@ def dispatch_orders(modeladmin, request, queryset):
         try:
             services.order_dispatch(order_id=order.pk, organization=order.organization, actor=actor)
             done += 1
-        except ApiError as exc:
+        except DomainError as exc:
             failed.append(f"{order.display_id}: {_error_text(exc)}")
     modeladmin.message_user(request, f"{done} order(s) dispatched.", messages.SUCCESS)
     for line in failed[:20]:
@@ -207,7 +208,7 @@ class BookForm(forms.Form):
 
 def book_view(request, order: Order, model_admin):
     zone = _org_zone(order)
-    booking = selectors.booking_of(order.pk)
+    booking = selectors.booking_of(order)
     # The inputs are the organization's local time (the admin runs in the server's zone).
     with timezone.override(zone):
         initial = {}
@@ -231,7 +232,7 @@ def book_view(request, order: Order, model_admin):
                 )
             except Conflict as exc:  # the installer is booked then (or the order moved on)
                 form.add_error(None, _error_text(exc))
-            except ApiError as exc:
+            except DomainError as exc:
                 form.add_error(None, _error_text(exc))
             else:
                 verb = "rebooked" if booking is not None else "booked"
@@ -274,7 +275,7 @@ def _simple_action(verb: str, service, form_class=ConfirmForm):
                     actor=Actor.for_user(request.user),
                     **form.cleaned_data,
                 )
-            except ApiError as exc:
+            except DomainError as exc:
                 messages.error(request, _error_text(exc))
             else:
                 messages.success(request, f"Order {order.display_id}: {verb.lower()} done.")
@@ -297,7 +298,7 @@ def _allows(name: str):
 
 def order_section_context(request, order: Order) -> dict:
     """Three queries whatever the number of offers: offers (with installers), booking, latest run."""
-    booking = selectors.booking_of(order.pk)
+    booking = selectors.booking_of(order)
     return {
         "offers": selectors.order_offers(order.pk),
         "booking": booking,

@@ -38,7 +38,7 @@ def in_range(code: str, start: str, end: str) -> bool:
 
 
 def distance_to_base(installer, latitude: float | None, longitude: float | None) -> float | None:
-    if None in (latitude, longitude, installer.base_latitude, installer.base_longitude):
+    if latitude is None or longitude is None or None in (installer.base_latitude, installer.base_longitude):
         return None
     return haversine_km(installer.base_latitude, installer.base_longitude, latitude, longitude)
 
@@ -76,5 +76,6 @@ def describe(area: CoverageArea, distance_km: float | None = None) -> str:
     if area.kind == CoverageKind.RADIUS:
         text = f"radius {area.radius_km:g} km"
         return text + (f" ({distance_km:.1f} km from base)" if distance_km is not None else "")
-    kind = {CoverageKind.EXACT: "postal code", CoverageKind.PREFIX: "prefix", CoverageKind.RANGE: "range"}[area.kind]
+    kinds = {CoverageKind.EXACT: "postal code", CoverageKind.PREFIX: "prefix", CoverageKind.RANGE: "range"}
+    kind = kinds[CoverageKind(area.kind)]
     return f"{kind} {area}"

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dispatch import strategies
+from dispatch.exceptions import NoInstallerCovers, UnknownInstaller
 from dispatch.models import Booking, CoverageArea, DispatchRun, Offer, OfferStatus, Partnership
-from installer.api.exceptions import BadRequest, Unprocessable
-from installer.compiled import CompiledQuery
 from orders.models import Order, OrderStatus, Organization, RoutingStrategy
 from orders.selectors import Viewer, parse_uuid
 
@@ -46,28 +45,22 @@ def _partnerships_query(router_id) -> QuerySet[Partnership]:
     )
 
 
-# The candidates query of every dispatch and preview, compiled once per thread (installer.compiled).
-_PARTNERSHIPS = CompiledQuery(Partnership, _partnerships_query)
-
-
 def partnerships_for_dispatch(router: Organization) -> list[Partnership]:
     """Every partnership of the router (inactive too, so the explanation can name them), with
     the installer, its coverage rules (`coverage_list`), its open orders of this router and its
     last offer time. ONE query whatever the number of partners: the coverage rules come joined
     (a partnership row per rule, or one with no rule)."""
-    rows = _PARTNERSHIPS.fetch(router.pk)
+    rows = _partnerships_query(router.pk)
     partnerships: dict[Any, Partnership] = {}
     for row in rows:
         partnership = partnerships.get(row.pk)
         if partnership is None:
             partnership = partnerships[row.pk] = row
-            partnership.coverage_list = []
-        if row.cov_id is not None:
-            area = CoverageArea(
-                partnership_id=row.pk, **{name: getattr(row, f"cov_{name}") for name in COVERAGE_COLUMNS}
+            partnership.coverage_list = []  # type: ignore[attr-defined]
+        if row.cov_id is not None:  # type: ignore[attr-defined]
+            partnership.coverage_list.append(  # type: ignore[attr-defined]
+                CoverageArea(partnership_id=row.pk, **{name: getattr(row, f"cov_{name}") for name in COVERAGE_COLUMNS})
             )
-            area._state.adding, area._state.db = False, row._state.db
-            partnership.coverage_list.append(area)
     return list(partnerships.values())
 
 
@@ -105,40 +98,44 @@ def latest_run(order_id: Any) -> DispatchRun | None:
     return DispatchRun.objects.filter(order_id=order_id).order_by("-created_at").first()
 
 
-def booking_of(order_id: Any) -> Booking | None:
-    return Booking.objects.filter(order_id=order_id).first()
+def booking_of(order: Order) -> Booking | None:
+    """The order's booking: the one its read joined (`order_reads`), else read now."""
+    if Order.booking.related.is_cached(order):
+        return cast(Booking | None, Order.booking.related.get_cached_value(order))
+    return Booking.objects.filter(order_id=order.pk).first()
 
 
 def is_active_partner(router: Organization, installer_id: Any) -> bool:
-    """INSTALLER_ASSIGNMENT_CHECKS entry: only an active partner of the router may be
+    """`orders.hooks.installer_assignable`: only an active partner of the router may be
     pre-assigned at create (`actorAssignments`), so no customer data reaches a stranger."""
     return Partnership.objects.filter(router=router, installer_id=installer_id, active=True).exists()
 
 
 def installer_offer_visibility(viewer: Viewer) -> Q:
-    """VISIBILITY_RULES entry: an installer reads the orders it has an open or accepted offer for."""
+    """`orders.hooks.installer_visibility`: an installer reads the orders it has an open or accepted offer for."""
     return Q(
         pk__in=Offer.objects.filter(installer=viewer.organization, status__in=VISIBLE_OFFER_STATUSES).values("order_id")
     )
 
 
-# The calling installer's open offers on each order read, prefetched (VIEWER_PREFETCHES entry).
+# The calling installer's open offers on each order read, prefetched by `order_reads`.
 VIEWER_OPEN_OFFERS = "viewer_open_offers"
 
 
-def viewer_open_offers_prefetch(viewer: Viewer) -> list[Prefetch]:
-    """VIEWER_PREFETCHES entry: for an installer, its own open offers of the orders read (one
-    query for a whole page); nothing for a router."""
-    if not viewer.organization.is_installer:
-        return []
+def order_reads(queryset: QuerySet[Order], viewer: Viewer | None) -> QuerySet[Order]:
+    """`orders.hooks.order_reads`: the booking joined, and for an installer its own open offers
+    of the orders read (one query for a whole page), which `offer_answer_actions` reads."""
+    queryset = queryset.select_related("booking")
+    if viewer is None or not viewer.organization.is_installer:
+        return queryset
     offers = Offer.objects.filter(installer=viewer.organization, status=OfferStatus.SENT).only(
         "id", "order_id", "installer_id", "status", "expires_at"
     )
-    return [Prefetch("offers", queryset=offers, to_attr=VIEWER_OPEN_OFFERS)]
+    return queryset.prefetch_related(Prefetch("offers", queryset=offers, to_attr=VIEWER_OPEN_OFFERS))
 
 
 def offer_answer_actions(order: Order, viewer: Viewer) -> list[str]:
-    """ALLOWED_ACTION_RULES entry: "accept" and "decline" for an installer holding an open offer
+    """`orders.hooks.extra_actions`: "accept" and "decline" for an installer holding an open offer
     on the order that has not passed its deadline. Reads the prefetched offers; an order read
     without them (a single order outside the API) costs one query."""
     if not viewer.organization.is_installer or order.status != OrderStatus.DISPATCHING or order.installer_id:
@@ -164,12 +161,12 @@ def _manual_pick(candidates: list[strategies.Candidate], installer_id: Any) -> l
     pk = parse_uuid(installer_id)
     chosen = next((c for c in candidates if pk is not None and c.partnership.installer_id == pk), None)
     if chosen is None:
-        raise BadRequest(
+        raise UnknownInstaller(
             "installerId: not an installer partner of this organization.",
             details={"installerId": ["Not an installer partner of this organization."]},
         )
     if not chosen.kept:
-        raise Unprocessable(
+        raise NoInstallerCovers(
             f"{chosen.installer.name} cannot take this order: {chosen.reason}",
             extra={"candidates": strategies.explanation(candidates)},
         )
@@ -214,61 +211,4 @@ def dispatch_preview(order: Order) -> dict:
         "offersAtOnce": at_once,
         "wouldOffer": [{"id": c.partnership.installer_id, "name": c.installer.name} for c in ranked[:at_once]],
         "candidates": strategies.explanation(candidates),
-    }
-
-
-# ---- Wire shapes -------------------------------------------------------------------------------
-
-
-def offer_to_dict(offer: Offer, *, with_order: bool = False) -> dict:
-    data = {
-        "id": offer.id,
-        "orderId": offer.order_id,
-        "installer": {"id": offer.installer.id, "name": offer.installer.name},
-        "status": offer.status,
-        "rank": offer.rank,
-        "score": offer.score,
-        "reason": offer.reason,
-        "declineReason": offer.decline_reason or None,
-        "sentAt": offer.sent_at,
-        "expiresAt": offer.expires_at,
-        "respondedAt": offer.responded_at,
-    }
-    if with_order:
-        order = offer.order
-        # The job summary only: no customer name, email, phone or street address.
-        data["order"] = {
-            "id": order.id,
-            "displayId": order.display_id,
-            "name": order.name,
-            "city": order.city,
-            "postalCode": order.postal_code,
-            "countryCode": order.country_code,
-            "status": order.status,
-            "statusName": order.status_name,
-        }
-    return data
-
-
-def partnership_to_dict(p: Partnership) -> dict:
-    installer = p.installer
-    return {
-        "id": installer.id,
-        "name": installer.name,
-        "email": installer.email or None,
-        "phoneNumber": installer.phone_number or None,
-        "active": p.active,
-        "priority": p.priority,
-        "capacity": p.capacity,
-        "skills": p.skills or [],
-        "coverage": [
-            {
-                "kind": a.kind,
-                "countryCode": a.country_code or None,
-                "value": a.value or None,
-                "valueTo": a.value_to or None,
-                "radiusKm": a.radius_km,
-            }
-            for a in p.coverage.all()
-        ],
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -115,11 +116,6 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     else:
         _db["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
         _db["CONN_HEALTH_CHECKS"] = True
-    # Server-side binding: psycopg then prepares each statement a connection has run 5 times
-    # (planning a query with the order's joins costs more than running it). Turn it off behind
-    # a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
-    if env_bool("DB_SERVER_SIDE_BINDING", True):
-        _db.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
     # Parallel query off for the app's sessions (DB_PARALLEL_WORKERS, PostgreSQL's
     # max_parallel_workers_per_gather): an API request is short; a big COUNT that takes every
     # core for its parallel workers stalls every other request (p99), for more CPU in total.
@@ -174,15 +170,12 @@ else:
         }
     }
 
-# Count of big lists (>= LIST_COUNT_CACHE_MIN rows) kept this many seconds per process; 0: always count.
+# Count of big lists (>= LIST_COUNT_CACHE_MIN rows) kept this many seconds in the cache; 0: always count.
 LIST_COUNT_CACHE_SECONDS = env_int("LIST_COUNT_CACHE_SECONDS", 30)
 LIST_COUNT_CACHE_MIN = env_int("LIST_COUNT_CACHE_MIN", 10_000)
 # ... and so is a smaller count that took at least this many milliseconds (few matches in a
 # large index range: a narrow tag within a large status).
 LIST_COUNT_CACHE_SLOW_MS = env_int("LIST_COUNT_CACHE_SLOW_MS", 10)
-# PostgreSQL: processes share those counts (table orders_listcount): once a process has kept a
-# count, one process in the whole cluster recounts it per LIST_COUNT_CACHE_SECONDS.
-LIST_COUNT_SHARED = env_bool("LIST_COUNT_SHARED", True)
 
 # Throttling: per API token (installer.throttling.TokenRateThrottle). "off" turns it off.
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200/min")
@@ -228,7 +221,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "/media/"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -276,9 +269,9 @@ FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
 FILE_UPLOAD_PERMISSIONS = 0o600
 
 # --- API ----------------------------------------------------------------------------------------
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["installer.api.authentication.BearerTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["installer.api.permissions.OrganizationRolePermission"],
+REST_FRAMEWORK: dict[str, Any] = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["orders.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["orders.api.permissions.OrganizationRolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["installer.api.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "installer.api.parsers.StrictJSONParser",
@@ -303,7 +296,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    # The bearerAuth security scheme comes from installer.api.authentication.BearerTokenScheme.
+    # The bearerAuth security scheme comes from orders.api.authentication.BearerTokenScheme.
 }
 
 # Public webforms: submissions per client (REMOTE_ADDR) per minute, counted in the default cache.

@@ -19,25 +19,3 @@ def enqueues_in_transaction(task, model) -> bool:
     if not isinstance(backend, DatabaseBackend):
         return False
     return (router.db_for_write(DBTaskResult) or "default") == (router.db_for_write(model) or "default")
-
-
-def task_row(task, *args, **kwargs):
-    """The django-tasks-db row that `task.enqueue(*args, **kwargs)` would write, unsaved, for a
-    change to insert in its own statement (`orders.services.PendingEvents.insert_with`).
-    Preconditions: `enqueues_in_transaction(task, ...)` and the task has a `run_after`. The same
-    columns as the backend's own enqueue; the backend's debug-log signal `task_enqueued` is not
-    sent."""
-    from django_tasks.utils import normalize_json
-    from django_tasks_db.models import DBTaskResult
-
-    backend = task.get_backend()
-    backend.validate_task(task)
-    return DBTaskResult(
-        id=backend._get_id(),
-        args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
-        priority=task.priority,
-        task_path=task.module_path,
-        queue_name=task.queue_name,
-        run_after=task.run_after,
-        backend_name=backend.alias,
-    )

@@ -33,8 +33,7 @@ from installer.admin_tenancy import (
     scope,
     writable_org_ids,
 )
-from installer.db import custom_plans
-from orders import selectors, services
+from orders import services
 from orders.actors import Actor
 from orders.admin_actions import (
     ORDER_ACTIONS,
@@ -46,6 +45,7 @@ from orders.admin_actions import (
     render_action_form,
     render_order_sections,
 )
+from orders.api.presenters import custom_field_rows
 from orders.exceptions import Conflict, NotFound, OrderValidationError
 from orders.files import file_delete, file_storage
 from orders.models import (
@@ -642,20 +642,14 @@ class OrderAdmin(TenantScopedAdmin):
         )
 
     def get_list_select_related(self, request):
-        return ("installer", *selectors.EXTRA_SELECT_RELATED)
+        return ("installer", "booking")
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         return queryset, may_have_duplicates
 
     def changelist_view(self, request, extra_context=None):
-        # Filters and a search are planned for their values (installer.db.custom_plans), not with
-        # a prepared statement's generic plan; the page is rendered inside, where it is read.
-        with custom_plans(bool(request.GET)):
-            response = super().changelist_view(request, extra_context)
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
-        return response
+        return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request):
         return False  # orders come from the API and the webforms
@@ -709,7 +703,7 @@ class OrderAdmin(TenantScopedAdmin):
 
     @admin.display(description="Custom fields")
     def custom_fields_display(self, obj):
-        rows = selectors._custom_fields(obj)
+        rows = custom_field_rows(obj)
         if not rows:
             return "-"
         return format_html(

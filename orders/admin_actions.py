@@ -38,7 +38,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 
 from installer.admin_tenancy import role_in
-from orders import selectors
+from orders import policy, selectors
 from orders.models import Order, Role
 
 
@@ -111,7 +111,7 @@ def render_order_sections(request: HttpRequest, order: Order) -> list[dict]:
 
 def admin_viewer(request: HttpRequest, order: Order) -> selectors.Viewer:
     """The staff user as a Viewer of the order's organization (role from the membership;
-    superusers act as admin), for `selectors.allowed_actions`."""
+    superusers act as admin), for `policy.allowed_actions`."""
     return selectors.Viewer(
         organization=order.organization, role=role_in(request, order.organization_id) or Role.VIEWER
     )
@@ -119,7 +119,7 @@ def admin_viewer(request: HttpRequest, order: Order) -> selectors.Viewer:
 
 def allowed_actions_for(request: HttpRequest, order: Order) -> list[str]:
     """The API's allowedActions for this staff user and order."""
-    return selectors.allowed_actions(order, admin_viewer(request, order))
+    return policy.allowed_actions(order, admin_viewer(request, order))
 
 
 def render_action_form(

@@ -1,30 +1,32 @@
-"""Domain errors raised by order services; the API's exception handler maps them to HTTP."""
+"""Domain errors raised by order services. Each is one of installer.errors' categories; the
+API's exception handler maps the category to its status code."""
 
-from installer.api.exceptions import BadRequest, Conflict, NotFound, Unprocessable
+from installer.errors import Conflict, InvalidInput, NotFound, Unprocessable
 
 
 class InvalidTransition(Conflict):
-    """The state machine forbids the move (409)."""
+    """The state machine forbids the move."""
 
 
 class StepRequired(Conflict):
-    """A required workflow step of the current status is still open (409)."""
+    """A required workflow step of the current status is still open."""
 
 
 class DuplicateIdempotencyKey(Conflict):
     default_message = "An order with this idempotency key already exists."
 
 
-class OrderValidationError(BadRequest):
+class OrderValidationError(InvalidInput):
     default_message = "Invalid order data."
 
 
 __all__ = [
-    "InvalidTransition",
-    "StepRequired",
-    "DuplicateIdempotencyKey",
-    "OrderValidationError",
-    "NotFound",
-    "Unprocessable",
     "Conflict",
+    "DuplicateIdempotencyKey",
+    "InvalidInput",
+    "InvalidTransition",
+    "NotFound",
+    "OrderValidationError",
+    "StepRequired",
+    "Unprocessable",
 ]

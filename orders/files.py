@@ -25,10 +25,10 @@ from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db import transaction
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 
-from installer.api.exceptions import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from installer.errors import InvalidInput, TooLarge, UnsupportedType
 from orders import services, transitions
 from orders.actors import Actor
 from orders.exceptions import Conflict, OrderValidationError
@@ -107,8 +107,8 @@ class Inspection:
 def inspect(content, *, name: str = "") -> Inspection:
     """Size, sha256 and the content type of a Django `File`, read in chunks.
 
-    Raises UnsupportedMediaType (415) when the content is not on the allowlist, PayloadTooLarge
-    (413) past FILE_MAX_SIZE and BadRequest (400) when it is empty.
+    Raises UnsupportedType when the content is not on the allowlist, TooLarge past
+    FILE_MAX_SIZE and InvalidInput when it is empty.
     """
     digest = hashlib.sha256()
     size = 0
@@ -119,7 +119,7 @@ def inspect(content, *, name: str = "") -> Inspection:
     for chunk in content.chunks(CHUNK_SIZE):
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"The file is larger than {limit} bytes.", extra={"maxSize": limit})
+            raise TooLarge(f"The file is larger than {limit} bytes.", extra={"maxSize": limit})
         digest.update(chunk)
         if len(head) < SNIFF_BYTES:
             head += chunk[: SNIFF_BYTES - len(head)]
@@ -131,7 +131,7 @@ def inspect(content, *, name: str = "") -> Inspection:
             else:
                 is_text = _TEXT_CONTROL.search(chunk) is None
     if size == 0:
-        raise BadRequest("The file is empty.", details={"file": ["The submitted file is empty."]})
+        raise InvalidInput("The file is empty.", details={"file": ["The submitted file is empty."]})
     kind = filetype.guess(head)
     content_type: str | None = None
     if kind is not None:
@@ -145,7 +145,7 @@ def inspect(content, *, name: str = "") -> Inspection:
             content_type = "text/csv" if name.lower().endswith(".csv") else "text/plain"
     if content_type is None or content_type not in allowed_types():
         found = kind.mime if kind is not None else "unrecognised binary data"
-        raise UnsupportedMediaType(
+        raise UnsupportedType(
             f"This type of file is not accepted ({found}). Accepted: images, PDF, office documents, plain text.",
             extra={"allowedTypes": list(allowed_types())},
         )
@@ -171,7 +171,7 @@ class MaxSizeUploadHandler(FileUploadHandler):
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         if content_length and content_length > self.limit + MULTIPART_SLACK:
-            raise PayloadTooLarge(f"The file is larger than {self.limit} bytes.", extra={"maxSize": self.limit})
+            raise TooLarge(f"The file is larger than {self.limit} bytes.", extra={"maxSize": self.limit})
         return None
 
     def new_file(self, *args, **kwargs):
@@ -181,7 +181,7 @@ class MaxSizeUploadHandler(FileUploadHandler):
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
         if self.received > self.limit:
-            raise PayloadTooLarge(f"The file is larger than {self.limit} bytes.", extra={"maxSize": self.limit})
+            raise TooLarge(f"The file is larger than {self.limit} bytes.", extra={"maxSize": self.limit})
         return raw_data
 
     def file_complete(self, file_size):
@@ -236,7 +236,6 @@ def file_upload(*, organization: Organization, content, actor: Actor, name: str 
                 uploaded_by=(actor.label or actor.type)[:200],
             )
             if order is not None:
-                order.file_list = None  # the answer reads the order's files again
                 pending = services.PendingEvents(order)
                 pending.add(
                     "order.updated",
@@ -260,18 +259,18 @@ def file_delete(*, file: File) -> None:
         transaction.on_commit(lambda: file_storage().delete(key))
 
 
-def file_response(file: File) -> HttpResponse:
+def file_response(file: File) -> HttpResponseBase:
     """The bytes of a file as an attachment with its stored type. With S3 (unless
     S3_PROXY_DOWNLOADS) a redirect to a short-lived pre-signed URL that carries the same headers."""
     storage = file_storage()
     disposition = content_disposition_header(True, file.name)
     if settings.FILES_PRESIGNED_REDIRECT:
-        url = storage.url(
+        url = storage.url(  # type: ignore[call-arg]  # S3Storage takes these
             file.storage_key,
             parameters={"ResponseContentDisposition": disposition, "ResponseContentType": file.content_type},
             expire=settings.S3_PRESIGNED_EXPIRY,
         )
-        response: HttpResponse = HttpResponseRedirect(url)
+        response: HttpResponseBase = HttpResponseRedirect(url)
     else:
         response = FileResponse(
             storage.open(file.storage_key, "rb"), as_attachment=True, filename=file.name, content_type=file.content_type

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from orders import workflow_cache
 from orders.models import CustomFieldDefinition, Order, OrderStatus, Organization
-from orders.selectors import EXTRA_SELECT_RELATED, parse_uuid
+from orders.selectors import parse_uuid
 from orders.validation import COUNTRY_CODES, option_choices
 from webforms.models import SNAKE, STANDARD_FIELDS, FieldMode, Webform
 
@@ -198,7 +198,7 @@ def order_for_tracking(token: str) -> Order | None:
     if not token or len(token) > 64 or not TOKEN_CHARS.fullmatch(token):
         return None
     return (
-        Order.objects.select_related("organization", "installer", *EXTRA_SELECT_RELATED)
+        Order.objects.select_related("organization", "installer", "booking")
         .filter(client_token=token)
         .first()
     )

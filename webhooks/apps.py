@@ -6,8 +6,8 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from orders import services as order_services
+        """Writes the outbox rows of every order change in its transaction (orders.hooks)."""
+        from orders import hooks
         from webhooks import services
 
-        if services.deliveries_queue_for_events not in order_services.EVENT_HOOKS:
-            order_services.EVENT_HOOKS.append(services.deliveries_queue_for_events)
+        hooks.events_recorded.set(services.deliveries_queue_for_events)

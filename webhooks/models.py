@@ -1,7 +1,7 @@
 """Webhook endpoints and the delivery outbox.
 
 A WebhookDelivery row is written in the transaction of the change whose OrderEvent it sends
-(orders.services.EVENT_HOOKS), so a rolled-back change sends nothing. The row, not the task
+(orders.hooks.events_recorded), so a rolled-back change sends nothing. The row, not the task
 that carries it, is the source of truth: a lost task is re-enqueued by the sweep.
 """
 

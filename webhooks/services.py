@@ -2,7 +2,7 @@
 
 Guarantees:
 - A delivery row is written in the transaction of the change that wrote its OrderEvent
-  (`deliveries_queue_for_events`, an `orders.services.EVENT_HOOKS` hook): rolled back together.
+  (`deliveries_queue_for_events`, the `orders.hooks.events_recorded` hook): rolled back together.
 - An attempt is claimed under the delivery's row lock (SKIP LOCKED on PostgreSQL) and moves the
   row pending -> delivering in a short transaction before the POST, so two workers never send
   the same attempt. The POST runs outside any transaction; the result is recorded in a second
@@ -38,6 +38,7 @@ from django.utils import timezone
 from installer.api.exceptions import BadRequest
 from installer.api.renderers import dumps
 from orders import selectors as order_selectors
+from orders.api.presenters import order_to_dict
 from orders.models import Order, OrderEvent, Organization, Role
 from webhooks import egress
 from webhooks.models import (
@@ -216,7 +217,7 @@ def signed_headers(endpoint: WebhookEndpoint, msg_id: str, body: bytes, now: dat
 
 
 def deliveries_queue_for_events(events: Sequence[OrderEvent]) -> list[WebhookDelivery]:
-    """The `orders.services.EVENT_HOOKS` hook: one delivery per (event, subscribed active
+    """`orders.hooks.events_recorded`: one delivery per (event, subscribed active
     endpoint), written in the caller's transaction; their first tasks go out on commit.
     No query when the organization has no endpoint (`Organization.has_webhook_endpoints`, read in
     the change's transaction by `lock_order` / `order_create`), two otherwise."""
@@ -247,12 +248,14 @@ def deliveries_queue_for_events(events: Sequence[OrderEvent]) -> list[WebhookDel
     WebhookDelivery.objects.bulk_create(deliveries)
     # Only the first delivery per (endpoint, order) gets a task now; each completed delivery
     # enqueues the next one of its order, which keeps per-order order without idle tasks.
-    first: dict[tuple, WebhookDelivery] = {}
+    first: dict[tuple[Any, Any], tuple[int, WebhookDelivery]] = {}
     for delivery in deliveries:
-        key = (delivery.endpoint_id, delivery.event.order_id)
-        if key not in first or delivery.event.sequence < first[key].event.sequence:
-            first[key] = delivery
-    ids = [d.pk for d in first.values()]
+        event = delivery.event
+        assert event is not None  # every delivery above has its event
+        key = (delivery.endpoint_id, event.order_id)
+        if key not in first or event.sequence < first[key][0]:
+            first[key] = (event.sequence, delivery)
+    ids = [d.pk for _, d in first.values()]
     transaction.on_commit(lambda: _enqueue_many(ids), robust=True)
     return deliveries
 
@@ -400,7 +403,7 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
             "timestamp": event.created_at,
             "organizationId": organization.pk,
             "sequence": event.sequence,
-            "data": order_selectors.order_to_dict(order, viewer) if order is not None else None,
+            "data": order_to_dict(order, viewer) if order is not None else None,
         }
     return dumps(payload)
 

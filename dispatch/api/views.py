@@ -9,12 +9,13 @@ from rest_framework.response import Response
 
 from dispatch import selectors, services
 from dispatch.api import serializers as s
+from dispatch.api.presenters import offer_to_dict, partnership_to_dict
 from installer.api.exceptions import NotFound
 from installer.api.pagination import Page
-from installer.api.viewsets import ApiViewSet
-from installer.db import custom_plans
+from installer.api.schema import ErrorOutput
 from orders import selectors as order_selectors
-from orders.api.serializers import ErrorOutput
+from orders.api.presenters import order_to_dict
+from orders.api.viewsets import ApiViewSet
 
 ERRORS = dict.fromkeys((400, 401, 403, 404, 409), ErrorOutput)
 TRANSITION_ERRORS = {**ERRORS, 422: ErrorOutput}
@@ -29,12 +30,12 @@ class OrderLifecycleViewSet(ApiViewSet):
 
     @property
     def viewer(self) -> order_selectors.Viewer:
-        return order_selectors.Viewer.for_membership(self.request.membership)
+        return order_selectors.Viewer.for_membership(self.membership)
 
     def answer(self, order, **extra) -> Response:
         """Built from the order the service returned, read under its lock (the service checked
         that the caller is its router or its assigned installer): no re-read."""
-        return Response({**order_selectors.order_answer(order, self.viewer), **extra})
+        return Response({**order_to_dict(order, self.viewer), **extra})
 
     @extend_schema(responses={200: s.PreviewOutput, **ERRORS})
     def preview(self, request, pk=None):
@@ -56,7 +57,7 @@ class OrderLifecycleViewSet(ApiViewSet):
         offers = getattr(order, "offer_list", None)
         if offers is None:
             offers = selectors.order_offers(order.pk)
-        return self.answer(order, offers=[selectors.offer_to_dict(o) for o in offers])
+        return self.answer(order, offers=[offer_to_dict(o) for o in offers])
 
     @extend_schema(request=s.BookingInput, responses={200: s.OrderOutput, **ERRORS})
     def book(self, request, pk=None):
@@ -118,17 +119,14 @@ class OfferViewSet(ApiViewSet):
         page = Page(request, time_field="sent_at")
         if page.use_cursor:
             raise ValidationError({"cursor": ["Offers are paged with page and pageSize."]})
-        # A status or an order: planned for its values (installer.db.custom_plans), not with a
-        # prepared statement's generic plan (an installer polling its few open offers).
-        with custom_plans(bool(query.validated_data)):
-            rows, extra = page.apply(qs)
-        return Response({"values": [selectors.offer_to_dict(o, with_order=True) for o in rows], **extra})
+        rows, extra = page.apply(qs)
+        return Response({"values": [offer_to_dict(o, with_order=True) for o in rows], **extra})
 
     def answer_response(self, offer) -> Response:
-        viewer = order_selectors.Viewer.for_membership(self.request.membership)
+        viewer = order_selectors.Viewer.for_membership(self.membership)
         order = order_selectors.order_get(viewer, offer.order_id)
-        data = selectors.offer_to_dict(offer)
-        data["order"] = order_selectors.order_to_dict(order, viewer) if order is not None else None
+        data = offer_to_dict(offer)
+        data["order"] = order_to_dict(order, viewer) if order is not None else None
         return Response(data)
 
     @extend_schema(request=None, responses={200: s.OfferAnswerOutput, **ERRORS})
@@ -136,8 +134,8 @@ class OfferViewSet(ApiViewSet):
         offer = services.offer_accept(offer_id=pk, installer=self.organization, actor=self.actor)
         # The accepting installer is now the order's installer: answer from the locked order.
         viewer = order_selectors.Viewer.for_membership(self.request.membership)
-        data = selectors.offer_to_dict(offer)
-        data["order"] = order_selectors.order_answer(offer.order, viewer)
+        data = offer_to_dict(offer)
+        data["order"] = order_to_dict(offer.order, viewer)
         return Response(data)
 
     @extend_schema(request=s.DeclineInput, responses={200: s.OfferAnswerOutput, **ERRORS})
@@ -158,4 +156,4 @@ class InstallerPartnerViewSet(ApiViewSet):
         start = page.page * page.page_size
         rows = list(qs[start : start + page.page_size])
         count = len(rows) if page.page == 0 and len(rows) < page.page_size else qs.order_by().count()
-        return Response({"values": [selectors.partnership_to_dict(p) for p in rows], "count": count})
+        return Response({"values": [partnership_to_dict(p) for p in rows], "count": count})

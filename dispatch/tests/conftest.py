@@ -89,10 +89,10 @@ def run_due_tasks(monkeypatch):
 def api_client_for(organization, name: str, role: str = Role.OPERATOR) -> APIClient:
     membership = MembershipFactory(organization=organization, role=role)
     client = APIClient()
-    raw = make_token(membership, name=name)
+    raw = make_token(membership, name=name)  # type: ignore[arg-type]  # the factory makes a Membership
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    client.org = organization
-    client.membership = membership
+    client.org = organization  # type: ignore[attr-defined]
+    client.membership = membership  # type: ignore[attr-defined]
     return client
 
 

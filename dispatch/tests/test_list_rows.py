@@ -1,5 +1,4 @@
-"""List Orders builds a router's page from plain rows (orders.selectors.OrderRow), not models:
-every order object on the page must equal what Get Order (models) answers, in every state the
+"""Every order object on a List Orders page must equal what Get Order answers, in every state the
 object can show (booking, installer, current step, tags, files, custom fields, metadata), and
 the expiry task of an offer is written in the dispatch's own transaction."""
 
@@ -59,9 +58,8 @@ def test_every_listed_order_equals_get_order(operator_a, installer_client, insta
 def test_every_write_answers_the_tags_and_files_the_order_has_after_it(
     operator_a, installer_client, installer_org, org_a
 ):
-    """On PostgreSQL the lock of a change reads the order's tags and files with it
-    (orders.selectors.relation_annotations); a change that attaches files must answer with them,
-    and every answer must equal a Get Order right after it."""
+    """A change that attaches files or tags must answer with them, and every answer must equal
+    a Get Order right after it."""
     make_partner(org_a, installer_org, coverage=[("range", "NO", "0150", "0599")])
     (vip,) = services.order_tags_create(organization=org_a, names=["VIP"])
     first = upload(operator_a, png_bytes(), name="a.png", declared="image/png").json()["id"]

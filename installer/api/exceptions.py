@@ -2,8 +2,9 @@
 
     {"error": "Bad Request", "message": "...", "statusCode": 400, "details": {"field": ["msg"]}}
 
-DRF's own exceptions, Django's Http404/PermissionDenied, domain errors from services and
-unexpected exceptions on /api/ paths all end up here.
+DRF's own exceptions, Django's Http404/PermissionDenied, domain errors from services
+(installer.errors, mapped by category: CATEGORY_STATUS) and unexpected exceptions on /api/
+paths all end up here.
 """
 
 from __future__ import annotations
@@ -23,51 +24,49 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
+from installer.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+    Unprocessable,
+    UnsupportedType,
+)
 from installer.middleware import db_unavailable_response, is_db_unavailable, wants_json_503
 
 logger = logging.getLogger("installer.api")
 
 
-class ApiError(Exception):
-    """Base class for errors raised by services and views that map to an HTTP status."""
+# The domain's error categories and their status codes (API.md "Conventions"). Views raise
+# them by these names too.
+BadRequest = InvalidInput
+PayloadTooLarge = TooLarge
+UnsupportedMediaType = UnsupportedType
+CATEGORY_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (Unprocessable, 422),
+    (TooLarge, 413),
+    (UnsupportedType, 415),
+    (InvalidInput, 400),
+)
+
+
+class ApiError(DomainError):
+    """An error that exists only in HTTP (a too large upload, throttling): its own status."""
 
     status_code = 400
-    default_message = "Bad request."
-
-    def __init__(self, message: str | None = None, *, details: dict | None = None, extra: dict | None = None):
-        self.message = message or self.default_message
-        self.details = details
-        self.extra = extra or {}
-        super().__init__(self.message)
 
 
-class Conflict(ApiError):
-    status_code = 409
-    default_message = "The order's state does not allow this action."
-
-
-class Unprocessable(ApiError):
-    status_code = 422
-    default_message = "The request cannot be processed."
-
-
-class NotFound(ApiError):
-    status_code = 404
-    default_message = "Not found."
-
-
-class BadRequest(ApiError):
-    status_code = 400
-
-
-class PayloadTooLarge(ApiError):
-    status_code = 413
-    default_message = "The upload is too large."
-
-
-class UnsupportedMediaType(ApiError):
-    status_code = 415
-    default_message = "Unsupported media type."
+def status_of(exc: DomainError) -> int:
+    """The HTTP status of a domain error."""
+    if isinstance(exc, ApiError):
+        return exc.status_code
+    for category, status in CATEGORY_STATUS:
+        if isinstance(exc, category):
+            return status
+    return 400
 
 
 class TooManyRequests(ApiError):
@@ -139,11 +138,12 @@ def _first_message(details: dict[str, list[str]]) -> str:
 
 def api_exception_handler(exc: Exception, context: dict | None = None) -> Response | None:
     headers: dict[str, str] = {}
-    if isinstance(exc, ApiError):
-        status = exc.status_code
+    if isinstance(exc, DomainError):
+        status = status_of(exc)
         body = error_body(status, exc.message, exc.details, **exc.extra)
-        if getattr(exc, "retry_after", None):
-            headers["Retry-After"] = str(exc.retry_after)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            headers["Retry-After"] = str(retry_after)
     elif isinstance(exc, SuspiciousOperation):
         status, body = _suspicious(exc)
     elif isinstance(exc, drf_exceptions.ValidationError):
@@ -170,7 +170,7 @@ def api_exception_handler(exc: Exception, context: dict | None = None) -> Respon
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
     elif isinstance(exc, drf_exceptions.Throttled):
         status = 429
-        wait = max(1, math.ceil(exc.wait or 1))
+        wait = max(1, math.ceil(getattr(exc, "wait", None) or 1))
         body = error_body(429, f"Too many requests. Try again in {wait} seconds.", retryAfter=wait)
         headers["Retry-After"] = str(wait)
     elif isinstance(exc, drf_exceptions.APIException):

@@ -4,12 +4,23 @@ endpoints added later are documented the same way without repeating anything."""
 from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
 
 # Answers any API operation may give besides its own, in the error shape.
 COMMON_ERRORS = {
     "429": "Too many requests for this token (Retry-After says when to retry).",
     "503": "The database is unavailable; retry shortly (Retry-After).",
 }
+
+
+class ErrorOutput(serializers.Serializer):
+    """The error shape of every API error (installer.api.exceptions)."""
+
+    error = serializers.CharField()
+    message = serializers.CharField()
+    statusCode = serializers.IntegerField()
+    details = serializers.DictField(required=False)
+    retryAfter = serializers.IntegerField(required=False, help_text="429 and 503: seconds to wait before retrying.")
 
 
 class ApiAutoSchema(AutoSchema):
@@ -31,8 +42,6 @@ class ApiAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction == "response" and self.path.startswith("/api/v1/"):
-            from orders.api.serializers import ErrorOutput
-
             for code, description in COMMON_ERRORS.items():
                 if code not in responses:
                     responses[code] = self._get_response_for_code(ErrorOutput, code, direction=direction)

@@ -66,8 +66,8 @@ class PgCluster:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
 
-    def _run(self, *args: str, timeout: int = 60) -> None:
-        cmd = list(args)
+    def _run(self, *args: str | None, timeout: int = 60) -> None:
+        cmd = [str(arg) for arg in args]
         if os.geteuid() == 0:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         subprocess.run(cmd, check=True, capture_output=True, timeout=timeout, cwd=self.dir)  # noqa: S603

@@ -11,16 +11,17 @@ from rest_framework.response import Response
 from installer.api.exceptions import NotFound
 from installer.api.pagination import Page
 from installer.api.renderers import ORJSONRenderer
-from installer.api.viewsets import ApiViewSet
-from installer.db import custom_plans
+from installer.api.schema import ErrorOutput
 from orders import selectors, services
 from orders.api import serializers as s
+from orders.api.presenters import event_to_dict, file_to_dict, order_to_dict
+from orders.api.viewsets import ApiViewSet
 from orders.files import MaxSizeUploadHandler, file_response, file_upload
 from orders.filters import OrderFilter
 from orders.models import STATUS_NAMES, OrderSource, OrderTag
 
-ERRORS = {400: s.ErrorOutput, 401: s.ErrorOutput, 403: s.ErrorOutput, 404: s.ErrorOutput, 409: s.ErrorOutput}
-FILE_ERRORS = {**ERRORS, 413: s.ErrorOutput, 415: s.ErrorOutput}
+ERRORS = {400: ErrorOutput, 401: ErrorOutput, 403: ErrorOutput, 404: ErrorOutput, 409: ErrorOutput}
+FILE_ERRORS = {**ERRORS, 413: ErrorOutput, 415: ErrorOutput}
 
 LIST_PARAMS = [
     OpenApiParameter("page", OpenApiTypes.INT, description="0-based page number"),
@@ -48,7 +49,7 @@ class OrderViewSet(ApiViewSet):
 
     @property
     def viewer(self) -> selectors.Viewer:
-        return selectors.Viewer.for_membership(self.request.membership)
+        return selectors.Viewer.for_membership(self.membership)
 
     def get_order(self, pk, *, with_relations: bool = True):
         order = selectors.order_get(self.viewer, pk, with_relations=with_relations)
@@ -58,11 +59,12 @@ class OrderViewSet(ApiViewSet):
 
     def order_response(self, pk, status_code=http.HTTP_200_OK, **extra) -> Response:
         order = self.get_order(pk)
-        return Response({**selectors.order_to_dict(order, self.viewer), **extra}, status=status_code)
+        return Response({**order_to_dict(order, self.viewer), **extra}, status=status_code)
 
     def answer(self, order, status_code=http.HTTP_200_OK, **extra) -> Response:
-        """The answer to a write: built from the order the service returned (no re-read)."""
-        return Response({**selectors.order_answer(order, self.viewer), **extra}, status=status_code)
+        """The answer to a write: built from the order the service returned, read under its lock
+        (the service checked that the caller may read it)."""
+        return Response({**order_to_dict(order, self.viewer), **extra}, status=status_code)
 
     @extend_schema(
         request=s.OrderCreateInput,
@@ -97,22 +99,8 @@ class OrderViewSet(ApiViewSet):
         # The list as the count cache knows it: whose orders, which filters (normalized).
         filters = sorted((k, repr(v)) for k, v in filterset.form.cleaned_data.items() if v not in (None, "", []))
         count_key = ("orders", viewer.organization.pk, tuple(filters))
-        # With filters or a cursor, the page's query and its count are planned for their values
-        # (installer.db.custom_plans): a prepared statement's generic plan of a recent
-        # `updatedSince` or a rare tag reads every order of the organization.
-        value_dependent = bool(filters) or bool(page.cursor)
-        if selectors.viewer_prefetches(viewer):
-            # An installer: its open offers are one more query; read the rows in one go.
-            with custom_plans(value_dependent):
-                rows, extra = page.apply(selectors.with_order_relations(filterset.qs, viewer), count_key=count_key)
-        else:
-            # The page's ids with the filters, then the rows by id: two compiled queries. The
-            # filtered queryset is built only to count the list when its count is not kept.
-            fetch = selectors.page_ids_fetch(viewer, filterset.form.cleaned_data, descending=page.descending)
-            with custom_plans(value_dependent):
-                ids, extra = page.apply_ids(lambda: filterset.qs, count_key=count_key, fetch=fetch)
-            rows = selectors.orders_by_ids(viewer, ids)
-        return Response({"values": [selectors.order_to_dict(o, viewer) for o in rows], **extra})
+        rows, extra = page.apply(selectors.with_order_relations(filterset.qs, viewer), count_key=count_key)
+        return Response({"values": [order_to_dict(o, viewer) for o in rows], **extra})
 
     @extend_schema(responses={200: s.OrderOutput, **ERRORS})
     def retrieve(self, request, pk=None):
@@ -165,7 +153,7 @@ class OrderViewSet(ApiViewSet):
         """The order's timeline, oldest first."""
         order = self.get_order(pk, with_relations=False)
         events = list(selectors.order_events(order))
-        return Response({"values": [selectors.event_to_dict(e) for e in events], "count": len(events)})
+        return Response({"values": [event_to_dict(e) for e in events], "count": len(events)})
 
     @extend_schema(request=None, responses={200: s.TagsOfOrderOutput, **ERRORS})
     def assign_tag(self, request, pk=None, tag_id=None):
@@ -218,7 +206,7 @@ class FileViewSet(ApiViewSet):
 
     @property
     def viewer(self) -> selectors.Viewer:
-        return selectors.Viewer.for_membership(self.request.membership)
+        return selectors.Viewer.for_membership(self.membership)
 
     def perform_content_negotiation(self, request, force=False):
         # The bytes carry their own type; errors are JSON whatever the client's Accept says.
@@ -246,11 +234,11 @@ class FileViewSet(ApiViewSet):
             name=upload.name,
             order_id=serializer.validated_data.get("order_id"),
         )
-        return Response(selectors.file_to_dict(file), status=http.HTTP_201_CREATED)
+        return Response(file_to_dict(file), status=http.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.FileOutput, **ERRORS})
     def retrieve(self, request, pk=None):
-        return Response(selectors.file_to_dict(self.get_file(pk)))
+        return Response(file_to_dict(self.get_file(pk)))
 
     @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY, 302: None, **ERRORS})
     def content(self, request, pk=None):

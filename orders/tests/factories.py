@@ -45,7 +45,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 def make_installer_partner(router: Organization, installer: Organization):
     """Makes `installer` an active partner of `router`, which pre-assigning it at create
     (`actorAssignments`) requires. Partnerships belong to the dispatch app, which checks them
-    through `orders.services.INSTALLER_ASSIGNMENT_CHECKS`; looked up by label so that orders
+    through `orders.hooks.installer_assignable`; looked up by label so that orders
     imports nothing of dispatch, not even in its tests."""
     partnership_model = apps.get_model("dispatch", "Partnership")
     partnership, _ = partnership_model.objects.update_or_create(

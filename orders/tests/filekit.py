@@ -84,7 +84,7 @@ def write_multipart(
         else:
             head = jpeg_bytes()
             out.write(head)
-            left = size - len(head)
+            left = (size or 0) - len(head)
             block = b"\xa5" * CHUNK
             while left > 0:
                 out.write(block[: min(CHUNK, left)])

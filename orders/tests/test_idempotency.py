@@ -208,10 +208,9 @@ def test_unhandled_error_releases_the_key(operator_a, monkeypatch):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_creates_take_consecutive_numbers_in_their_statement(operator_a):
-    """On PostgreSQL the order's number is taken in the statement that inserts the order
-    (orders.services.PendingEvents.flush(number_for=...)): concurrent creates get 1..N, each
-    answer shows the number its row has."""
+def test_concurrent_creates_take_consecutive_numbers(operator_a):
+    """The order's number is taken under the organization's row lock, in the create's
+    transaction: concurrent creates get 1..N, each answer shows the number its row has."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks and concurrent transactions")
     threads_count = 16

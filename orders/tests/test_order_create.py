@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -353,7 +354,7 @@ def _in_threads(validate, count: int = 16) -> dict:
     """validate(index) run in `count` threads at once; its answers by index."""
     import threading
 
-    results = {}
+    results: dict[int, Any] = {}
     threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, validate(i))) for i in range(count)]
     for t in threads:
         t.start()

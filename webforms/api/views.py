@@ -9,10 +9,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from installer.api.exceptions import NotFound
-from installer.api.viewsets import ApiViewSet
 from orders import selectors as order_selectors
 from orders.api import serializers as order_serializers
+from orders.api.presenters import order_to_dict
 from orders.api.views import ERRORS
+from orders.api.viewsets import ApiViewSet
 from webforms import selectors, services
 from webforms.api import serializers as s
 
@@ -49,5 +50,5 @@ class WebformViewSet(ApiViewSet):
         viewer = order_selectors.Viewer.for_membership(self.membership)
         created = order_selectors.order_get(viewer, order.pk)
         return Response(
-            {**order_selectors.order_to_dict(created, viewer), "value": created.pk}, status=http.HTTP_201_CREATED
+            {**order_to_dict(created, viewer), "value": created.pk}, status=http.HTTP_201_CREATED
         )

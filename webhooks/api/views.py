@@ -10,9 +10,9 @@ from rest_framework.response import Response
 
 from installer.api.exceptions import NotFound
 from installer.api.pagination import Page
-from installer.api.viewsets import ApiViewSet
-from orders.api.serializers import ErrorOutput
+from installer.api.schema import ErrorOutput
 from orders.api.views import LIST_PARAMS
+from orders.api.viewsets import ApiViewSet
 from webhooks import selectors, services
 from webhooks.api import serializers as s
 

@@ -14,18 +14,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from installer.compiled import CompiledQuery
 from orders.models import ApiToken, hash_token
-
-# The lookup of every API request, compiled once per thread (installer.compiled).
-_TOKEN_BY_HASH = CompiledQuery(
-    ApiToken,
-    lambda key_hash: (
-        ApiToken.objects.select_related("membership__user", "membership__organization")
-        .filter(key_hash=key_hash)
-        .order_by()[:1]
-    ),
-)
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -43,8 +32,11 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        found = _TOKEN_BY_HASH.fetch(hash_token(raw))
-        token = found[0] if found else None
+        token = (
+            ApiToken.objects.select_related("membership__user", "membership__organization")
+            .filter(key_hash=hash_token(raw))
+            .first()
+        )
         now = timezone.now()
         if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")

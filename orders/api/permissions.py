@@ -2,9 +2,7 @@
 
 from rest_framework import exceptions, permissions
 
-from orders.models import Role
-
-WRITE_ROLES = {Role.ADMIN, Role.OPERATOR}
+from orders.models import Role, role_may_write
 
 
 class OrganizationRolePermission(permissions.BasePermission):
@@ -14,7 +12,7 @@ class OrganizationRolePermission(permissions.BasePermission):
             raise exceptions.NotAuthenticated("Authentication required: send 'Authorization: Bearer <token>'.")
         if request.method in permissions.SAFE_METHODS:
             return True
-        if membership.role not in WRITE_ROLES:
+        if not role_may_write(membership.role):
             raise exceptions.PermissionDenied(f"The '{membership.role}' role cannot make changes.")
         return True
 

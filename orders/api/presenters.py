@@ -1,0 +1,122 @@
+"""The JSON objects of the orders API (API.md), built from models loaded by orders.selectors
+or returned by orders.services. `orders.api.serializers` documents the same shapes for the
+schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+
+from orders import workflow_cache
+from orders.models import STATUS_NAMES, File, Order, OrderEvent
+from orders.policy import allowed_actions
+from orders.selectors import Viewer, current_step
+
+CONTACT_FIELDS = ("contactPersonName", "email", "phoneNumber", "address")
+
+
+def custom_field_rows(order: Order) -> list[dict[str, Any]]:
+    values = order.custom_fields or {}
+    return [
+        {"id": key, "customId": custom_id, "label": label, "type": type_, "value": values.get(key)}
+        for key, custom_id, label, type_ in workflow_cache.field_keys(order.workflow)
+    ]
+
+
+def _booking(order: Order) -> dict[str, Any] | None:
+    try:
+        booking = order.booking  # reverse one-to-one of dispatch
+    except (AttributeError, ObjectDoesNotExist):
+        return None
+    if booking is None:
+        return None
+    return {"startAt": booking.start_at, "endAt": booking.end_at, "allDay": booking.all_day}
+
+
+def _tags(order: Order) -> list[Any]:
+    links = getattr(order, "tag_links", None)
+    tags = [link.tag for link in links] if links is not None else list(order.tags.all())
+    return sorted(tags, key=lambda t: t.name.lower())
+
+
+def _files(order: Order) -> list[File]:
+    files = getattr(order, "file_list", None)
+    if files is None:
+        files = list(order.files.order_by("created_at", "id"))
+    return files
+
+
+def order_to_dict(order: Order, viewer: Viewer | None = None) -> dict[str, Any]:
+    """The order object of API.md. A viewer that neither owns the order nor is its assigned
+    installer (an installer with an open offer) gets no customer name, email, phone or street.
+    Reads the tags and files that orders.selectors prefetched (`tag_links`, `file_list`), or
+    queries them."""
+    hide_contact = viewer is not None and viewer.organization.pk not in (order.organization_id, order.installer_id)
+    step = current_step(order)
+    installer = order.installer
+    data = {
+        "id": order.id,
+        "displayId": order.display_id,
+        "name": order.name,
+        "description": order.description,
+        "workplace": order.workplace,
+        "address": order.address,
+        "city": order.city,
+        "postalCode": order.postal_code,
+        "countryCode": order.country_code,
+        "latitude": order.latitude,
+        "longitude": order.longitude,
+        "email": order.email,
+        "phoneNumber": order.phone_number,
+        "contactPersonName": order.contact_person_name,
+        "status": order.status,
+        "statusName": STATUS_NAMES[order.status],
+        "workflowId": order.workflow_id,
+        "workflowCustomId": order.workflow.custom_id,
+        "currentStep": {"key": step.key, "title": step.title, "required": step.required} if step else None,
+        "customFields": custom_field_rows(order),
+        "metadata": order.metadata or {},
+        "tags": [{"id": t.id, "name": t.name} for t in _tags(order)],
+        "files": [{"id": f.id, "name": f.name, "contentType": f.content_type, "size": f.size} for f in _files(order)],
+        "installer": {"id": installer.id, "name": installer.name} if installer else None,
+        "booking": _booking(order),
+        "source": order.source,
+        "webformId": order.webform_id,
+        "allowedActions": allowed_actions(order, viewer),
+        "clientUrl": order.client_url,
+        "cancelReason": order.cancel_reason,
+        "createdAt": order.created_at,
+        "updatedAt": order.updated_at,
+    }
+    if hide_contact:
+        for key in CONTACT_FIELDS:
+            data[key] = None
+    return data
+
+
+def event_to_dict(event: OrderEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "sequence": event.sequence,
+        "type": event.type,
+        "fromStatus": event.from_status,
+        "toStatus": event.to_status,
+        "actor": {"type": event.actor_type, "id": event.actor_id or None, "label": event.actor_label},
+        "data": event.data,
+        "requestId": event.request_id or None,
+        "createdAt": event.created_at,
+    }
+
+
+def file_to_dict(file: File) -> dict[str, Any]:
+    return {
+        "id": file.id,
+        "fileId": file.id,
+        "name": file.name,
+        "contentType": file.content_type,
+        "size": file.size,
+        "sha256": file.sha256,
+        "orderId": file.order_id,
+        "createdAt": file.created_at,
+    }

@@ -1,0 +1,63 @@
+"""Where other apps act on orders. `orders` imports none of them: each app that needs one of
+these plugs in from its `AppConfig.ready()`.
+
+Inside the order's transaction (one function each, set with `Hook.set`; unset, a hook does
+nothing and returns its default):
+
+- `events_recorded(events)`: right after a change's events are inserted, with the order row
+  locked. Webhooks writes its outbox rows here, so a rolled-back change sends nothing.
+- `order_cancelling(order=, actor=, pending=)`: in `order_cancel`, with the order locked,
+  before it is saved. Dispatch withdraws the open offers and removes the booking.
+- `installer_assignable(router, installer_id) -> bool`: whether a create may pre-assign the
+  order to that installer organization (`actorAssignments`). Dispatch: an active partnership.
+
+On reads (no writes, no per-order queries):
+
+- `installer_visibility(viewer) -> Q | None`: more orders an installer organization may read
+  than the ones assigned to it. Dispatch: the orders it holds an open or accepted offer for.
+- `order_reads(queryset, viewer) -> queryset`: the joins and prefetches other apps' parts of
+  the order object need (dispatch: the booking, and an installer's own open offers).
+- `extra_actions(order, viewer) -> list[str]`: more `allowedActions` for a viewer that may
+  write, read from what `order_reads` loaded. Dispatch: "accept" and "decline".
+
+After commit (a signal, `orders.signals.order_created`): an order was created. Dispatch
+auto-dispatches it when the routing settings say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+class Hook:
+    """One function that another app sets at startup. Calling the hook calls it, or returns
+    `default` when no app has set one."""
+
+    def __init__(self, name: str, default: Any = None) -> None:
+        self.name = name
+        self.default = default
+        self.function: Callable[..., Any] | None = None
+
+    def set(self, function: Callable[..., Any] | None) -> None:
+        """Sets the hook's function (None unsets it). Setting another function while one is set
+        is an error: each hook has one owner."""
+        if function is not None and self.function is not None and self.function is not function:
+            raise RuntimeError(f"orders.hooks.{self.name} is already set to {self.function!r}.")
+        self.function = function
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.function is None:
+            return self.default
+        return self.function(*args, **kwargs)
+
+    def __bool__(self) -> bool:
+        return self.function is not None
+
+
+events_recorded = Hook("events_recorded")
+order_cancelling = Hook("order_cancelling")
+installer_assignable = Hook("installer_assignable", default=True)
+installer_visibility = Hook("installer_visibility")
+order_reads = Hook("order_reads")
+extra_actions = Hook("extra_actions", default=[])

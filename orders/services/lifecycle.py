@@ -1,0 +1,211 @@
+"""The order's lock, its timeline and the one transition service; cancel and workflow steps.
+
+Rules (CONVENTIONS.md): a change opens its own transaction, locks the order row
+(`lock_order`), checks the transition table, saves the order with `save(update_fields=...)`
+and inserts its OrderEvents in that same transaction (`finish_change`); the webhook outbox rows
+are written there too (`orders.hooks.events_recorded`). Signals go out after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from installer.middleware import current_request_id
+from orders import hooks, transitions, workflow_cache
+from orders.actors import Actor
+from orders.exceptions import Conflict, InvalidTransition, NotFound, OrderValidationError, StepRequired
+from orders.models import STATUS_NAMES, CancelReason, Order, OrderEvent, OrderStatus, Organization, WorkflowStep
+from orders.selectors import parse_uuid
+
+
+def lock_order(order_id: Any, *, organization: Organization | None = None) -> Order:
+    """Re-reads the order under a row lock, with its workflow, organization and installer joined
+    (and what other apps join: `orders.hooks.order_reads`), so that the answer can be built from
+    it afterwards. Precondition: inside `transaction.atomic()`. Only the order row is locked; the
+    organization row is read in the transaction, so its `has_webhook_endpoints` is fresh.
+    Raises NotFound for an unknown order or, with `organization`, another organization's."""
+    pk = parse_uuid(order_id)
+    if pk is None:
+        raise NotFound("Order not found.")
+    qs = Order.objects.select_for_update(of=("self",)).select_related("workflow", "organization", "installer")
+    if organization is not None:
+        qs = qs.filter(organization=organization)
+    if hooks.order_reads:
+        qs = hooks.order_reads(qs, None)
+    order = qs.filter(pk=pk).first()
+    if order is None:
+        raise NotFound("Order not found.")
+    return order
+
+
+@dataclass
+class PendingEvents:
+    """The timeline events of one locked change, inserted together by `flush`."""
+
+    order: Order
+    events: list[OrderEvent] = field(default_factory=list)
+
+    def add(
+        self,
+        type: str,
+        actor: Actor,
+        *,
+        data: dict[str, Any] | None = None,
+        from_status: int | None = None,
+        to_status: int | None = None,
+    ) -> OrderEvent:
+        self.order.event_seq += 1
+        event = OrderEvent(
+            order=self.order,
+            organization_id=self.order.organization_id,
+            sequence=self.order.event_seq,
+            type=type,
+            from_status=from_status,
+            to_status=to_status,
+            actor_type=actor.type,
+            actor_id=actor.id,
+            actor_label=actor.label,
+            data=data or {},
+            request_id=current_request_id() or "",
+            created_at=timezone.now(),
+        )
+        self.events.append(event)
+        return event
+
+    def flush(self) -> list[OrderEvent]:
+        """Inserts the events (one `bulk_create`), then runs `orders.hooks.events_recorded` in
+        the same transaction. Precondition: the order row exists and is saved."""
+        written, self.events = self.events, []
+        if written:
+            OrderEvent.objects.bulk_create(written)
+            hooks.events_recorded(written)
+        return written
+
+
+def _steps_of(order: Order) -> Sequence[WorkflowStep]:
+    return workflow_cache.steps(order.workflow)
+
+
+def _open_required_step(order: Order, status: int) -> WorkflowStep | None:
+    done = set(order.completed_steps or [])
+    for step in _steps_of(order):
+        if step.status == status and step.required and step.key not in done:
+            return step
+    return None
+
+
+def activate_first_step(order: Order, pending: PendingEvents, actor: Actor) -> None:
+    """Makes the first open step of the order's status current (and records it)."""
+    done = set(order.completed_steps or [])
+    step = next((s for s in _steps_of(order) if s.status == order.status and s.key not in done), None)
+    order.current_step = step
+    if step is not None:
+        pending.add(
+            "workflow.step.activated",
+            actor,
+            data={"step": {"key": step.key, "title": step.title}},
+            from_status=order.status,
+            to_status=order.status,
+        )
+
+
+def transition(
+    order: Order,
+    to_status: int,
+    *,
+    actor: Actor,
+    event_type: str,
+    pending: PendingEvents,
+    data: dict[str, Any] | None = None,
+    enforce_steps: bool = True,
+) -> None:
+    """Moves a locked order to `to_status` and records the event.
+
+    Preconditions: the caller holds the order's row lock (`lock_order`) inside the transaction,
+    and saves the order and flushes `pending` before committing (`finish_change` does both).
+    Raises InvalidTransition when the table forbids the move and StepRequired when a required
+    step of the current status is still open (cancel is never gated by steps).
+    """
+    from_status = order.status
+    if not transitions.can_transition(from_status, to_status):
+        raise InvalidTransition(
+            f"An order in status '{STATUS_NAMES[from_status]}' cannot move to '{STATUS_NAMES[to_status]}'."
+        )
+    if enforce_steps and to_status != from_status and to_status != OrderStatus.CANCELLED:
+        open_step = _open_required_step(order, from_status)
+        if open_step is not None:
+            raise StepRequired(
+                f"The required step '{open_step.title}' ({open_step.key}) must be completed first.",
+                extra={"stepKey": open_step.key},
+            )
+    order.status = to_status
+    pending.add(event_type, actor, data=data, from_status=from_status, to_status=to_status)
+    if to_status != from_status:
+        activate_first_step(order, pending, actor)
+
+
+def finish_change(order: Order, pending: PendingEvents, fields: Iterable[str] = ()) -> list[OrderEvent]:
+    """Saves the locked order (status, step, sequence, updated_at and `fields`) and inserts its
+    events. Precondition: the caller holds the order's lock inside the transaction."""
+    order.save(update_fields=sorted({"status", "current_step", "event_seq", "updated_at", *fields}))
+    return pending.flush()
+
+
+def order_cancel(
+    *, order_id: Any, organization: Organization, actor: Actor, reason: str | None = None, comment: str = ""
+) -> Order:
+    """Cancels from any status but completed and cancelled (InvalidTransition).
+    `orders.hooks.order_cancelling` runs in the same transaction with the order locked (dispatch
+    withdraws open offers and removes the booking)."""
+    if reason is not None and reason not in CancelReason.values:
+        raise OrderValidationError(
+            "Unknown cancel reason.", details={"reason": [f"Must be one of: {', '.join(CancelReason.values)}."]}
+        )
+    with transaction.atomic():
+        order = lock_order(order_id, organization=organization)
+        pending = PendingEvents(order)
+        transition(
+            order,
+            OrderStatus.CANCELLED,
+            actor=actor,
+            event_type="order.cancelled",
+            pending=pending,
+            data={"reason": reason, "comment": comment},
+        )
+        order.cancel_reason = reason or CancelReason.OTHER
+        order.cancel_comment = comment or ""
+        hooks.order_cancelling(order=order, actor=actor, pending=pending)
+        finish_change(order, pending, ["cancel_reason", "cancel_comment"])
+    return order
+
+
+def workflow_step_complete(*, order_id: Any, organization: Organization | None, step_key: str, actor: Actor) -> Order:
+    """Completes a step of the order's current status; the next open step becomes current."""
+    with transaction.atomic():
+        order = lock_order(order_id, organization=organization)
+        step = next((s for s in _steps_of(order) if s.key == step_key), None)
+        if step is None:
+            raise NotFound(f"The workflow has no step '{step_key}'.")
+        if step.status != order.status:
+            raise Conflict(
+                f"Step '{step.key}' belongs to status '{STATUS_NAMES[step.status]}'; the order is '{order.status_name}'."
+            )
+        if step.key in (order.completed_steps or []):
+            raise Conflict(f"Step '{step.key}' is already completed.")
+        order.completed_steps = [*(order.completed_steps or []), step.key]
+        pending = PendingEvents(order)
+        pending.add(
+            "workflow.step.completed",
+            actor,
+            data={"step": {"key": step.key, "title": step.title}},
+            from_status=order.status,
+            to_status=order.status,
+        )
+        activate_first_step(order, pending, actor)
+        finish_change(order, pending, ["completed_steps"])
+    return order

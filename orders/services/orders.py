@@ -1,0 +1,185 @@
+"""Creating and updating orders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from orders import hooks, signals, transitions
+from orders.actors import Actor
+from orders.exceptions import Conflict, DuplicateIdempotencyKey, OrderValidationError
+from orders.models import STANDARD_FIELDS, File, Order, OrderSource, OrderStatus, OrderTag, Organization, TaggedOrder
+from orders.services.files import files_attach, files_check, owned
+from orders.services.lifecycle import PendingEvents, activate_first_step, finish_change, lock_order
+from orders.services.workflows import clean_custom_fields, resolve_workflow
+
+UPDATABLE_FIELDS = (*STANDARD_FIELDS, "metadata")
+
+
+def _next_number(organization: Organization) -> int:
+    """Bumps the organization's order counter and returns it. Precondition: inside the create's
+    transaction: the UPDATE holds the organization row lock until commit, which serializes the
+    organization's creates (and so repeats of one idempotency key). Refreshes
+    `organization.has_webhook_endpoints` from the locked row (the outbox hook reads it)."""
+    rows = Organization.objects.filter(pk=organization.pk)
+    rows.update(order_counter=F("order_counter") + 1)
+    number, has_endpoints = rows.values_list("order_counter", "has_webhook_endpoints").get()
+    organization.order_counter = number
+    organization.has_webhook_endpoints = has_endpoints
+    return number
+
+
+def _duplicate(organization: Organization, key: str) -> DuplicateIdempotencyKey:
+    existing = Order.objects.filter(organization=organization, idempotency_key=key).values("id", "display_id").first()
+    extra = {"orderId": str(existing["id"]), "displayId": existing["display_id"]} if existing else {}
+    return DuplicateIdempotencyKey(extra=extra)
+
+
+def _assigned_installer(organization: Organization, assignments: Sequence[dict[str, Any]]) -> Organization | None:
+    """An `actorAssignments` entry with actorSlug `installer` pre-assigns that installer company.
+
+    It must be an installer organization that `orders.hooks.installer_assignable` accepts for
+    this router (dispatch: an active partnership), else OrderValidationError naming the entry:
+    a router may hand its customers' data only to an installer it works with.
+    """
+    for index, entry in enumerate(assignments):
+        if entry.get("actor_slug", entry.get("actorSlug")) == "installer":
+            org_id = entry.get("organization_id", entry.get("organizationId"))
+            field_name = f"actorAssignments[{index}].organizationId"
+            installer = Organization.objects.filter(pk=org_id, is_installer=True).first() if org_id else None
+            if installer is None:
+                raise OrderValidationError(
+                    "actorAssignments: unknown installer.",
+                    details={field_name: ["No installer partner with this id."]},
+                )
+            if not hooks.installer_assignable(organization, installer.pk):
+                raise OrderValidationError(
+                    "actorAssignments: not an active installer partner of this organization.",
+                    details={field_name: ["Not an active installer partner of this organization."]},
+                )
+            return installer
+    return None
+
+
+def order_create(
+    *,
+    organization: Organization,
+    actor: Actor,
+    data: dict[str, Any],
+    source: str = OrderSource.API,
+    webform_id: uuid.UUID | None = None,
+) -> Order:
+    """Creates an order from validated standard fields (`data`, snake_case) plus references
+    (workflow_id / workflow_custom_id, custom_fields, order_tag_ids, file_ids, metadata,
+    idempotency_key, actor_assignments) that are checked against the organization here.
+
+    An idempotency key is unique per organization forever: a repeat, concurrent or later,
+    creates nothing and raises DuplicateIdempotencyKey carrying the existing order's id.
+    Sends `orders.signals.order_created` after commit.
+    """
+    key = data.get("idempotency_key") or None
+    workflow = resolve_workflow(
+        organization=organization,
+        workflow_id=data.get("workflow_id"),
+        workflow_custom_id=data.get("workflow_custom_id"),
+    )
+    custom_values = clean_custom_fields(workflow, data.get("custom_fields"))
+    tags = owned(OrderTag, organization, data.get("order_tag_ids") or [], "orderTagIds")
+    file_ids = files_check(organization=organization, file_ids=data.get("file_ids") or [])
+    installer = _assigned_installer(organization, data.get("actor_assignments") or [])
+    order = Order(
+        organization=organization,
+        number=0,
+        workflow=workflow,
+        custom_fields=custom_values,
+        metadata=data.get("metadata") or {},
+        actor_assignments=data.get("actor_assignments") or [],
+        installer=installer,
+        source=source,
+        webform_id=webform_id,
+        idempotency_key=key,
+        **{name: data[name] for name in STANDARD_FIELDS if data.get(name) is not None},
+    )
+    pending = PendingEvents(order)
+    pending.add("order.created", actor, data={"source": source}, to_status=OrderStatus.CREATED)
+    activate_first_step(order, pending, actor)
+    try:
+        # The organization row is locked from the number to the commit: the order, its tags and
+        # its events are everything that runs under it.
+        with transaction.atomic():
+            number = _next_number(organization)
+            order.number = number
+            order.display_id = f"{organization.display_id_prefix}-{number}"
+            order.save(force_insert=True)
+            links = TaggedOrder.objects.bulk_create([TaggedOrder(content_object=order, tag=tag) for tag in tags])
+            pending.flush()
+            files_attach(order=order, file_ids=file_ids)
+            transaction.on_commit(
+                lambda: signals.order_created.send(
+                    sender=Order, order_id=order.pk, organization_id=organization.pk, order=order
+                )
+            )
+    except IntegrityError:
+        if key and Order.objects.filter(organization=organization, idempotency_key=key).exists():
+            raise _duplicate(organization, key) from None
+        raise
+    # What the answer reads is known: the tags given, the files given (read again when there
+    # are some), and no row of any reverse one-to-one of other apps (e.g. a booking).
+    order.tag_links = links  # type: ignore[attr-defined]
+    if not file_ids:
+        order.file_list = []  # type: ignore[attr-defined]
+    for relation in Order._meta.related_objects:
+        if relation.one_to_one:
+            relation.set_cached_value(order, None)
+    return order
+
+
+def _wire_name(name: str) -> str:
+    """snake_case field name -> its camelCase name on the wire (timeline and webhook data)."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def order_update(*, order_id: Any, organization: Organization, actor: Actor, data: dict[str, Any]) -> Order:
+    """Updates customer, address, description, metadata and custom fields (partial), and attaches
+    `file_ids` (added to the order's files; none is detached). Conflict once completed or
+    cancelled."""
+    with transaction.atomic():
+        order = lock_order(order_id, organization=organization)
+        if order.status in transitions.TERMINAL:
+            raise Conflict(f"A {order.status_name} order cannot be changed.")
+        changed: list[str] = []
+        for name in UPDATABLE_FIELDS:
+            if name in data and getattr(order, name) != data[name]:
+                setattr(order, name, data[name])
+                changed.append(name)
+        if "custom_fields" in data:
+            values = clean_custom_fields(
+                order.workflow, data["custom_fields"], existing=order.custom_fields, partial=True
+            )
+            if values != order.custom_fields:
+                order.custom_fields = values
+                changed.append("custom_fields")
+        event_data: dict[str, Any] = {}
+        if data.get("file_ids"):
+            file_ids = files_check(organization=organization, file_ids=data["file_ids"], order=order)
+            unattached = File.objects.select_for_update().filter(pk__in=file_ids, order__isnull=True)
+            new_ids = [str(pk) for pk in unattached.values_list("pk", flat=True)]
+            if files_attach(order=order, file_ids=new_ids):
+                event_data["fileIds"] = new_ids
+        if changed or event_data:
+            pending = PendingEvents(order)
+            fields = [*changed, "files"] if event_data else changed
+            pending.add(
+                "order.updated",
+                actor,
+                data={"fields": [_wire_name(name) for name in fields], **event_data},
+                from_status=order.status,
+                to_status=order.status,
+            )
+            finish_change(order, pending, changed)
+    return order
