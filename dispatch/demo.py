@@ -1,9 +1,9 @@
-"""Demo data for dispatch (called by `manage.py seed_demo`; idempotent).
+"""Demo data for dispatch (called by `manage.py seed_demo`, idempotent).
 
 Three installer companies partner with the demo router and cover the demo postal codes (Oslo
 0150-0599 by range, 0* by prefix, and a 15 km radius); each gets an admin user. Demo orders are
 walked through the lifecycle so that every status shows: dispatching, scheduled, in_progress,
-completed, declined, plus the created and cancelled ones seed_demo makes.
+completed, declined, plus the created and cancelled ones of orders.demo.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from dispatch import services
 from dispatch.models import CoverageArea, CoverageKind, Offer, Partnership
 from orders import services as order_services
 from orders.actors import Actor
+from orders.demo import DEMO_PASSWORD
 from orders.models import Order, OrderStatus, Organization, Role
-
-DEMO_PASSWORD = "installer-demo"
 
 # slug, name, username, base (lat, lng), priority, capacity, coverage rules
 DEMO_INSTALLERS = [
@@ -170,7 +169,7 @@ def _walk(order: Order, target: str, demo: Organization, installers: list[Organi
     )
 
 
-# demo order key -> status it is walked to (keys from seed_demo; demo-4 is cancelled there)
+# demo order key -> status it is walked to (keys from orders.demo; demo-4 is cancelled there)
 WALKS = {
     "demo-1": ("completed", -2),
     "demo-2": ("in_progress", 0),
