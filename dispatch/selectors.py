@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
@@ -105,8 +106,15 @@ def latest_run(order_id: Any) -> DispatchRun | None:
     return DispatchRun.objects.filter(order_id=order_id).order_by("-created_at").first()
 
 
-def booking_of(order_id: Any) -> Booking | None:
-    return Booking.objects.filter(order_id=order_id).first()
+def booking_of(order: Order) -> Booking | None:
+    """The order's booking, or None. No query when the order was read with
+    select_related("booking"); otherwise one query, whose answer is not kept on the order."""
+    if Order.booking.is_cached(order):
+        try:
+            return order.booking
+        except Booking.DoesNotExist:
+            return None
+    return Booking.objects.filter(order_id=order.pk).first()
 
 
 def is_active_partner(router: Organization, installer_id: Any) -> bool:
@@ -272,3 +280,33 @@ def partnership_to_dict(p: Partnership) -> dict:
             for a in p.coverage.all()
         ],
     }
+
+
+EXPIRING_WITHIN = datetime.timedelta(hours=24)
+EXPIRING_LIMIT = 20
+
+
+def expiring_offers(org_ids: list | None, *, now: datetime.datetime | None = None) -> list[Offer]:
+    """Open offers of the organizations' orders (None: every organization) that expire in the
+    next 24 hours, soonest first, at most EXPIRING_LIMIT (one query on the (status, expires_at)
+    index)."""
+    now = now or timezone.now()
+    qs = Offer.objects.filter(status=OfferStatus.SENT, expires_at__gt=now, expires_at__lte=now + EXPIRING_WITHIN)
+    if org_ids is not None:
+        qs = qs.filter(order__organization__in=org_ids)
+    return list(
+        qs.select_related("order", "installer")
+        .only(
+            "id",
+            "expires_at",
+            "sent_at",
+            "rank",
+            "order__id",
+            "order__display_id",
+            "order__postal_code",
+            "order__city",
+            "installer__id",
+            "installer__name",
+        )
+        .order_by("expires_at", "id")[:EXPIRING_LIMIT]
+    )
