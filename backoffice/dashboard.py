@@ -54,7 +54,7 @@ def orders_per_day(org_ids: list | None, *, days: int = DAYS) -> list[dict]:
         .annotate(n=Count("pk"))
         .values_list("day", "n")
     )
-    by_day = {}
+    by_day: dict[datetime.date, int] = {}
     for day, n in rows:
         if isinstance(day, datetime.datetime):
             day = day.date()
@@ -120,4 +120,4 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
         "show_org": org_ids is None or len(org_ids) > 1,
         "no_organizations": org_ids == [],
     }
-    return TemplateResponse(request, "admin/backoffice/dashboard.html", context)
+    return TemplateResponse(request, "backoffice/dashboard.html", context)

@@ -20,8 +20,10 @@ from orders.actors import Actor
 from orders.demo import DEMO_PASSWORD
 from orders.models import Order, OrderStatus, Organization, Role
 
+# kind, country code, value, value to, radius (km)
+CoverageRule = tuple[str, str, str, str, float | None]
 # slug, name, username, base (lat, lng), priority, capacity, coverage rules
-DEMO_INSTALLERS = [
+DEMO_INSTALLERS: list[tuple[str, str, str, tuple[float, float], int, int | None, list[CoverageRule]]] = [
     (
         "oslo-elektro",
         "Oslo Elektro AS",
@@ -136,7 +138,10 @@ def _walk(order: Order, target: str, demo: Organization, installers: list[Organi
     if offer is None:
         return
     installer = offer.installer
-    user = installer.memberships.select_related("user").first().user
+    membership = installer.memberships.select_related("user").first()
+    if membership is None:
+        return
+    user = membership.user
     as_installer = Actor.for_user(user)
     if target == "dispatching":
         return

@@ -16,7 +16,7 @@ latest dispatch run).
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
@@ -82,9 +82,9 @@ class DispatchForm(forms.Form):
         if strategy != RoutingStrategy.MANUAL:
             modes.append((BY_STRATEGY, f"By the routing strategy ({strategy})"))
         modes.append((MANUAL, "Only to the installer chosen below"))
-        self.fields["mode"].choices = modes
-        self.fields["mode"].initial = modes[0][0]
-        self.fields["installer"].choices = [("", "---------"), *covering]
+        mode = cast(forms.ChoiceField, self.fields["mode"])
+        mode.choices, mode.initial = modes, modes[0][0]
+        cast(forms.ChoiceField, self.fields["installer"]).choices = [("", "---------"), *covering]
 
     def clean(self):
         data = super().clean()
@@ -304,11 +304,15 @@ class OrderAdmin(order_admin.OrderAdmin):
         OrderButton("complete", "Complete…", _simple_action("Complete", services.order_complete, CompleteForm)),
     )
     readonly_fields = (*order_admin.OrderAdmin.readonly_fields, "booking_display")
-    # The booking beside the installer.
-    fieldsets = tuple(
-        (name, {"fields": ("installer", "booking_display", "tag_list")} if name == "Installation" else options)
-        for name, options in order_admin.OrderAdmin.fieldsets
-    )
+
+    def get_fieldsets(self, request, obj=None):
+        """The order's fieldsets with the booking beside the installer."""
+        return [
+            (name, {**options, "fields": ("installer", "booking_display", "tag_list")})
+            if name == "Installation"
+            else (name, options)
+            for name, options in super().get_fieldsets(request, obj)
+        ]
 
     @admin.display(description="Booked")
     def booked_date(self, obj: Order) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -44,7 +44,7 @@ from orders.models import (
 from orders.validation import normalize_country, normalize_phone
 
 # White text on each colour has a contrast of at least 4.5:1 (WCAG AA).
-STATUS_COLORS = {
+STATUS_COLORS: dict[int, str] = {
     OrderStatus.CREATED: "#64748b",
     OrderStatus.DISPATCHING: "#b45309",
     OrderStatus.SCHEDULED: "#2563eb",
@@ -209,7 +209,7 @@ class OrderAdmin(TenantScopedAdmin):
     sections after the fieldsets: `get_order_sections()`."""
 
     form = OrderForm
-    list_display = (
+    list_display: tuple[str, ...] = (
         "display_id",
         "status_badge",
         "contact_person_name",
@@ -220,7 +220,7 @@ class OrderAdmin(TenantScopedAdmin):
         "created_at",
     )
     list_display_links = ("display_id",)
-    list_select_related = ("installer",)
+    list_select_related: ClassVar[tuple[str, ...]] = ("installer",)
     list_filter = (
         "status",
         WorkflowFilter,
@@ -237,7 +237,7 @@ class OrderAdmin(TenantScopedAdmin):
     actions = [export_csv, cancel_orders]
     order_buttons: tuple[OrderButton, ...] = (OrderButton("cancel", "Cancel order…", cancel_view, style="danger"),)
     change_form_template = "admin/orders/order/change_form.html"
-    readonly_fields = (
+    readonly_fields: ClassVar[tuple[str, ...]] = (
         "display_id",
         "status_badge",
         "organization",
@@ -443,7 +443,7 @@ def _csv_row(order: Order) -> list:
         if name == "status":
             values.append(STATUS_NAMES[order.status])
         elif name == "installer":
-            values.append(order.installer.name if order.installer_id else "")
+            values.append(order.installer.name if order.installer else "")
         elif name == "workflow":
             values.append(order.workflow.custom_id)
         elif name == "created_at":
@@ -467,6 +467,8 @@ def _format_value(value) -> str:
 
 def _status_change(event: OrderEvent) -> str:
     if event.from_status is None and event.to_status is None:
+        return ""
+    if event.to_status is None:
         return ""
     if event.from_status == event.to_status or event.from_status is None:
         return STATUS_NAMES.get(event.to_status, "")
