@@ -1,65 +1,31 @@
-"""The back-office dashboard at /admin/dashboard/ and its registry of panels.
-
-Other apps add panels (dispatch: offers about to expire; webhooks: failed deliveries):
-
-    from backoffice.dashboard import DashboardPanel, register_dashboard_panel
-
-    register_dashboard_panel(DashboardPanel(
-        key="offers_expiring",                      # replaces the built-in placeholder of that key
-        title="Offers about to expire",
-        template="dispatch/dashboard_offers.html",  # rendered with the context below + request
-        context=lambda request, org_ids: {"offers": ...},  # org_ids: list of ids, None = all
-    ))
+"""The back-office dashboard at /admin/dashboard/: orders per status, orders created per day (a
+server-rendered SVG chart), the oldest orders waiting in dispatching, dispatch's offers about to
+expire and webhooks' failed deliveries and failing endpoints, all of the user's organizations.
 
 Every query here is bounded: counts per status use the (organization, status, ...) index,
 orders per day read only the last 30 days through (organization, created_at, id), lists are
-LIMITed.
+LIMITed. The number of queries does not depend on the number of rows.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.contrib import admin
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from dispatch import selectors as dispatch_selectors
 from installer.admin_tenancy import readable_org_ids, scope
-from orders.admin import STATUS_COLORS
+from orders.admin.orders import STATUS_COLORS
 from orders.models import STATUS_NAMES, Order, OrderStatus
+from webhooks import selectors as webhook_selectors
 
 DAYS = 30
 OLDEST_LIMIT = 10
-
-
-@dataclass(frozen=True)
-class DashboardPanel:
-    key: str
-    title: str
-    template: str
-    context: Callable[[HttpRequest, list | None], dict]
-    position: int = 100
-
-
-DASHBOARD_PANELS: list[DashboardPanel] = []
-
-# Slots shown as placeholders until an app registers a panel with the same key.
-PLACEHOLDER_SLOTS = {
-    "offers_expiring": ("Offers about to expire", "Shown when the dispatch app registers its panel."),
-    "webhook_failures": ("Failed webhook deliveries", "Shown when the webhooks app registers its panel."),
-}
-
-
-def register_dashboard_panel(panel: DashboardPanel) -> None:
-    """Adds a panel, replacing one (or a placeholder) with the same key."""
-    DASHBOARD_PANELS[:] = [p for p in DASHBOARD_PANELS if p.key != panel.key]
-    DASHBOARD_PANELS.append(panel)
 
 
 def status_counts(org_ids: list | None) -> list[dict]:
@@ -88,7 +54,7 @@ def orders_per_day(org_ids: list | None, *, days: int = DAYS) -> list[dict]:
         .annotate(n=Count("pk"))
         .values_list("day", "n")
     )
-    by_day = {}
+    by_day: dict[datetime.date, int] = {}
     for day, n in rows:
         if isinstance(day, datetime.datetime):
             day = day.date()
@@ -134,20 +100,6 @@ def oldest_dispatching(org_ids: list | None, *, limit: int = OLDEST_LIMIT) -> li
     )
 
 
-def panels_for(request: HttpRequest, org_ids: list | None) -> list[dict]:
-    registered = {p.key: p for p in DASHBOARD_PANELS}
-    result = []
-    for key, (title, hint) in PLACEHOLDER_SLOTS.items():
-        if key not in registered:
-            result.append({"key": key, "title": title, "html": "", "placeholder": hint, "position": 1000})
-    for panel in DASHBOARD_PANELS:
-        html = render_to_string(panel.template, panel.context(request, org_ids), request=request)
-        result.append(
-            {"key": panel.key, "title": panel.title, "html": html, "placeholder": "", "position": panel.position}
-        )
-    return sorted(result, key=lambda p: p["position"])
-
-
 def dashboard_view(request: HttpRequest) -> TemplateResponse:
     org_ids = readable_org_ids(request)
     statuses = status_counts(org_ids)
@@ -160,7 +112,12 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
         "chart": bar_chart(per_day),
         "created_30d": sum(p["count"] for p in per_day),
         "oldest_dispatching": oldest_dispatching(org_ids),
-        "panels": panels_for(request, org_ids),
+        "expiring_offers": dispatch_selectors.expiring_offers(org_ids),
+        "expiring_limit": dispatch_selectors.EXPIRING_LIMIT,
+        "webhook_deliveries": webhook_selectors.failed_deliveries(org_ids),
+        "webhook_endpoints": webhook_selectors.troubled_endpoints(org_ids),
+        "webhook_limit": webhook_selectors.DASHBOARD_LIMIT,
+        "show_org": org_ids is None or len(org_ids) > 1,
         "no_organizations": org_ids == [],
     }
-    return TemplateResponse(request, "admin/backoffice/dashboard.html", context)
+    return TemplateResponse(request, "backoffice/dashboard.html", context)

@@ -33,7 +33,7 @@ def ensure_groups() -> dict[str, Group]:
     perms = Permission.objects.filter(content_type__app_label__in=BACKOFFICE_APP_LABELS).exclude(
         content_type__model__in=EXCLUDED_MODELS
     )
-    result = {}
+    result: dict[str, Group] = {}
     for role, name in GROUP_NAMES.items():
         group, _ = Group.objects.get_or_create(name=name)
         condition = Q()

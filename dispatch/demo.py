@@ -1,9 +1,9 @@
-"""Demo data for dispatch (called by `manage.py seed_demo`; idempotent).
+"""Demo data for dispatch (called by `manage.py seed_demo`, idempotent).
 
 Three installer companies partner with the demo router and cover the demo postal codes (Oslo
 0150-0599 by range, 0* by prefix, and a 15 km radius); each gets an admin user. Demo orders are
 walked through the lifecycle so that every status shows: dispatching, scheduled, in_progress,
-completed, declined, plus the created and cancelled ones seed_demo makes.
+completed, declined, plus the created and cancelled ones of orders.demo.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from dispatch import services
 from dispatch.models import CoverageArea, CoverageKind, Offer, Partnership
 from orders import services as order_services
 from orders.actors import Actor
+from orders.demo import DEMO_PASSWORD
 from orders.models import Order, OrderStatus, Organization, Role
 
-DEMO_PASSWORD = "installer-demo"
-
+# kind, country code, value, value to, radius (km)
+CoverageRule = tuple[str, str, str, str, float | None]
 # slug, name, username, base (lat, lng), priority, capacity, coverage rules
-DEMO_INSTALLERS = [
+DEMO_INSTALLERS: list[tuple[str, str, str, tuple[float, float], int, int | None, list[CoverageRule]]] = [
     (
         "oslo-elektro",
         "Oslo Elektro AS",
@@ -137,7 +138,10 @@ def _walk(order: Order, target: str, demo: Organization, installers: list[Organi
     if offer is None:
         return
     installer = offer.installer
-    user = installer.memberships.select_related("user").first().user
+    membership = installer.memberships.select_related("user").first()
+    if membership is None:
+        return
+    user = membership.user
     as_installer = Actor.for_user(user)
     if target == "dispatching":
         return
@@ -170,7 +174,7 @@ def _walk(order: Order, target: str, demo: Organization, installers: list[Organi
     )
 
 
-# demo order key -> status it is walked to (keys from seed_demo; demo-4 is cancelled there)
+# demo order key -> status it is walked to (keys from orders.demo; demo-4 is cancelled there)
 WALKS = {
     "demo-1": ("completed", -2),
     "demo-2": ("in_progress", 0),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, cast
 
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
@@ -212,3 +213,33 @@ def dispatch_preview(order: Order) -> dict:
         "wouldOffer": [{"id": c.partnership.installer_id, "name": c.installer.name} for c in ranked[:at_once]],
         "candidates": strategies.explanation(candidates),
     }
+
+
+EXPIRING_WITHIN = datetime.timedelta(hours=24)
+EXPIRING_LIMIT = 20
+
+
+def expiring_offers(org_ids: list | None, *, now: datetime.datetime | None = None) -> list[Offer]:
+    """Open offers of the organizations' orders (None: every organization) that expire in the
+    next 24 hours, soonest first, at most EXPIRING_LIMIT (one query on the (status, expires_at)
+    index)."""
+    now = now or timezone.now()
+    qs = Offer.objects.filter(status=OfferStatus.SENT, expires_at__gt=now, expires_at__lte=now + EXPIRING_WITHIN)
+    if org_ids is not None:
+        qs = qs.filter(order__organization__in=org_ids)
+    return list(
+        qs.select_related("order", "installer")
+        .only(
+            "id",
+            "expires_at",
+            "sent_at",
+            "rank",
+            "order__id",
+            "order__display_id",
+            "order__postal_code",
+            "order__city",
+            "installer__id",
+            "installer__name",
+        )
+        .order_by("expires_at", "id")[:EXPIRING_LIMIT]
+    )

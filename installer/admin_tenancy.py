@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.contrib import admin
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.http import Http404
@@ -101,7 +102,10 @@ def scoped_choices(request, model, qs: models.QuerySet) -> models.QuerySet:
         return qs.filter(pk__in=org_ids)
     if model is get_user_model():
         return qs.filter(memberships__organization__in=org_ids).distinct()
-    model_admin = admin.site._registry.get(model)
+    try:
+        model_admin = admin.site.get_model_admin(model)
+    except NotRegistered:
+        model_admin = None
     if isinstance(model_admin, TenantScopedAdmin):
         return scope(qs, model_admin.tenant_field, org_ids)
     if any(f.name == "organization" for f in model._meta.get_fields()):

@@ -1,5 +1,6 @@
 """Back office: endpoints (create shows the secret once; test event; enable) and the delivery log
-with every attempt inline ("send again"). Tenant-scoped like the rest of the back office."""
+with every attempt inline ("send again"). Tenant-scoped like the rest of the back office. The
+dashboard's webhooks panel is rendered by backoffice.dashboard from webhooks.selectors."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from backoffice.dashboard import DashboardPanel, register_dashboard_panel
 from installer.admin_tenancy import TenantScopedAdmin, TenantScopedInline
 from installer.api.exceptions import BadRequest
-from webhooks import selectors, services
+from webhooks import services
 from webhooks.models import WEBHOOK_EVENTS, DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
@@ -70,7 +70,6 @@ class WebhookEndpointAdmin(TenantScopedAdmin):
             description=obj.description,
         )
         obj.pk, obj.secret, obj.created_at = endpoint.pk, endpoint.secret, endpoint.created_at
-        obj._state.adding = False
         messages.warning(request, f"Signing secret, shown only now: {secret}")
 
     @admin.action(description="Send a test event")
@@ -153,28 +152,3 @@ class WebhookDeliveryAdmin(TenantScopedAdmin):
                 services.delivery_send_again(delivery=delivery)
                 sent += 1
         self.message_user(request, f"Queued {sent} delivery(ies) again; pending ones were left as they are.")
-
-
-# --------------------------------------------------------------------------------------------
-# Dashboard panel (backoffice): failed deliveries and disabled or failing endpoints
-# --------------------------------------------------------------------------------------------
-
-
-def _dashboard_context(request, org_ids) -> dict:
-    return {
-        "deliveries": selectors.failed_deliveries(org_ids),
-        "endpoints": selectors.troubled_endpoints(org_ids),
-        "limit": selectors.DASHBOARD_LIMIT,
-        "show_org": org_ids is None or len(org_ids) > 1,
-    }
-
-
-register_dashboard_panel(
-    DashboardPanel(
-        key="webhook_failures",
-        title="Failed webhook deliveries and failing endpoints",
-        template="webhooks/admin/dashboard_panel.html",
-        context=_dashboard_context,
-        position=30,
-    )
-)

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 from django.test import Client
 
 from backoffice.groups import sync_user_groups
-from orders.models import File, Role
+from orders.models import File, Membership, Organization, Role
 from orders.tests.factories import MembershipFactory, create_order
 
 
-def staff_client(organization, role=Role.OPERATOR, **user_fields) -> Client:
-    membership = MembershipFactory(organization=organization, role=role, **user_fields)
+class StaffClient(Client):
+    """A test client logged in as a staff member of `org`, through `membership`."""
+
+    user: Any
+    membership: Membership
+    org: Organization
+
+
+def staff_client(organization, role=Role.OPERATOR, **user_fields) -> StaffClient:
+    membership = cast(Membership, MembershipFactory(organization=organization, role=role, **user_fields))
     sync_user_groups(membership.user)
-    client = Client()
+    client = StaffClient()
     client.force_login(membership.user)
     client.user = membership.user
     client.membership = membership

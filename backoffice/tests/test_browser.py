@@ -21,7 +21,7 @@ def test_demo_operator_uses_dashboard_and_order(live_server, monkeypatch):
         pytest.skip("Debian chromium is not installed")
     from playwright.sync_api import sync_playwright
 
-    from orders.management.commands.seed_demo import DEMO_PASSWORD
+    from orders.demo import DEMO_PASSWORD
 
     call_command("seed_demo", quiet=True)
     order = Order.objects.filter(organization__slug="demo", status=0).order_by("number").first()

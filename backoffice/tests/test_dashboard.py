@@ -52,29 +52,5 @@ def test_dashboard_queries_are_bounded(org_a, staff_a):
     assert len(response.context["oldest_dispatching"]) == dashboard.OLDEST_LIMIT
 
 
-def test_registered_panel_replaces_placeholder(org_a, staff_a, monkeypatch):
-    monkeypatch.setattr(dashboard, "DASHBOARD_PANELS", [])
-    seen = {}
-
-    def context(request, org_ids):
-        seen["org_ids"] = org_ids
-        return {"offers": ["offer-1", "offer-2"]}
-
-    dashboard.register_dashboard_panel(
-        dashboard.DashboardPanel(
-            key="offers_expiring",
-            title="Offers about to expire",
-            template="backoffice/tests/panel.html",
-            context=context,
-        )
-    )
-    response, _ = _queries(staff_a)
-    body = response.content.decode()
-    assert "offer-1, offer-2" in body
-    assert "Shown when the dispatch app registers its panel." not in body
-    assert "Shown when the webhooks app registers its panel." in body
-    assert seen["org_ids"] == [org_a.pk]
-
-
 def test_admin_index_links_to_dashboard(staff_a):
     assert reverse("backoffice-dashboard") in staff_a.get("/admin/").content.decode()

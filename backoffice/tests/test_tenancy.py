@@ -4,6 +4,7 @@ action; a superuser sees everything; a viewer cannot write; a non-member sees no
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.urls import reverse
@@ -18,9 +19,9 @@ pytestmark = pytest.mark.django_db
 
 def scoped_admins():
     return [
-        (model, model_admin)
-        for model, model_admin in admin.site._registry.items()
-        if model._meta.app_label in BACKOFFICE_APP_LABELS
+        (model, admin.site.get_model_admin(model))
+        for model in apps.get_models()
+        if model._meta.app_label in BACKOFFICE_APP_LABELS and admin.site.is_registered(model)
     ]
 
 

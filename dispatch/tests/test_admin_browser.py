@@ -22,7 +22,7 @@ def test_demo_operator_dispatches_an_order_via_the_preview(live_server, monkeypa
         pytest.skip("Debian chromium is not installed")
     from playwright.sync_api import sync_playwright
 
-    from orders.management.commands.seed_demo import DEMO_PASSWORD
+    from orders.demo import DEMO_PASSWORD
 
     call_command("seed_demo", quiet=True)
     order = Order.objects.filter(organization__slug="demo", status=OrderStatus.CREATED).order_by("number").first()

@@ -1,7 +1,7 @@
-"""Back office registrations, tenant-scoped (installer.admin_tenancy): a router's staff see their
-own partnerships and the offers, dispatch runs and bookings of their own orders. Partners and
-coverage are edited here; offers, dispatch runs and bookings are read-only (they change only
-through services)."""
+"""Dispatch's own models in the back office, tenant-scoped (installer.admin_tenancy): a router's
+staff see their own partnerships and the offers, dispatch runs and bookings of their own orders.
+Partners and coverage are edited here; offers, dispatch runs and bookings are read-only (they
+change only through services)."""
 
 from django.contrib import admin
 
@@ -64,9 +64,3 @@ class DispatchRunAdmin(ReadOnlyAdmin):
 class BookingAdmin(ReadOnlyAdmin):
     list_display = ("order", "installer", "start_at", "end_at", "all_day")
     list_select_related = ("order", "installer")
-
-
-# Buttons, list action, order-page section and dashboard panel (registries of orders/backoffice).
-from dispatch import admin_actions  # noqa: E402
-
-admin_actions.register()

@@ -1,5 +1,5 @@
-"""Dispatch in the order back office, through the registries of `orders.admin_actions` and
-`backoffice.dashboard` (orders and backoffice never import dispatch).
+"""The order admin with dispatch in it: `OrderAdmin` here subclasses orders' OrderAdmin and is
+registered for Order in its place (orders never imports dispatch).
 
 Buttons on the order page, each calling the same service as the API with the staff user as actor:
 - "Dispatch…": the dispatch preview (every candidate, kept or dropped and why) and a choice
@@ -8,42 +8,32 @@ Buttons on the order page, each calling the same service as the API with the sta
 - "Unbook…", "Start…", "Complete…" -> `order_unbook`, `order_start`, `order_complete`.
 A refused call (409, 422, 400) is an error message on the page, never a 500.
 
-Also: the list action "Dispatch selected orders", the "Dispatch" section of the order page
-(offers with their state, booking, latest dispatch run) and the dashboard panel "Offers about to
-expire". Imported by `dispatch.admin`, so everything is registered when the admin loads.
+Also: the list action "Dispatch selected orders", the "Booked" column, the booking beside the
+installer, and the "Dispatch" section of the order page (offers with their state, booking,
+latest dispatch run).
 """
 
 from __future__ import annotations
 
 import datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import redirect
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from backoffice.dashboard import DashboardPanel, register_dashboard_panel
 from dispatch import selectors, services
-from dispatch.models import Offer, OfferStatus
-from installer.admin_tenancy import scope
-from installer.api.exceptions import Conflict, status_of
+from dispatch.models import Booking, OfferStatus
+from installer.api.exceptions import status_of
 from installer.errors import DomainError
 from orders.actors import Actor
-from orders.admin_actions import (
-    OrderAdminAction,
-    OrderSection,
-    allowed_actions_for,
-    register_bulk_action,
-    register_order_action,
-    register_order_section,
-    render_action_form,
-)
+from orders.admin import orders as order_admin
+from orders.admin.actions import OrderButton, allowed_actions_for, back_to, render_action_form
 from orders.models import Order, RoutingStrategy
 
-EXPIRING_WITHIN = datetime.timedelta(hours=24)
-EXPIRING_LIMIT = 20
 BULK_DISPATCH_LIMIT = 200
 MAX_BOOKING = datetime.timedelta(days=31)
 
@@ -57,11 +47,7 @@ def _posted(request):
     return request.POST if request.method == "POST" else None
 
 
-def _back_to(order: Order):
-    return redirect("admin:orders_order_change", order.pk)
-
-
-def _booking_text(booking, zone: ZoneInfo) -> str:
+def _booking_text(booking: Booking | None, zone: ZoneInfo) -> str:
     if booking is None:
         return ""
     fmt = "%Y-%m-%d %H:%M"
@@ -97,9 +83,9 @@ class DispatchForm(forms.Form):
         if strategy != RoutingStrategy.MANUAL:
             modes.append((BY_STRATEGY, f"By the routing strategy ({strategy})"))
         modes.append((MANUAL, "Only to the installer chosen below"))
-        self.fields["mode"].choices = modes
-        self.fields["mode"].initial = modes[0][0]
-        self.fields["installer"].choices = [("", "---------"), *covering]
+        mode = cast(forms.ChoiceField, self.fields["mode"])
+        mode.choices, mode.initial = modes, modes[0][0]
+        cast(forms.ChoiceField, self.fields["installer"]).choices = [("", "---------"), *covering]
 
     def clean(self):
         data = super().clean()
@@ -112,7 +98,7 @@ def _preview_html(request, order: Order, preview: dict) -> str:
     return render_to_string("dispatch/admin/dispatch_preview.html", {"order": order, "p": preview}, request=request)
 
 
-def dispatch_view(request, order: Order, model_admin):
+def dispatch_view(model_admin: admin.ModelAdmin, request: HttpRequest, order: Order) -> HttpResponse:
     preview = selectors.dispatch_preview(order)
     covering = [(c["installer"]["id"], c["installer"]["name"]) for c in preview["candidates"] if c["kept"]]
     form = DispatchForm(_posted(request), strategy=preview["strategy"], covering=covering)
@@ -129,14 +115,14 @@ def dispatch_view(request, order: Order, model_admin):
             messages.error(request, _error_text(exc))
             order.refresh_from_db()
             if "dispatch" not in allowed_actions_for(request, order):
-                return _back_to(order)
+                return back_to(order)
             preview = selectors.dispatch_preview(order)  # what changed since the page was shown
         else:
             sent = [o.installer.name for o in selectors.order_offers(order.pk) if o.status == OfferStatus.SENT] or [
                 "(pre-assigned installer)"
             ]
             messages.success(request, f"Order {order.display_id} dispatched; offer sent to {', '.join(sent)}.")
-            return _back_to(order)
+            return back_to(order)
     return render_action_form(
         request,
         model_admin,
@@ -206,7 +192,7 @@ class BookForm(forms.Form):
         return data
 
 
-def book_view(request, order: Order, model_admin):
+def book_view(model_admin: admin.ModelAdmin, request: HttpRequest, order: Order) -> HttpResponse:
     zone = _org_zone(order)
     booking = selectors.booking_of(order)
     # The inputs are the organization's local time (the admin runs in the server's zone).
@@ -230,15 +216,13 @@ def book_view(request, order: Order, model_admin):
                     end_at=form.cleaned_data["end_at"].astimezone(timezone.get_default_timezone()),
                     all_day=form.cleaned_data["all_day"],
                 )
-            except Conflict as exc:  # the installer is booked then (or the order moved on)
-                form.add_error(None, _error_text(exc))
-            except DomainError as exc:
+            except DomainError as exc:  # e.g. a conflict: the installer is booked then, or the order moved on
                 form.add_error(None, _error_text(exc))
             else:
                 verb = "rebooked" if booking is not None else "booked"
                 start = timezone.localtime(form.cleaned_data["start_at"]).strftime("%Y-%m-%d %H:%M")
                 messages.success(request, f"Order {order.display_id} {verb} from {start} ({zone.key}).")
-                return _back_to(order)
+                return back_to(order)
         return render_action_form(
             request,
             model_admin,
@@ -265,7 +249,7 @@ class CompleteForm(forms.Form):
 def _simple_action(verb: str, service, form_class=ConfirmForm):
     """A confirmation page that calls one service (unbook, start, complete)."""
 
-    def view(request, order: Order, model_admin):
+    def view(model_admin: admin.ModelAdmin, request: HttpRequest, order: Order) -> HttpResponse:
         form = form_class(_posted(request))
         if request.method == "POST" and form.is_valid():
             try:
@@ -279,7 +263,7 @@ def _simple_action(verb: str, service, form_class=ConfirmForm):
                 messages.error(request, _error_text(exc))
             else:
                 messages.success(request, f"Order {order.display_id}: {verb.lower()} done.")
-            return _back_to(order)
+            return back_to(order)
         return render_action_form(
             request, model_admin, title=f"{verb} order {order.display_id}", form=form, orders=[order], submit=verb
         )
@@ -287,103 +271,77 @@ def _simple_action(verb: str, service, form_class=ConfirmForm):
     return view
 
 
-def _allows(name: str):
-    return lambda request, order: name in allowed_actions_for(request, order)
-
-
 # --------------------------------------------------------------------------------------------
-# The order page section and the dashboard panel
+# The order admin
 # --------------------------------------------------------------------------------------------
 
 
-def order_section_context(request, order: Order) -> dict:
-    """Three queries whatever the number of offers: offers (with installers), booking, latest run."""
-    booking = selectors.booking_of(order)
-    return {
-        "offers": selectors.order_offers(order.pk),
-        "booking": booking,
-        "booking_text": _booking_text(booking, _org_zone(order)),
-        "run": selectors.latest_run(order.pk),
-    }
+def _booking_times(booking: Booking | None, fmt: str) -> str:
+    if booking is None:
+        return "-"
+    return " – ".join(timezone.localtime(t).strftime(fmt) for t in (booking.start_at, booking.end_at)) or "-"
 
 
-def expiring_offers(org_ids: list | None, *, now: datetime.datetime | None = None) -> list[Offer]:
-    """Open offers of the organizations' orders that expire in the next 24 hours, soonest
-    first, at most 20 (one query on the (status, expires_at) index)."""
-    now = now or timezone.now()
-    qs = Offer.objects.filter(status=OfferStatus.SENT, expires_at__gt=now, expires_at__lte=now + EXPIRING_WITHIN)
-    qs = scope(qs, "order__organization", org_ids)
-    return list(
-        qs.select_related("order", "installer")
-        .only(
-            "id",
-            "expires_at",
-            "sent_at",
-            "rank",
-            "order__id",
-            "order__display_id",
-            "order__postal_code",
-            "order__city",
-            "installer__id",
-            "installer__name",
-        )
-        .order_by("expires_at", "id")[:EXPIRING_LIMIT]
+class OrderAdmin(order_admin.OrderAdmin):
+    list_display = (
+        "display_id",
+        "status_badge",
+        "contact_person_name",
+        "city",
+        "postal_code",
+        "installer",
+        "booked_date",
+        "tag_list",
+        "created_at",
     )
+    list_select_related = ("installer", "booking")
+    actions = [*order_admin.OrderAdmin.actions, dispatch_orders]
+    order_buttons = (
+        *order_admin.OrderAdmin.order_buttons,
+        OrderButton("dispatch", "Dispatch…", dispatch_view),
+        OrderButton("book", "Book / rebook…", book_view),
+        OrderButton("unbook", "Unbook…", _simple_action("Unbook", services.order_unbook)),
+        OrderButton("start", "Start…", _simple_action("Start", services.order_start)),
+        OrderButton("complete", "Complete…", _simple_action("Complete", services.order_complete, CompleteForm)),
+    )
+    readonly_fields = (*order_admin.OrderAdmin.readonly_fields, "booking_display")
+
+    def get_fieldsets(self, request, obj=None):
+        """The order's fieldsets with the booking beside the installer."""
+        return [
+            (name, {**options, "fields": ("installer", "booking_display", "tag_list")})
+            if name == "Installation"
+            else (name, options)
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
+    @admin.display(description="Booked")
+    def booked_date(self, obj: Order) -> str:
+        booking = selectors.booking_of(obj)
+        return timezone.localtime(booking.start_at).strftime("%Y-%m-%d %H:%M") if booking else "-"
+
+    @admin.display(description="Booking")
+    def booking_display(self, obj: Order) -> str:
+        booking = selectors.booking_of(obj)
+        return _booking_times(booking, "%Y-%m-%d" if booking and booking.all_day else "%Y-%m-%d %H:%M")
+
+    def get_order_sections(self, request: HttpRequest, order: Order) -> list[dict[str, Any]]:
+        """Adds "Dispatch: offers and booking": three queries whatever the number of offers
+        (offers with installers, booking, latest run)."""
+        booking = selectors.booking_of(order)
+        context = {
+            "order": order,
+            "offers": selectors.order_offers(order.pk),
+            "booking": booking,
+            "booking_text": _booking_text(booking, _org_zone(order)),
+            "run": selectors.latest_run(order.pk),
+        }
+        html = render_to_string("dispatch/admin/order_section.html", context, request=request)
+        return [
+            {"key": "dispatch", "title": "Dispatch: offers and booking", "html": html},
+            *super().get_order_sections(request, order),
+        ]
 
 
-def _panel_context(request, org_ids) -> dict:
-    return {"offers": expiring_offers(org_ids), "limit": EXPIRING_LIMIT}
-
-
-# --------------------------------------------------------------------------------------------
-# Registration (at admin import)
-# --------------------------------------------------------------------------------------------
-
-
-def register() -> None:
-    register_order_action(
-        OrderAdminAction(name="dispatch", label="Dispatch…", view=dispatch_view, available=_allows("dispatch"))
-    )
-    register_order_action(
-        OrderAdminAction(name="book", label="Book / rebook…", view=book_view, available=_allows("book"))
-    )
-    register_order_action(
-        OrderAdminAction(
-            name="unbook",
-            label="Unbook…",
-            view=_simple_action("Unbook", services.order_unbook),
-            available=_allows("unbook"),
-        )
-    )
-    register_order_action(
-        OrderAdminAction(
-            name="start", label="Start…", view=_simple_action("Start", services.order_start), available=_allows("start")
-        )
-    )
-    register_order_action(
-        OrderAdminAction(
-            name="complete",
-            label="Complete…",
-            view=_simple_action("Complete", services.order_complete, CompleteForm),
-            available=_allows("complete"),
-        )
-    )
-    register_bulk_action(dispatch_orders)
-    register_order_section(
-        OrderSection(
-            key="dispatch",
-            title="Dispatch: offers and booking",
-            template="dispatch/admin/order_section.html",
-            context=order_section_context,
-            position=10,
-        )
-    )
-    register_dashboard_panel(
-        DashboardPanel(
-            key="offers_expiring",
-            title="Offers about to expire (next 24 hours)",
-            template="dispatch/admin/dashboard_offers.html",
-            context=_panel_context,
-            position=20,
-        )
-    )
+admin.site.unregister(Order)
+admin.site.register(Order, OrderAdmin)

@@ -1,0 +1,173 @@
+"""Organizations, memberships and API tokens in the back office.
+
+Only an organization's admins change these (`tenant_write_roles = (Role.ADMIN,)`); a superuser
+creates organizations. New organizations and tokens are made by the same services as the API.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.utils.html import format_html
+
+from installer.admin_tenancy import TenantScopedAdmin, is_unrestricted, scope, writable_org_ids
+from orders import services
+from orders.models import ApiToken, Membership, Organization, Role
+
+
+@admin.register(Organization)
+class OrganizationAdmin(TenantScopedAdmin):
+    tenant_field = "pk"
+    tenant_write_roles = (Role.ADMIN,)
+    list_display = ("name", "slug", "is_installer", "routing_strategy", "offers_at_once", "auto_dispatch")
+    search_fields = ("name", "slug")
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "is_installer", "email", "phone_number", "display_id_prefix", "time_zone")}),
+        ("Base location", {"fields": ("base_latitude", "base_longitude")}),
+        (
+            "Routing",
+            {
+                "fields": (
+                    "routing_strategy",
+                    "offers_at_once",
+                    "offer_deadline_hours",
+                    "deadline_skips_weekends",
+                    "fallback_enabled",
+                    "auto_dispatch",
+                )
+            },
+        ),
+    )
+
+    def has_add_permission(self, request):
+        return is_unrestricted(request) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_unrestricted(request) and super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not is_unrestricted(request):
+            fields += ["slug", "is_installer", "display_id_prefix"]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new organization comes with its default workflow, like everywhere else.
+        created = services.organization_create(
+            **{f: form.cleaned_data[f] for f in form.cleaned_data if f in {x.name for x in Organization._meta.fields}}
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantScopedAdmin):
+    tenant_write_roles = (Role.ADMIN,)
+    list_display = ("user", "organization", "role", "created_at")
+    list_select_related = ("user", "organization")
+    list_filter = ("role", "organization")
+    search_fields = ("user__username", "user__email", "organization__name")
+    fields = ("user", "organization", "role")
+
+
+@admin.action(description="Revoke selected tokens", permissions=["change"])
+def revoke_tokens(modeladmin, request, queryset):
+    count = 0
+    for token in queryset.filter(revoked_at__isnull=True):
+        services.api_token_revoke(token=token)
+        count += 1
+    modeladmin.message_user(request, f"{count} token(s) revoked.", messages.SUCCESS)
+
+
+class ApiTokenForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ("membership", "name", "expires_at")
+
+
+NEW_TOKEN_SESSION_KEY = "backoffice:new-token"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(TenantScopedAdmin):
+    tenant_field = "membership__organization"
+    tenant_write_roles = (Role.ADMIN,)
+    form = ApiTokenForm
+    list_display = ("name", "prefix_display", "membership", "state", "created_at", "last_used_at", "expires_at")
+    list_select_related = ("membership__user", "membership__organization")
+    search_fields = ("name", "prefix", "membership__user__username")
+    list_filter = ("revoked_at",)
+    actions = [revoke_tokens]
+    readonly_fields = ("prefix_display", "state", "created_at", "last_used_at", "revoked_at")
+
+    @admin.display(description="Token")
+    def prefix_display(self, obj):
+        return f"{obj.prefix}…" if obj.prefix else "-"
+
+    @admin.display(description="State")
+    def state(self, obj):
+        if obj.revoked_at:
+            return "revoked"
+        return "active" if obj.is_active else "expired"
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("membership", "name", "expires_at")
+        return (
+            "name",
+            "membership",
+            "prefix_display",
+            "state",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("membership", "prefix_display", "state", "created_at", "last_used_at", "expires_at", "revoked_at")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "membership":
+            qs = Membership.objects.select_related("user", "organization")
+            kwargs["queryset"] = scope(qs, "organization", writable_org_ids(request, self.tenant_write_roles))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, raw = services.api_token_create(
+            membership=form.cleaned_data["membership"],
+            name=form.cleaned_data["name"],
+            expires_at=form.cleaned_data.get("expires_at"),
+        )
+        obj.pk, obj.prefix, obj.key_hash, obj.created_at = token.pk, token.prefix, token.key_hash, token.created_at
+        # Kept server-side only until the next page shows it once (never in a cookie).
+        request.session[NEW_TOKEN_SESSION_KEY] = {"id": str(token.pk), "raw": raw}
+
+    def response_add(self, request, obj, post_url_continue=None):
+        super().response_add(request, obj, post_url_continue)
+        return redirect("admin:orders_apitoken_change", obj.pk)  # where the text is shown once
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        pending = request.session.get(NEW_TOKEN_SESSION_KEY)
+        if pending and pending.get("id") == str(object_id):
+            del request.session[NEW_TOKEN_SESSION_KEY]
+            messages.warning(
+                request,
+                format_html(
+                    "New API token: <code class='new-api-token'>{}</code> Copy it now: it is shown only this once.",
+                    pending["raw"],
+                ),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the timeline keeps pointing at the token
