@@ -207,7 +207,7 @@ class BookForm(forms.Form):
 
 def book_view(request, order: Order, model_admin):
     zone = _org_zone(order)
-    booking = selectors.booking_of(order.pk)
+    booking = selectors.booking_of(order)
     # The inputs are the organization's local time (the admin runs in the server's zone).
     with timezone.override(zone):
         initial = {}
@@ -297,7 +297,7 @@ def _allows(name: str):
 
 def order_section_context(request, order: Order) -> dict:
     """Three queries whatever the number of offers: offers (with installers), booking, latest run."""
-    booking = selectors.booking_of(order.pk)
+    booking = selectors.booking_of(order)
     return {
         "offers": selectors.order_offers(order.pk),
         "booking": booking,

@@ -105,8 +105,12 @@ def latest_run(order_id: Any) -> DispatchRun | None:
     return DispatchRun.objects.filter(order_id=order_id).order_by("-created_at").first()
 
 
-def booking_of(order_id: Any) -> Booking | None:
-    return Booking.objects.filter(order_id=order_id).first()
+def booking_of(order: Order) -> Booking | None:
+    """The order's booking or None; no query when it was joined with the order (select_related)."""
+    try:
+        return order.booking
+    except Booking.DoesNotExist:
+        return None
 
 
 def is_active_partner(router: Organization, installer_id: Any) -> bool:

@@ -477,7 +477,7 @@ def _booking_of(order: Order) -> Booking | None:
     """The booking joined by `lock_order` (EXTRA_SELECT_RELATED), else read."""
     if Order.booking.related.is_cached(order):
         return Order.booking.related.get_cached_value(order)
-    return selectors.booking_of(order.pk)
+    return selectors.booking_of(order)
 
 
 def _forget_booking(order: Order) -> None:

@@ -47,7 +47,7 @@ def _merge(errors: dict[str, list[str]], more: dict[str, list[str]]) -> None:
 def _nul_keys(value: Any, path: str) -> list[str]:
     """Wire paths of strings holding a NUL character, which PostgreSQL cannot store in text or
     JSON. Checked here so that no webform submission can cause a 500 (the order rules do not
-    check JSON values such as custom text fields and metadata for it yet)."""
+    check JSON values such as custom text fields and metadata for it)."""
     if isinstance(value, str):
         return [path] if "\x00" in value else []
     if isinstance(value, dict):

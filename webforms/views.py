@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from orders.exceptions import Conflict, DuplicateIdempotencyKey
 from orders.models import Order
-from webforms import selectors, services, throttle
+from webforms import presenters, selectors, services, throttle
 from webforms.forms import WebformOrderForm
 from webforms.models import Webform
 
@@ -127,5 +127,5 @@ def tracking(request, token: str):
     order = selectors.order_for_tracking(token)
     if order is None:
         return _private(render(request, "webforms/tracking_unknown.html", status=404))
-    context = {"t": selectors.tracking_context(order), "base_url": settings.PUBLIC_BASE_URL}
+    context = {"t": presenters.tracking_context(order), "base_url": settings.PUBLIC_BASE_URL}
     return _private(render(request, "webforms/tracking.html", context))

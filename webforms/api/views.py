@@ -14,6 +14,7 @@ from orders import selectors as order_selectors
 from orders.api import serializers as order_serializers
 from orders.api.views import ERRORS
 from webforms import selectors, services
+from webforms.api import presenters
 from webforms.api import serializers as s
 
 
@@ -28,7 +29,7 @@ class WebformViewSet(ApiViewSet):
 
     @extend_schema(responses={200: s.WebformOutput, **ERRORS})
     def retrieve(self, request, pk=None):
-        return Response(selectors.webform_to_dict(self.get_webform(pk)))
+        return Response(presenters.webform_to_dict(self.get_webform(pk)))
 
     @extend_schema(
         request=order_serializers.OrderCreateInput,
