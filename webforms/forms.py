@@ -5,6 +5,7 @@ beside their fields."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
@@ -96,7 +97,7 @@ class WebformOrderForm(forms.Form):
             value = self.cleaned_data.get(spec.name)
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
-            elif hasattr(value, "isoformat"):
+            elif isinstance(value, datetime.date):
                 value = value.isoformat()
             if spec.definition is None:
                 if isinstance(value, str):

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from phonenumbers.geocoder import _region_display_name
+
 from orders import workflow_cache
 from orders.models import CustomFieldDefinition, Order, Organization
 from orders.selectors import parse_uuid
@@ -144,19 +146,7 @@ def webform_fields(webform: Webform) -> list[FieldSpec]:
 @lru_cache(maxsize=1)
 def country_choices() -> tuple[tuple[str, str], ...]:
     """Every country code the order rules accept, with its English name, sorted by name."""
-    try:
-        from phonenumbers.geocoder import _region_display_name
-    except ImportError:  # pragma: no cover - phonenumbers without geocoder data
-        _region_display_name = None  # noqa: N806
-    names = []
-    for code in COUNTRY_CODES:
-        name = ""
-        if _region_display_name is not None:
-            try:
-                name = _region_display_name(code, "en") or ""
-            except Exception:  # noqa: BLE001 - a missing name only costs readability
-                name = ""
-        names.append((code, name or code))
+    names = [(code, _region_display_name(code, "en") or code) for code in COUNTRY_CODES]
     return tuple(sorted(names, key=lambda item: item[1]))
 
 

@@ -85,9 +85,10 @@ def webform_page(request, slug: str):
                 form.add_service_errors(exc.details or {})
             except DuplicateIdempotencyKey as exc:
                 # The same page sent twice: show what the first submit made.
-                order = Order.objects.filter(pk=exc.extra.get("orderId"), webform_id=webform.pk).first()
-                if order is not None:
-                    return redirect("webforms:done", slug=webform.slug, token=order.client_token)
+                first_id = exc.extra.get("orderId")
+                first = Order.objects.filter(pk=first_id, webform_id=webform.pk).first() if first_id else None
+                if first is not None:
+                    return redirect("webforms:done", slug=webform.slug, token=first.client_token)
                 form.add_error(None, "This form was already sent. Reload the page to send a new request.")
             except Conflict:
                 return _unavailable(request, webform, 410)

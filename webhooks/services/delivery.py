@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,7 +20,6 @@ from installer.api.renderers import dumps
 from orders import selectors as order_selectors
 from orders.models import Order, Role
 from webhooks import egress
-from webhooks.conf import setting
 from webhooks.models import DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from webhooks.services.outbox import WAITING, _enqueue_many
 from webhooks.services.signing import signed_headers
@@ -45,22 +45,23 @@ class AttemptResult:
 def retry_delay(attempts: int) -> float:
     """Seconds before the next try after `attempts` failed ones: about 1 min doubling, capped,
     with +-15 % jitter so a recovering receiver is not hit by every retry at once."""
-    base = setting("WEBHOOK_RETRY_BASE_SECONDS")
-    delay = min(base * 2 ** max(attempts - 1, 0), setting("WEBHOOK_RETRY_MAX_DELAY_SECONDS"))
+    base = settings.WEBHOOK_RETRY_BASE_SECONDS
+    delay = min(base * 2 ** max(attempts - 1, 0), settings.WEBHOOK_RETRY_MAX_DELAY_SECONDS)
     return delay * random.uniform(0.85, 1.15)
 
 
 def _waits_for_earlier(delivery: WebhookDelivery, now: datetime) -> bool:
     """Per-order ordering: an event waits while an earlier event of the same order is still
     undelivered at the same endpoint, for at most WEBHOOK_ORDERING_HOLD_SECONDS."""
-    if delivery.event_id is None:
+    event = delivery.event
+    if event is None:
         return False
-    if delivery.created_at < now - timedelta(seconds=setting("WEBHOOK_ORDERING_HOLD_SECONDS")):
+    if delivery.created_at < now - timedelta(seconds=settings.WEBHOOK_ORDERING_HOLD_SECONDS):
         return False
     return WebhookDelivery.objects.filter(
         endpoint_id=delivery.endpoint_id,
-        event__order_id=delivery.event.order_id,
-        event__sequence__lt=delivery.event.sequence,
+        event__order_id=event.order_id,
+        event__sequence__lt=event.sequence,
         status__in=WAITING,
     ).exists()
 
@@ -83,7 +84,7 @@ def _claim(delivery_id: Any, now: datetime) -> WebhookDelivery | None:
             return None
         delivery.status = DeliveryStatus.DELIVERING
         delivery.attempts += 1
-        delivery.locked_until = now + timedelta(seconds=setting("WEBHOOK_LEASE_SECONDS"))
+        delivery.locked_until = now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
         delivery.save(update_fields=["status", "attempts", "locked_until"])
     return delivery
 
@@ -185,13 +186,13 @@ def _record(delivery: WebhookDelivery, result: AttemptResult) -> None:
             follow_up = ("next", None)
         else:
             endpoints.filter(failing_since__isnull=True).update(failing_since=now)
-            disable_before = now - timedelta(seconds=setting("WEBHOOK_DISABLE_AFTER_SECONDS"))
+            disable_before = now - timedelta(seconds=settings.WEBHOOK_DISABLE_AFTER_SECONDS)
             endpoints.filter(active=True, failing_since__lte=disable_before).update(
                 active=False,
                 disabled_reason=f"Disabled automatically on {now:%Y-%m-%d %H:%M} UTC: every attempt failed "
-                f"for {int(setting('WEBHOOK_DISABLE_AFTER_SECONDS')) // 3600} hours.",
+                f"for {int(settings.WEBHOOK_DISABLE_AFTER_SECONDS) // 3600} hours.",
             )
-            window_end = current.window_started_at + timedelta(seconds=setting("WEBHOOK_RETRY_WINDOW_SECONDS"))
+            window_end = current.window_started_at + timedelta(seconds=settings.WEBHOOK_RETRY_WINDOW_SECONDS)
             if now >= window_end:
                 current.status = DeliveryStatus.FAILED
                 current.next_attempt_at = None
@@ -213,7 +214,7 @@ def _record(delivery: WebhookDelivery, result: AttemptResult) -> None:
         if follow_up[0] == "retry":
             run_after = follow_up[1]
             transaction.on_commit(lambda: _enqueue_many([current.pk], run_after=run_after), robust=True)
-        elif current.event_id is not None:
+        elif current.event is not None:
             successor = (
                 WebhookDelivery.objects.filter(
                     endpoint_id=current.endpoint_id,
@@ -238,7 +239,7 @@ def delivery_attempt(*, delivery_id: Any) -> str:
     try:
         body = delivery_body(delivery)
         headers = signed_headers(delivery.endpoint, delivery.message_id, body, timezone.now())
-        result = post(delivery.endpoint.url, body, headers, setting("WEBHOOK_TIMEOUT_SECONDS"))
+        result = post(delivery.endpoint.url, body, headers, settings.WEBHOOK_TIMEOUT_SECONDS)
     except Exception as exc:  # a bug building the body must not leave the row in flight
         logger.exception("webhook delivery %s failed before sending", delivery.pk)
         result = AttemptResult(None, "", f"{type(exc).__name__}: {exc}"[:1000], 0)

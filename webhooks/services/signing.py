@@ -8,7 +8,8 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta
 
-from webhooks.conf import setting
+from django.conf import settings
+
 from webhooks.models import SECRET_PREFIX, WebhookEndpoint
 
 
@@ -22,7 +23,7 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     """The current secret, plus the previous one during a rotation window."""
     secrets_ = [endpoint.secret]
-    window = timedelta(seconds=setting("WEBHOOK_ROTATION_WINDOW_SECONDS"))
+    window = timedelta(seconds=settings.WEBHOOK_ROTATION_WINDOW_SECONDS)
     if endpoint.previous_secret and endpoint.rotated_at and now < endpoint.rotated_at + window:
         secrets_.append(endpoint.previous_secret)
     return secrets_

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
-from webhooks.conf import setting
 from webhooks.models import DeliveryAttempt, DeliveryStatus, WebhookDelivery
 from webhooks.services.outbox import _enqueue_many
 
@@ -36,7 +38,7 @@ def deliveries_sweep(*, now: datetime | None = None, limit: int = 1000) -> dict[
             WebhookDelivery.objects.filter(pk__in=[d.pk for d in stale]).update(
                 status=DeliveryStatus.PENDING, next_attempt_at=now, locked_until=None
             )
-    grace = timedelta(seconds=setting("WEBHOOK_SWEEP_GRACE_SECONDS"))
+    grace = timedelta(seconds=settings.WEBHOOK_SWEEP_GRACE_SECONDS)
     due = list(
         WebhookDelivery.objects.filter(
             status=DeliveryStatus.PENDING, next_attempt_at__lte=now - grace, endpoint__active=True
@@ -51,22 +53,15 @@ def deliveries_sweep(*, now: datetime | None = None, limit: int = 1000) -> dict[
 
 def sweep_schedule() -> bool:
     """Enqueues the self-rescheduling sweep task unless one is already waiting. Returns whether
-    it enqueued one. Needs a backend that can defer (django-tasks-db)."""
+    it enqueued one. Needs a backend that can defer (django-tasks-db, an installed app)."""
     from webhooks import tasks  # tasks imports this package
 
     backend = tasks.sweep.get_backend()
     if not backend.supports_defer:
         return False
-    try:
-        from django_tasks import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:  # pragma: no cover - another deferring backend
-        DBTaskResult = None
-    if (
-        DBTaskResult is not None
-        and DBTaskResult.objects.filter(task_path=tasks.sweep.module_path, status=TaskResultStatus.READY).exists()
-    ):
+    waiting = DBTaskResult.objects.filter(task_path=tasks.sweep.module_path, status=TaskResultStatus.READY)
+    if waiting.exists():
         return False
-    run_after = timezone.now() + timedelta(seconds=setting("WEBHOOK_SWEEP_INTERVAL_SECONDS"))
+    run_after = timezone.now() + timedelta(seconds=settings.WEBHOOK_SWEEP_INTERVAL_SECONDS)
     tasks.sweep.using(run_after=run_after).enqueue()
     return True
