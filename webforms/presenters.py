@@ -1,13 +1,47 @@
-"""What the customer's tracking page shows of an order: its status in words, the booked date in
-the organization's zone, the installer's name, and what the customer entered themselves."""
+"""What the public pages show: the form's fields, and on the customer's tracking page an order's
+status in words, the booked date in the organization's zone, the installer's name and what the
+customer entered themselves."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
+
 from dispatch.selectors import booking_of
 from orders.models import Order, OrderStatus
+from webforms.forms import NONCE, WebformOrderForm
+from webforms.selectors import FieldSpec
+
+FIELDS_TEMPLATE = "webforms/fields.html"
+
+
+def form_fields_html(form: WebformOrderForm) -> str:
+    """The form's visible fields (label, help text, errors, input) as FIELDS_TEMPLATE writes them.
+
+    A blank form writes the same HTML for the same fields, initial values and language, so its
+    HTML is rendered once per process for each of them (`_blank_fields_html`) and reused: Django's
+    widget templates cost most of the page otherwise (docs/performance.md). A submitted form,
+    with what the visitor typed and its errors, is rendered every time."""
+    if form.is_bound:
+        return render_to_string(FIELDS_TEMPLATE, {"form": form})
+    initial = tuple(sorted((k, v) for k, v in form.initial.items() if k != NONCE))
+    return _blank_fields_html(tuple(form.specs), "photo" in form.fields, initial, get_language())
+
+
+@lru_cache(maxsize=64)
+def _blank_fields_html(
+    specs: tuple[FieldSpec, ...], allow_photo: bool, initial: tuple[tuple[str, Any], ...], language: str
+) -> str:
+    """FIELDS_TEMPLATE for a blank form. The key holds everything the HTML depends on: each
+    field's label, type, options and required flag (a changed definition is a new key), the photo
+    input, the initial values and the active language (`language` is part of the key only)."""
+    form = WebformOrderForm(initial=dict(initial), specs=list(specs), allow_photo=allow_photo)
+    return render_to_string(FIELDS_TEMPLATE, {"form": form})
+
 
 # The status as the customer reads it: a title and a sentence.
 STATUS_TEXT: dict[OrderStatus, tuple[str, str]] = {

@@ -102,7 +102,7 @@ def webform_page(request, slug: str):
     else:
         initial = {"country_code": webform.default_country_code} if webform.default_country_code else {}
         form = WebformOrderForm(initial=initial, specs=specs, allow_photo=webform.allow_photo)
-    context = {"webform": webform, "form": form}
+    context = {"webform": webform, "form": form, "fields": presenters.form_fields_html(form)}
     return _private(render(request, "webforms/form.html", context, status=status), secret_url=False)
 
 

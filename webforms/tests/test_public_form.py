@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.loader import render_to_string
 from django.test import Client
 from PIL import Image
 
 from orders.models import ActorType, FieldType, File, Order, OrderSource
 from orders.tests.factories import add_custom_field
+from webforms import presenters, selectors
+from webforms.forms import WebformOrderForm
 from webforms.tests.conftest import GOOD_POST, make_webform, make_workflow
 
 pytestmark = pytest.mark.django_db
@@ -332,3 +336,29 @@ def test_labels_choices_and_required_markers_render_escaped_and_accessible(clien
     assert '<option value="SE" selected>Sweden</option>' in field_html(html, "country_code")
     summary = html.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
     assert '<a href="#id_cf_level">Level</a>: Select a valid choice.' in summary
+
+
+def test_a_blank_form_is_the_html_the_fields_template_writes_and_follows_its_definitions(org_a):
+    """The blank form's HTML is kept per process (webforms.presenters.form_fields_html): it is
+    what webforms/fields.html writes for the same form, and a changed field is a new page."""
+    webform = make_webform(org_a, allow_photo=True, standard_fields={"workplace": "optional"})
+    specs = selectors.webform_fields(selectors.webform_by_slug(webform.slug))
+
+    def blank(fields: list) -> WebformOrderForm:
+        return WebformOrderForm(initial={"country_code": "NO"}, specs=fields, allow_photo=True)
+
+    kept = presenters.form_fields_html(blank(specs))
+    assert kept == render_to_string("webforms/fields.html", {"form": blank(specs)})
+    assert presenters.form_fields_html(blank(specs)) is kept
+    assert 'name="submission"' not in kept  # the per-page nonce is written outside the kept HTML
+    relabelled = [replace(s, label="Wallbox type") if s.name == "cf_charger_type" else s for s in specs]
+    changed = presenters.form_fields_html(blank(relabelled))
+    assert "Wallbox type" in changed and "Wallbox type" not in kept
+    other_country = WebformOrderForm(initial={"country_code": "SE"}, specs=specs, allow_photo=True)
+    assert '<option value="SE" selected>Sweden</option>' in presenters.form_fields_html(other_country)
+
+
+def test_each_blank_page_has_its_own_nonce(client, webform_a):
+    pages = [client.get(url(webform_a)).content.decode() for _ in range(2)]
+    nonces = [re.search(r'name="submission" value="([^"]+)"', page).group(1) for page in pages]
+    assert nonces[0] != nonces[1]
