@@ -40,8 +40,8 @@ def webform_by_slug(slug: str) -> Webform | None:
 
 
 # What the form page (and its 410 answer) reads of the webform, its organization and workflow.
-# Loading only these makes the page's one query several times cheaper to build; reading anything
-# else costs one more query, which webforms/tests/test_public_form.py's query count catches.
+# The page loads only these columns; reading any other one on the page costs one more query,
+# which the query count in webforms/tests/test_public_form.py catches.
 PAGE_FIELDS = (
     "id",
     "slug",
