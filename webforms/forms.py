@@ -5,32 +5,25 @@ beside their fields."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
-from functools import lru_cache
 from typing import Any
 
 from django import forms
 
 from orders.models import FieldType
 from webforms.selectors import FieldSpec
-from webforms.widgets import FixedChoices, OptionsSelect, WebformRenderer
 
 HONEYPOT = "website"
 NONCE = "submission"
 
 
-@lru_cache(maxsize=256)
-def _with_prompt(prompt: str, options: tuple[tuple[str, str], ...]) -> FixedChoices:
-    """A select's choices: an empty "choose" option, then the options. Built once per list of
-    options (the country list is the same tuple for every form), so a form costs no copying,
-    normalizing or escaping of ~250 countries per request."""
-    return FixedChoices((("", prompt), *options))
+def _with_prompt(prompt: str, options: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """A select's choices: an empty "choose" option, then the options."""
+    return [("", prompt), *options]
 
 
 class WebformOrderForm(forms.Form):
-    # The same HTML as Django's templates, written in Python (see webforms/widgets.py).
-    default_renderer = WebformRenderer()
-
     # A field people never see (hidden by CSS, skipped by keyboard and screen readers); bots fill it.
     website = forms.CharField(
         required=False,
@@ -71,9 +64,7 @@ class WebformOrderForm(forms.Form):
             attrs.update({"inputmode": "tel"})
             return forms.CharField(max_length=64, widget=forms.TextInput(attrs={**attrs, "type": "tel"}), **common)
         if kind == "country":
-            return forms.ChoiceField(
-                choices=_with_prompt("Choose a country", spec.options), widget=OptionsSelect, **common
-            )
+            return forms.ChoiceField(choices=_with_prompt("Choose a country", spec.options), **common)
         if kind == "textarea":
             return forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), **common)
         if kind == FieldType.NUMBER:
@@ -85,7 +76,7 @@ class WebformOrderForm(forms.Form):
         if kind == FieldType.DATE:
             return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"], **common)
         if kind == FieldType.SELECT:
-            return forms.ChoiceField(choices=_with_prompt("Choose…", spec.options), widget=OptionsSelect, **common)
+            return forms.ChoiceField(choices=_with_prompt("Choose…", spec.options), **common)
         if kind == FieldType.MULTISELECT:
             return forms.MultipleChoiceField(choices=spec.options, widget=forms.CheckboxSelectMultiple, **common)
         if spec.multiline:
@@ -106,7 +97,7 @@ class WebformOrderForm(forms.Form):
             value = self.cleaned_data.get(spec.name)
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
-            elif hasattr(value, "isoformat"):
+            elif isinstance(value, datetime.date):
                 value = value.isoformat()
             if spec.definition is None:
                 if isinstance(value, str):

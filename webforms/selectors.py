@@ -5,15 +5,15 @@ per-process cache orders.workflow_cache, exact for the workflow version just rea
 
 from __future__ import annotations
 
-import datetime
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from phonenumbers.geocoder import _region_display_name
 
 from orders import workflow_cache
-from orders.models import CustomFieldDefinition, Order, OrderStatus, Organization
+from orders.models import CustomFieldDefinition, Order, Organization
 from orders.selectors import parse_uuid
 from orders.validation import COUNTRY_CODES, option_choices
 from webforms.models import SNAKE, STANDARD_FIELDS, FieldMode, Webform
@@ -40,8 +40,8 @@ def webform_by_slug(slug: str) -> Webform | None:
 
 
 # What the form page (and its 410 answer) reads of the webform, its organization and workflow.
-# Loading only these makes the page's one query several times cheaper to build; reading anything
-# else costs one more query, which webforms/tests/test_public_form.py's query count catches.
+# The page loads only these columns; reading any other one on the page costs one more query,
+# which the query count in webforms/tests/test_public_form.py catches.
 PAGE_FIELDS = (
     "id",
     "slug",
@@ -146,46 +146,8 @@ def webform_fields(webform: Webform) -> list[FieldSpec]:
 @lru_cache(maxsize=1)
 def country_choices() -> tuple[tuple[str, str], ...]:
     """Every country code the order rules accept, with its English name, sorted by name."""
-    try:
-        from phonenumbers.geocoder import _region_display_name
-    except ImportError:  # pragma: no cover - phonenumbers without geocoder data
-        _region_display_name = None  # noqa: N806
-    names = []
-    for code in COUNTRY_CODES:
-        name = ""
-        if _region_display_name is not None:
-            try:
-                name = _region_display_name(code, "en") or ""
-            except Exception:  # noqa: BLE001 - a missing name only costs readability
-                name = ""
-        names.append((code, name or code))
+    names = [(code, _region_display_name(code, "en") or code) for code in COUNTRY_CODES]
     return tuple(sorted(names, key=lambda item: item[1]))
-
-
-def webform_to_dict(webform: Webform) -> dict:
-    """Get Webform (API.md)."""
-    return {
-        "id": webform.id,
-        "slug": webform.slug,
-        "name": webform.name,
-        "title": webform.title,
-        "description": webform.intro,
-        "workflowId": webform.workflow_id,
-        "fields": [
-            {
-                "key": spec.key,
-                "label": spec.label,
-                "type": spec.type,
-                "required": spec.required,
-                "options": [value for value, _ in spec.options] if spec.definition is not None else [],
-            }
-            for spec in webform_fields(webform)
-        ],
-        "defaultCountryCode": webform.default_country_code or None,
-        "allowPhoto": webform.allow_photo,
-        "publicUrl": webform.public_url,
-        "active": webform.active,
-    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -197,61 +159,4 @@ def order_for_tracking(token: str) -> Order | None:
     """The order behind a client token, with what the tracking page shows, in one query."""
     if not token or len(token) > 64 or not TOKEN_CHARS.fullmatch(token):
         return None
-    return (
-        Order.objects.select_related("organization", "installer", "booking")
-        .filter(client_token=token)
-        .first()
-    )
-
-
-STATUS_TEXT = {
-    OrderStatus.CREATED: ("Received", "We have received your request and will find an installer for you."),
-    OrderStatus.DISPATCHING: ("Finding an installer", "We are finding an installer for your job."),
-    OrderStatus.SCHEDULED: ("Appointment booked", "Your installation has a date."),
-    OrderStatus.IN_PROGRESS: ("Installation under way", "The installer is working on your job."),
-    OrderStatus.COMPLETED: ("Completed", "The installation is done. Thank you!"),
-    # The customer does not need to know that installers declined: from their side we are still looking.
-    OrderStatus.DECLINED: ("Finding an installer", "We are still finding an installer for your job."),
-    OrderStatus.CANCELLED: ("Cancelled", "This request has been cancelled."),
-}
-
-
-def _booking_of(order: Order):
-    try:
-        return getattr(order, "booking", None)
-    except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist: no booking yet
-        return None
-
-
-def tracking_context(order: Order) -> dict:
-    """What the customer may see: status in words, booked date, installer name, and what the
-    customer entered themselves (name and address). Nothing else of the order."""
-    title, sentence = STATUS_TEXT[OrderStatus(order.status)]
-    if order.status == OrderStatus.DISPATCHING and order.installer_id:
-        title, sentence = "Installer found", "An installer has taken your job and will agree a date with you."
-    booking = _booking_of(order)
-    booked = None
-    if booking is not None and order.status in (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED):
-        try:
-            zone = ZoneInfo(order.organization.time_zone or "UTC")
-        except Exception:  # noqa: BLE001 - a bad zone name falls back to UTC
-            zone = ZoneInfo("UTC")
-        start = getattr(booking, "start_at", None)
-        end = getattr(booking, "end_at", None)
-        all_day = bool(getattr(booking, "all_day", False))
-        if isinstance(start, datetime.datetime):
-            start = start.astimezone(zone)
-            end = end.astimezone(zone) if isinstance(end, datetime.datetime) else None
-            booked = {"start": start, "end": end, "all_day": all_day, "zone": str(zone)}
-    installer = order.installer.name if order.installer_id and order.installer else None
-    return {
-        "display_id": order.display_id,
-        "status_title": title,
-        "status_sentence": sentence,
-        "status": order.status,
-        "booked": booked,
-        "installer": installer,
-        "customer": order.contact_person_name,
-        "address": f"{order.address}, {order.postal_code} {order.city}",
-        "received": order.created_at,
-    }
+    return Order.objects.select_related("organization", "installer", "booking").filter(client_token=token).first()

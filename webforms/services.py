@@ -47,7 +47,7 @@ def _merge(errors: dict[str, list[str]], more: dict[str, list[str]]) -> None:
 def _nul_keys(value: Any, path: str) -> list[str]:
     """Wire paths of strings holding a NUL character, which PostgreSQL cannot store in text or
     JSON. Checked here so that no webform submission can cause a 500 (the order rules do not
-    check JSON values such as custom text fields and metadata for it yet)."""
+    check JSON values such as custom text fields and metadata for it)."""
     if isinstance(value, str):
         return [path] if "\x00" in value else []
     if isinstance(value, dict):
@@ -97,8 +97,8 @@ def webform_prepare(*, webform: Webform, body: dict[str, Any]) -> dict[str, Any]
 
     # Custom fields: only the ones the form shows; the form's own required ones; then the
     # workflow's rules (types, options, required) exactly as Create Order applies them.
-    specs = [s for s in webform_fields(webform) if s.definition is not None]
-    shown = {s.definition.custom_id: s for s in specs} | {str(s.definition.id): s for s in specs}
+    specs = [(s, s.definition) for s in webform_fields(webform) if s.definition is not None]
+    shown = {d.custom_id: (s, d) for s, d in specs} | {str(d.id): (s, d) for s, d in specs}
     items = data.get("custom_fields") if valid else body.get("customFields")
     items = items if isinstance(items, list) else []
     given: dict[str, Any] = {}
@@ -106,13 +106,13 @@ def webform_prepare(*, webform: Webform, body: dict[str, Any]) -> dict[str, Any]
         if not isinstance(item, dict):
             continue
         ref = item.get("customId") or item.get("id")
-        spec = shown.get(ref) if isinstance(ref, str) else None
-        if spec is None:
+        found = shown.get(ref) if isinstance(ref, str) else None
+        if found is None:
             errors.setdefault(f"customFields.{ref}", []).append("Not a field of this form.")
             continue
-        given[spec.definition.custom_id] = item.get("value")
-    for spec in specs:
-        if spec.required and is_empty(given.get(spec.definition.custom_id)):
+        given[found[1].custom_id] = item.get("value")
+    for spec, definition in specs:
+        if spec.required and is_empty(given.get(definition.custom_id)):
             errors.setdefault(spec.key, [f"'{spec.label}' is required."])
     try:
         order_services.clean_custom_fields(webform.workflow, [i for i in items if isinstance(i, dict)])

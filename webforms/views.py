@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from orders.exceptions import Conflict, DuplicateIdempotencyKey
 from orders.models import Order
-from webforms import selectors, services, throttle
+from webforms import presenters, selectors, services, throttle
 from webforms.forms import WebformOrderForm
 from webforms.models import Webform
 
@@ -85,9 +85,10 @@ def webform_page(request, slug: str):
                 form.add_service_errors(exc.details or {})
             except DuplicateIdempotencyKey as exc:
                 # The same page sent twice: show what the first submit made.
-                order = Order.objects.filter(pk=exc.extra.get("orderId"), webform_id=webform.pk).first()
-                if order is not None:
-                    return redirect("webforms:done", slug=webform.slug, token=order.client_token)
+                first_id = exc.extra.get("orderId")
+                first = Order.objects.filter(pk=first_id, webform_id=webform.pk).first() if first_id else None
+                if first is not None:
+                    return redirect("webforms:done", slug=webform.slug, token=first.client_token)
                 form.add_error(None, "This form was already sent. Reload the page to send a new request.")
             except Conflict:
                 return _unavailable(request, webform, 410)
@@ -101,7 +102,7 @@ def webform_page(request, slug: str):
     else:
         initial = {"country_code": webform.default_country_code} if webform.default_country_code else {}
         form = WebformOrderForm(initial=initial, specs=specs, allow_photo=webform.allow_photo)
-    context = {"webform": webform, "form": form}
+    context = {"webform": webform, "form": form, "fields": presenters.form_fields_html(form)}
     return _private(render(request, "webforms/form.html", context, status=status), secret_url=False)
 
 
@@ -127,5 +128,5 @@ def tracking(request, token: str):
     order = selectors.order_for_tracking(token)
     if order is None:
         return _private(render(request, "webforms/tracking_unknown.html", status=404))
-    context = {"t": selectors.tracking_context(order), "base_url": settings.PUBLIC_BASE_URL}
+    context = {"t": presenters.tracking_context(order), "base_url": settings.PUBLIC_BASE_URL}
     return _private(render(request, "webforms/tracking.html", context))

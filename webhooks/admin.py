@@ -9,8 +9,8 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from installer.admin_tenancy import TenantScopedAdmin, TenantScopedInline
-from installer.api.exceptions import BadRequest
 from webhooks import services
+from webhooks.exceptions import InvalidEndpoint
 from webhooks.models import WEBHOOK_EVENTS, DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
@@ -30,7 +30,7 @@ class WebhookEndpointForm(forms.ModelForm):
     def clean_url(self):
         try:
             return services.clean_url(self.cleaned_data.get("url"))
-        except BadRequest as exc:
+        except InvalidEndpoint as exc:
             raise forms.ValidationError(exc.message) from None
 
 

@@ -94,7 +94,7 @@ def _connect(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=Non
         except OSError as exc:
             error = exc
             sock.close()
-    raise error  # type: ignore[misc]  # at least one address was tried
+    raise error  # at least one address was tried, so `error` is set
 
 
 class _GuardedHTTPConnection(http.client.HTTPConnection):

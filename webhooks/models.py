@@ -68,15 +68,14 @@ class WebhookEndpoint(models.Model):
         return self.url
 
     # `Organization.has_webhook_endpoints` is kept here, in the transaction of the change, for
-    # every way an endpoint is created or deleted one by one (services, admin, tests). A bulk
+    # every way an endpoint is saved or deleted one by one (services, admin, tests). A bulk
     # queryset delete leaves the flag set, which only costs the outbox hook its query.
     def save(self, *args, **kwargs):
-        adding = self._state.adding
         with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
-            if adding:
-                # Always written: takes the organization row lock the recount below waits for.
-                Organization.objects.filter(pk=self.organization_id).update(has_webhook_endpoints=True)
+            # A saved endpoint exists, so the flag is true. Always written: it takes the
+            # organization row lock that the recount in delete() waits for.
+            Organization.objects.filter(pk=self.organization_id).update(has_webhook_endpoints=True)
 
     def delete(self, *args, **kwargs):
         organization_id = self.organization_id

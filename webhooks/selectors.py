@@ -1,4 +1,4 @@
-"""Reads: endpoints of an organization, the delivery log, and the wire shape of an endpoint."""
+"""Reads: endpoints of an organization, the delivery log, the back-office dashboard panel."""
 
 from __future__ import annotations
 
@@ -22,40 +22,6 @@ def endpoint_get(organization: Organization, endpoint_id: Any) -> WebhookEndpoin
 
 def deliveries_of(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(endpoint=endpoint).select_related("event")
-
-
-def endpoint_to_dict(endpoint: WebhookEndpoint, *, secret: str | None = None) -> dict:
-    """The endpoint on the wire. The secret only when just created or rotated (`secret`)."""
-    data = {
-        "id": endpoint.id,
-        "url": endpoint.url,
-        "description": endpoint.description,
-        "events": endpoint.events,
-        "active": endpoint.active,
-        "disabledReason": endpoint.disabled_reason or None,
-        "failingSince": endpoint.failing_since,
-        "secretRotatedAt": endpoint.rotated_at,
-        "createdAt": endpoint.created_at,
-        "updatedAt": endpoint.updated_at,
-    }
-    if secret is not None:
-        data["secret"] = secret
-    return data
-
-
-def delivery_to_dict(delivery: WebhookDelivery) -> dict:
-    return {
-        "id": delivery.id,
-        "eventId": delivery.event_id,
-        "event": delivery.event_type,
-        "status": delivery.status,
-        "attempts": delivery.attempts,
-        "nextAttemptAt": delivery.next_attempt_at,
-        "lastStatusCode": delivery.last_status_code,
-        "lastError": delivery.last_error or None,
-        "deliveredAt": delivery.delivered_at,
-        "createdAt": delivery.created_at,
-    }
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,12 +8,13 @@ from rest_framework import serializers
 
 class WebformFieldOutput(serializers.Serializer):
     key = serializers.CharField(help_text="Wire name: a Create Order field, or customFields.<customId>.")
-    label = serializers.CharField()
+    # Wire names that are also attributes of DRF's Field and Serializer classes.
+    label = serializers.CharField()  # type: ignore[assignment]
     type = serializers.CharField(
         help_text="text, email, phone, country, textarea, or a custom field type "
         "(text, number, boolean, date, select, multiselect)."
     )
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]
     options = serializers.ListField(child=serializers.CharField())
 
 
@@ -24,7 +25,7 @@ class WebformOutput(serializers.Serializer):
     title = serializers.CharField()
     description = serializers.CharField()
     workflowId = serializers.UUIDField()
-    fields = WebformFieldOutput(many=True)
+    fields = WebformFieldOutput(many=True)  # type: ignore[assignment]  # a wire name, as above
     defaultCountryCode = serializers.CharField(allow_null=True)
     allowPhoto = serializers.BooleanField()
     publicUrl = serializers.URLField()

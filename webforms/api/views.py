@@ -15,6 +15,7 @@ from orders.api.presenters import order_to_dict
 from orders.api.views import ERRORS
 from orders.api.viewsets import ApiViewSet
 from webforms import selectors, services
+from webforms.api import presenters
 from webforms.api import serializers as s
 
 
@@ -29,7 +30,7 @@ class WebformViewSet(ApiViewSet):
 
     @extend_schema(responses={200: s.WebformOutput, **ERRORS})
     def retrieve(self, request, pk=None):
-        return Response(selectors.webform_to_dict(self.get_webform(pk)))
+        return Response(presenters.webform_to_dict(self.get_webform(pk)))
 
     @extend_schema(
         request=order_serializers.OrderCreateInput,

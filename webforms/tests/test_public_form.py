@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.loader import render_to_string
 from django.test import Client
 from PIL import Image
 
-from orders.models import ActorType, File, Order, OrderSource
+from orders.models import ActorType, FieldType, File, Order, OrderSource
 from orders.tests.factories import add_custom_field
+from webforms import presenters, selectors
+from webforms.forms import WebformOrderForm
 from webforms.tests.conftest import GOOD_POST, make_webform, make_workflow
 
 pytestmark = pytest.mark.django_db
@@ -291,3 +295,70 @@ def test_form_page_keeps_a_referrer_policy_that_lets_csrf_check_the_origin(clien
     """`Referrer-Policy: no-referrer` makes browsers send `Origin: null` on the POST (403)."""
     response = client.get(url(webform_a))
     assert response.get("Referrer-Policy", "same-origin") != "no-referrer"
+
+
+def test_labels_choices_and_required_markers_render_escaped_and_accessible(client, org_a):
+    workflow = make_workflow(org_a)
+    add_custom_field(workflow, "level", FieldType.SELECT, options=[{"value": "1", "label": "One & <only>"}, "2"])
+    webform = make_webform(
+        org_a,
+        workflow=workflow,
+        multiline_fields=["notes"],
+        allow_photo=True,
+        standard_fields={"workplace": "optional", "countryCode": "required", "description": "optional"},
+    )
+    html = client.get(url(webform)).content.decode()
+    level = field_html(html, "cf_level")
+    assert '<label for="id_cf_level">' in level
+    assert '<select name="cf_level" id="id_cf_level">' in level
+    assert '<option value="" selected>Choose…</option>' in level
+    assert '<option value="1">One &amp; &lt;only&gt;</option>' in level and "<only>" not in level
+    country = field_html(html, "country_code")
+    assert '<option value="NO" selected>Norway</option>' in country and country.count(" selected") == 1
+    assert 'name="workplace"' in field_html(html, "workplace")
+    # Required fields carry the marker class (the CSS adds " *") and the required attribute.
+    assert re.search(r'<div class="field required" id="id_email_group">', html)
+    assert re.search(r'<div class="field" id="id_workplace_group">', html)
+    assert re.search(r'<input type="file" name="photo" accept="image/\*" aria-describedby="id_photo_helptext"', html)
+    # The checkbox list is a fieldset with a legend.
+    extras = field_html(html, "cf_extras")
+    assert "<fieldset" in extras and "<legend>" in extras
+    assert '<label for="id_cf_extras_0"><input type="checkbox" name="cf_extras" value="Load balancing"' in extras
+
+    post = {**GOOD_POST, "email": "<script>", "cf_level": "zzz", "country_code": "SE", "cf_preferred_date": "x"}
+    response = client.post(url(webform), post)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<script>" not in html and 'value="&lt;script&gt;"' in field_html(html, "email")
+    level = field_html(html, "cf_level")
+    assert '<ul class="errorlist" id="id_cf_level_error"><li>Select a valid choice.' in level
+    assert 'aria-invalid="true"' in level and 'aria-describedby="id_cf_level_error"' in level
+    assert '<option value="SE" selected>Sweden</option>' in field_html(html, "country_code")
+    summary = html.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert '<a href="#id_cf_level">Level</a>: Select a valid choice.' in summary
+
+
+def test_a_blank_form_is_the_html_the_fields_template_writes_and_follows_its_definitions(org_a):
+    """The blank form's HTML is kept per process (webforms.presenters.form_fields_html): it is
+    what webforms/fields.html writes for the same form, and a changed field is a new page."""
+    webform = make_webform(org_a, allow_photo=True, standard_fields={"workplace": "optional"})
+    specs = selectors.webform_fields(selectors.webform_by_slug(webform.slug))
+
+    def blank(fields: list) -> WebformOrderForm:
+        return WebformOrderForm(initial={"country_code": "NO"}, specs=fields, allow_photo=True)
+
+    kept = presenters.form_fields_html(blank(specs))
+    assert kept == render_to_string("webforms/fields.html", {"form": blank(specs)})
+    assert presenters.form_fields_html(blank(specs)) is kept
+    assert 'name="submission"' not in kept  # the per-page nonce is written outside the kept HTML
+    relabelled = [replace(s, label="Wallbox type") if s.name == "cf_charger_type" else s for s in specs]
+    changed = presenters.form_fields_html(blank(relabelled))
+    assert "Wallbox type" in changed and "Wallbox type" not in kept
+    other_country = WebformOrderForm(initial={"country_code": "SE"}, specs=specs, allow_photo=True)
+    assert '<option value="SE" selected>Sweden</option>' in presenters.form_fields_html(other_country)
+
+
+def test_each_blank_page_has_its_own_nonce(client, webform_a):
+    pages = [client.get(url(webform_a)).content.decode() for _ in range(2)]
+    nonces = [re.search(r'name="submission" value="([^"]+)"', page).group(1) for page in pages]
+    assert nonces[0] != nonces[1]

@@ -10,7 +10,7 @@ from orders.actors import Actor
 from orders.models import Order, OrderStatus
 from orders.services import order_cancel
 from orders.tests.factories import create_order
-from webforms.selectors import tracking_context
+from webforms.presenters import tracking_context
 
 pytestmark = pytest.mark.django_db
 
