@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PORT ?= 8000
 export DEBUG ?= 1
 
-.PHONY: run serve test lint format venv install install-dev migrate seed worker bench clean
+.PHONY: run test lint format install install-dev migrate worker bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,15 +20,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
-venv: $(VENV)/bin/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 migrate: install
 	$(PY) manage.py migrate --noinput
-
-seed: migrate
-	$(PY) manage.py seed_demo
 
 ## make run: install, migrate, load demo data, print logins and a token, serve on 127.0.0.1:$(PORT)
 ## with the background worker beside the web server.
@@ -51,9 +47,12 @@ worker: install
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## make lint: what CI checks besides the tests (ruff, ruff format, mypy, djLint).
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/djlint --lint templates
 
 format: install-dev
 	$(VENV)/bin/ruff format .

@@ -7,12 +7,20 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from orders.models import Role
+from accounts.models import Membership, Organization, Role
 from orders.tests.factories import MembershipFactory, OrganizationFactory, make_token
 
 
-def _api_client(membership, name: str) -> APIClient:
-    client = APIClient()
+class PersonaClient(APIClient):
+    """An API client acting through one membership's Bearer token."""
+
+    org: Organization
+    membership: Membership
+    token: str
+
+
+def _api_client(membership: Membership, name: str) -> PersonaClient:
+    client = PersonaClient()
     raw = make_token(membership, name=name)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     client.org = membership.organization

@@ -18,8 +18,8 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from accounts.admin_base import readable_org_ids, scope
 from dispatch import selectors as dispatch_selectors
-from installer.admin_tenancy import readable_org_ids, scope
 from orders.admin.orders import STATUS_COLORS
 from orders.models import STATUS_NAMES, Order, OrderStatus
 from webhooks import selectors as webhook_selectors

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from backoffice.groups import sync_user_groups
+from accounts.groups import sync_user_groups
 
 DEMO_STAFF = ("admin", "operator", "viewer", "other-admin")
 

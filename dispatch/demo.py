@@ -13,12 +13,14 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from accounts import services as account_services
+from accounts.models import Organization, Role
 from dispatch import services
 from dispatch.models import CoverageArea, CoverageKind, Offer, Partnership
 from orders import services as order_services
 from orders.actors import Actor
 from orders.demo import DEMO_PASSWORD
-from orders.models import Order, OrderStatus, Organization, Role
+from orders.models import Order, OrderStatus
 
 # kind, country code, value, value to, radius (km)
 CoverageRule = tuple[str, str, str, str, float | None]
@@ -80,7 +82,7 @@ def _installers(stdout, quiet) -> list[Organization]:
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save()
-        order_services.membership_ensure(user=user, organization=org, role=Role.ADMIN)
+        account_services.membership_ensure(user=user, organization=org, role=Role.ADMIN)
         out.append(org)
     return out
 

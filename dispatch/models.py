@@ -13,7 +13,8 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
-from orders.models import Order, Organization, RoutingStrategy
+from accounts.models import Organization, RoutingStrategy
+from orders.models import Order
 
 
 class Partnership(models.Model):

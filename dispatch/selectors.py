@@ -9,10 +9,11 @@ from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Quer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import Organization, RoutingStrategy
 from dispatch import strategies
 from dispatch.exceptions import NoInstallerCovers, UnknownInstaller
 from dispatch.models import Booking, CoverageArea, DispatchRun, Offer, OfferStatus, Partnership
-from orders.models import Order, OrderStatus, Organization, RoutingStrategy
+from orders.models import Order, OrderStatus
 from orders.selectors import Viewer, parse_uuid
 
 OPEN_ORDER_STATUSES = (OrderStatus.DISPATCHING, OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS)

@@ -23,9 +23,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from accounts.models import RoutingStrategy
 from dispatch import coverage
 from dispatch.models import Partnership
-from orders.models import Order, RoutingStrategy
+from orders.models import Order
 
 
 @dataclass(frozen=True)

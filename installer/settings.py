@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "installer.apps.InstallerConfig",
     "rest_framework",
     "django_filters",
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "accounts",
     "orders",
     "dispatch",
     "webforms",
@@ -270,8 +272,8 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK: dict[str, Any] = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["orders.api.authentication.BearerTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["orders.api.permissions.OrganizationRolePermission"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.OrganizationRolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["installer.api.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "installer.api.parsers.StrictJSONParser",
@@ -296,7 +298,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    # The bearerAuth security scheme comes from orders.api.authentication.BearerTokenScheme.
+    # The bearerAuth security scheme comes from accounts.api.authentication.BearerTokenScheme.
 }
 
 # Public webforms: submissions per client (REMOTE_ADDR) per minute, counted in the default cache.

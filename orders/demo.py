@@ -5,18 +5,11 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
+from accounts import services as account_services
+from accounts.models import Organization, Role
 from orders import services
 from orders.actors import Actor
-from orders.models import (
-    CustomFieldDefinition,
-    FieldType,
-    Order,
-    OrderStatus,
-    Organization,
-    Role,
-    Workflow,
-    WorkflowStep,
-)
+from orders.models import CustomFieldDefinition, FieldType, Order, OrderStatus, Workflow, WorkflowStep
 
 DEMO_PASSWORD = "installer-demo"
 
@@ -70,7 +63,7 @@ def seed() -> tuple[Organization, Organization]:
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save()
-        services.membership_ensure(user=user, organization=org, role=role)
+        account_services.membership_ensure(user=user, organization=org, role=role)
 
     workflow = Workflow.objects.filter(organization=demo, custom_id="installation").first()
     if workflow is None:

@@ -28,11 +28,12 @@ from django.db import transaction
 from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 
+from accounts.models import Organization
 from installer.errors import InvalidInput, TooLarge, UnsupportedType
 from orders import services, transitions
 from orders.actors import Actor
 from orders.exceptions import Conflict, OrderValidationError
-from orders.models import File, Order, Organization
+from orders.models import File, Order
 
 # Content types accepted, by what `filetype` recognises -> the type stored and served.
 BINARY_TYPES: dict[str, str] = {

@@ -1,4 +1,4 @@
-"""Organizations, people and tokens, workflows, orders, tags, files and the timeline.
+"""Workflows, orders, tags, files and the timeline.
 
 Invariants that must hold for every row live in the database too (CheckConstraint and
 UniqueConstraint), so no code path, however it writes, can break them.
@@ -6,16 +6,18 @@ UniqueConstraint), so no code path, however it writes, can break them.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models, transaction
 from django.db.models import F
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
+
+from accounts.models import Organization, RoutingStrategy
 
 
 class OrderStatus(models.IntegerChoices):
@@ -32,130 +34,6 @@ class OrderStatus(models.IntegerChoices):
 
 STATUS_NAMES = {s.value: s.label for s in OrderStatus}
 STATUS_BY_NAME = {s.label: s.value for s in OrderStatus}
-
-
-class RoutingStrategy(models.TextChoices):
-    MANUAL = "manual", "Manual"
-    PRIORITY = "priority", "Priority"
-    ROUND_ROBIN = "round_robin", "Round robin"
-    NEAREST = "nearest", "Nearest"
-    LEAST_LOADED = "least_loaded", "Least loaded"
-
-
-class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    OPERATOR = "operator", "Operator"
-    VIEWER = "viewer", "Viewer"
-
-
-def role_may_write(role: str) -> bool:
-    """The one write rule: admins and operators may write; viewers only read."""
-    return role in (Role.ADMIN, Role.OPERATOR)
-
-
-class Organization(models.Model):  # type: ignore[django-manager-missing]  # taggit's tag model
-    """A router (creates orders) or an installer company (does the work); one may be both."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=64, unique=True)
-    is_installer = models.BooleanField(default=False, help_text="Installer company (can receive offers).")
-    email = models.EmailField(blank=True)
-    phone_number = models.CharField(max_length=32, blank=True)
-    display_id_prefix = models.CharField(max_length=12, default="P1")
-    time_zone = models.CharField(max_length=64, default="UTC")
-    # The installer's base, used by radius coverage and the `nearest` strategy.
-    base_latitude = models.FloatField(null=True, blank=True)
-    base_longitude = models.FloatField(null=True, blank=True)
-    # Routing settings; a workflow may override each of them.
-    routing_strategy = models.CharField(
-        max_length=20, choices=RoutingStrategy.choices, default=RoutingStrategy.PRIORITY
-    )
-    offers_at_once = models.PositiveSmallIntegerField(default=1, help_text="1 = sequential; more = broadcast.")
-    offer_deadline_hours = models.PositiveIntegerField(default=24)
-    deadline_skips_weekends = models.BooleanField(default=False)
-    fallback_enabled = models.BooleanField(default=True, help_text="Offer the next candidate on decline or expiry.")
-    auto_dispatch = models.BooleanField(default=False, help_text="Dispatch new orders as soon as they are created.")
-    # Last display number handed out; bumped under the row lock by order_create.
-    order_counter = models.PositiveBigIntegerField(default=0, editable=False)
-    # True while the organization may have webhook endpoints: set in the transaction that creates
-    # one, cleared (under this row's lock) when the last one goes. False means none exists, so
-    # the outbox hook skips its endpoint query on every change (maintained by webhooks.services).
-    has_webhook_endpoints = models.BooleanField(default=False, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(offers_at_once__gte=1), name="organization_offers_at_once_gte_1"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["organization__name", "user__username"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "organization"], name="membership_user_org_unique"),
-            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} @ {self.organization} ({self.role})"
-
-    @property
-    def can_write(self) -> bool:
-        return role_may_write(self.role)
-
-
-TOKEN_PREFIX = "ins_"
-
-
-def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-class ApiToken(models.Model):
-    """A Bearer token acting through one membership. Only the SHA-256 of the key is stored."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tokens")
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=16, editable=False, help_text="First characters, to recognise the token.")
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @staticmethod
-    def generate_key() -> str:
-        return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-    def set_key(self, raw: str) -> None:
-        self.prefix = raw[:12]
-        self.key_hash = hash_token(raw)
-
-    @property
-    def is_active(self) -> bool:
-        from django.utils import timezone
-
-        if self.revoked_at is not None:
-            return False
-        return self.expires_at is None or self.expires_at > timezone.now()
 
 
 class Workflow(models.Model):
@@ -387,6 +265,10 @@ STANDARD_FIELDS = (
 )
 
 
+# The text fields `q` searches (orders.filters.OrderFilter.filter_q), with their index's key.
+SEARCH_FIELDS = (("name", "name"), ("contact", "contact_person_name"), ("email", "email"), ("address", "address"))
+
+
 class Order(models.Model):  # type: ignore[django-manager-missing]  # taggit's through model
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No index of its own: every index below that starts with it serves it (as the installer's
@@ -467,6 +349,14 @@ class Order(models.Model):  # type: ignore[django-manager-missing]  # taggit's t
             models.Index(fields=["installer", "status"], name="order_installer_status_idx"),
             models.Index(fields=["organization", "postal_code"], name="order_org_postal_idx"),
             models.Index(fields=["organization", "updated_at"], name="order_org_updated_idx"),
+            # `q` of List Orders: the display id matches exactly but in any case; the text fields
+            # match a substring in any case, through trigram indexes (PostgreSQL only: the
+            # migration that adds them skips other databases).
+            models.Index(Upper("display_id"), name="order_q_display_id_upper"),
+            *(
+                GinIndex(OpClass(Upper(name), name="gin_trgm_ops"), name=f"order_q_{key}_trgm")
+                for key, name in SEARCH_FIELDS
+            ),
         ]
 
     def __str__(self) -> str:
@@ -546,20 +436,3 @@ class File(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class IdempotencyRecord(models.Model):
-    """The first answer to a write sent with an `Idempotency-Key` header, replayed on repeats."""
-
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64, help_text="sha256 of method, path and body.")
-    status_code = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="idempotency_record_unique")]
-
-    def __str__(self) -> str:
-        return self.key

@@ -12,19 +12,9 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from accounts.models import Membership, Organization, Role, role_may_write
 from orders import hooks, workflow_cache
-from orders.models import (
-    File,
-    Membership,
-    Order,
-    OrderEvent,
-    Organization,
-    Role,
-    TaggedOrder,
-    Workflow,
-    WorkflowStep,
-    role_may_write,
-)
+from orders.models import File, Order, OrderEvent, TaggedOrder, Workflow, WorkflowStep
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
-from installer.admin_tenancy import TenantScopedAdmin
+from accounts.admin_base import TenantScopedAdmin
 from webforms.models import Webform
 
 

@@ -3,7 +3,8 @@ demo organization's `installation` workflow at /f/demo-ev-charger/."""
 
 from __future__ import annotations
 
-from orders.models import OrderTag, Organization, Workflow
+from accounts.models import Organization
+from orders.models import OrderTag, Workflow
 from webforms.models import Webform
 
 DEMO_SLUG = "demo-ev-charger"

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from orders.models import OrderTag, Organization, Workflow
+from accounts.models import Organization
+from orders.models import OrderTag, Workflow
 
 
 class FieldMode(models.TextChoices):

@@ -12,8 +12,9 @@ from typing import Any
 
 from phonenumbers.geocoder import _region_display_name
 
+from accounts.models import Organization
 from orders import workflow_cache
-from orders.models import CustomFieldDefinition, Order, Organization
+from orders.models import CustomFieldDefinition, Order
 from orders.selectors import parse_uuid
 from orders.validation import COUNTRY_CODES, option_choices
 from webforms.models import SNAKE, STANDARD_FIELDS, FieldMode, Webform

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from installer.admin_tenancy import TenantScopedAdmin, TenantScopedInline
+from accounts.admin_base import TenantScopedAdmin, TenantScopedInline
 from webhooks import services
 from webhooks.exceptions import InvalidEndpoint
 from webhooks.models import WEBHOOK_EVENTS, DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint

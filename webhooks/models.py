@@ -13,7 +13,8 @@ import uuid
 
 from django.db import models, transaction
 
-from orders.models import OrderEvent, Organization
+from accounts.models import Organization
+from orders.models import OrderEvent
 
 SECRET_PREFIX = "whsec_"
 

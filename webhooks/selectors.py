@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
-from orders.models import Organization
+from accounts.models import Organization
 from orders.selectors import parse_uuid
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 

@@ -7,8 +7,10 @@ from typing import Any, cast
 import pytest
 from django.test import Client
 
-from backoffice.groups import sync_user_groups
-from orders.models import File, Membership, Organization, Role
+from accounts import services as account_services
+from accounts.groups import sync_user_groups
+from accounts.models import Membership, Organization, Role
+from orders.models import File
 from orders.tests.factories import MembershipFactory, create_order
 
 
@@ -86,5 +88,5 @@ def a_world(org_a, staff_admin_a):
     add_custom_field(workflow, "charger_type", label="Charger type")
     order = create_order(org_a, order_tag_ids=[str(tag.pk)], contact_person_name="Alice Alpha")
     file = make_file(org_a, order=order)
-    token, _ = services.api_token_create(membership=staff_admin_a.membership, name="erp-a")
+    token, _ = account_services.api_token_create(membership=staff_admin_a.membership, name="erp-a")
     return {"order": order, "tag": tag, "workflow": workflow, "file": file, "token": token}

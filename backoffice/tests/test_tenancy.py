@@ -9,9 +9,10 @@ from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.urls import reverse
 
-from backoffice.groups import BACKOFFICE_APP_LABELS
-from installer.admin_tenancy import TenantScopedAdmin
-from orders.models import ApiToken, Order, OrderStatus, OrderTag
+from accounts.admin_base import TenantScopedAdmin
+from accounts.groups import BACKOFFICE_APP_LABELS
+from accounts.models import ApiToken
+from orders.models import Order, OrderStatus, OrderTag
 from orders.tests.factories import create_order
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +98,7 @@ def test_actions_of_b_on_a_ids_change_nothing(a_world, staff_admin_b):
     response = staff_admin_b.post(changelist, {"action": "export_csv", "_selected_action": [str(order.pk)]})
     assert order.display_id.encode() not in response.getvalue()
     staff_admin_b.post(
-        reverse("admin:orders_apitoken_changelist"), {"action": "revoke_tokens", "_selected_action": [str(token.pk)]}
+        reverse("admin:accounts_apitoken_changelist"), {"action": "revoke_tokens", "_selected_action": [str(token.pk)]}
     )
     assert ApiToken.objects.get(pk=token.pk).revoked_at is None
     staff_admin_b.post(
@@ -150,7 +151,7 @@ def test_viewer_reads_but_cannot_write(a_world, staff_viewer_a):
 
 def test_staff_without_membership_sees_nothing(a_world, django_user_model, client):
     user = django_user_model.objects.create_user("loner", password="pw", is_staff=True)
-    from backoffice.groups import ensure_groups
+    from accounts.groups import ensure_groups
 
     user.groups.add(ensure_groups()["operator"])
     client.force_login(user)

@@ -6,14 +6,14 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from orders.models import ApiToken
+from accounts.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 
 
 def test_token_created_in_admin_is_shown_once_and_works_until_revoked(staff_admin_a):
     response = staff_admin_a.post(
-        reverse("admin:orders_apitoken_add"),
+        reverse("admin:accounts_apitoken_add"),
         {"membership": staff_admin_a.membership.pk, "name": "erp-sync", "expires_at_0": "", "expires_at_1": ""},
         follow=True,
     )
@@ -27,9 +27,9 @@ def test_token_created_in_admin_is_shown_once_and_works_until_revoked(staff_admi
     assert response.content.decode().count(raw) == 1
 
     # Afterwards: the change page and the list show the prefix, never the text.
-    again = staff_admin_a.get(reverse("admin:orders_apitoken_change", args=[token.pk])).content.decode()
+    again = staff_admin_a.get(reverse("admin:accounts_apitoken_change", args=[token.pk])).content.decode()
     assert raw not in again and token.prefix in again
-    listing = staff_admin_a.get(reverse("admin:orders_apitoken_changelist")).content.decode()
+    listing = staff_admin_a.get(reverse("admin:accounts_apitoken_changelist")).content.decode()
     assert raw not in listing and f"{token.prefix}…" in listing
 
     api = APIClient()
@@ -37,7 +37,7 @@ def test_token_created_in_admin_is_shown_once_and_works_until_revoked(staff_admi
     assert api.get("/api/v1/order").json()["values"] == []
 
     staff_admin_a.post(
-        reverse("admin:orders_apitoken_changelist"), {"action": "revoke_tokens", "_selected_action": [str(token.pk)]}
+        reverse("admin:accounts_apitoken_changelist"), {"action": "revoke_tokens", "_selected_action": [str(token.pk)]}
     )
     token.refresh_from_db()
     assert token.revoked_at is not None
@@ -48,5 +48,5 @@ def test_token_created_in_admin_is_shown_once_and_works_until_revoked(staff_admi
 
 def test_operator_cannot_create_tokens(staff_a):
     """Tokens, memberships and organization settings are for organization admins."""
-    assert staff_a.get(reverse("admin:orders_apitoken_add")).status_code == 403
-    assert staff_a.get(reverse("admin:orders_apitoken_changelist")).status_code == 200
+    assert staff_a.get(reverse("admin:accounts_apitoken_add")).status_code == 403
+    assert staff_a.get(reverse("admin:accounts_apitoken_changelist")).status_code == 200

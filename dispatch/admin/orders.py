@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.models import RoutingStrategy
 from dispatch import selectors, services
 from dispatch.models import Booking, OfferStatus
 from installer.api.exceptions import status_of
@@ -32,7 +33,7 @@ from installer.errors import DomainError
 from orders.actors import Actor
 from orders.admin import orders as order_admin
 from orders.admin.actions import OrderButton, allowed_actions_for, back_to, render_action_form
-from orders.models import Order, RoutingStrategy
+from orders.models import Order
 
 BULK_DISPATCH_LIMIT = 200
 MAX_BOOKING = datetime.timedelta(days=31)

@@ -1,13 +1,13 @@
-"""Dispatch's own models in the back office, tenant-scoped (installer.admin_tenancy): a router's
+"""Dispatch's own models in the back office, tenant-scoped (accounts.admin_base): a router's
 staff see their own partnerships and the offers, dispatch runs and bookings of their own orders.
 Partners and coverage are edited here; offers, dispatch runs and bookings are read-only (they
 change only through services)."""
 
 from django.contrib import admin
 
+from accounts.admin_base import TenantScopedAdmin, TenantScopedInline
+from accounts.models import Organization
 from dispatch.models import Booking, CoverageArea, DispatchRun, Offer, Partnership
-from installer.admin_tenancy import TenantScopedAdmin, TenantScopedInline
-from orders.models import Organization
 
 
 class CoverageAreaInline(TenantScopedInline, admin.TabularInline):

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
+from accounts.models import Organization
 from dispatch import selectors
 from dispatch.exceptions import (
     BookingConflict,
@@ -17,7 +18,7 @@ from dispatch.exceptions import (
 from dispatch.models import BOOKING_NO_OVERLAP, Booking
 from orders.actors import Actor
 from orders.exceptions import InvalidTransition
-from orders.models import Order, OrderStatus, Organization
+from orders.models import Order, OrderStatus
 from orders.services import PendingEvents, files_attach, files_check, finish_change, lock_order, transition
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Organization, RoutingStrategy
 from dispatch import selectors, strategies
 from dispatch.exceptions import (
     InvalidInput,
@@ -16,7 +17,7 @@ from dispatch.models import DispatchRun
 from dispatch.services.offers import send_offers, withdraw_open_offers
 from orders.actors import Actor
 from orders.exceptions import InvalidTransition
-from orders.models import Order, OrderStatus, Organization, RoutingStrategy
+from orders.models import Order, OrderStatus
 from orders.services import PendingEvents, finish_change, lock_order, transition
 
 # --------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Case, Exists, Value, When
 from django.utils import timezone
 
+from accounts.models import Organization, RoutingStrategy
 from dispatch import selectors, strategies
 from dispatch.exceptions import (
     Conflict,
@@ -23,7 +24,7 @@ from dispatch.exceptions import (
 from dispatch.models import DispatchRun, Offer, OfferStatus
 from installer.tasks import enqueues_in_transaction
 from orders.actors import Actor
-from orders.models import Order, OrderStatus, Organization, RoutingStrategy
+from orders.models import Order, OrderStatus
 from orders.selectors import parse_uuid
 from orders.services import PendingEvents, finish_change, lock_order, transition
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from accounts.models import RoutingStrategy
 from dispatch import strategies
 from dispatch.exceptions import (
     Conflict,
@@ -16,7 +17,7 @@ from dispatch.models import Booking
 from dispatch.services.booking import forget_booking
 from dispatch.services.offers import withdraw_open_offers
 from orders.actors import Actor
-from orders.models import Order, OrderStatus, RoutingStrategy
+from orders.models import Order, OrderStatus
 from orders.services import PendingEvents
 
 logger = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from django.test import TestCase
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.models import Role
 from dispatch.models import CoverageArea, CoverageKind, Partnership
-from orders.models import Role
 from orders.tests.factories import MembershipFactory, OrganizationFactory, make_token
 
 committed = TestCase.captureOnCommitCallbacks

@@ -11,13 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role
 from backoffice.tests.conftest import staff_client
 from dispatch import services
 from dispatch.models import Booking, CoverageArea, Offer, OfferStatus, Partnership
 from dispatch.tests.conftest import make_installer, make_partner
 from orders import services as order_services
 from orders.actors import Actor
-from orders.models import Order, OrderEvent, OrderStatus, Role
+from orders.models import Order, OrderEvent, OrderStatus
 from orders.tests.factories import create_order, order_payload
 
 pytestmark = pytest.mark.django_db

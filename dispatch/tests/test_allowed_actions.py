@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import Role
 from dispatch.tests.conftest import api_client_for, make_installer, make_partner
-from orders.models import Role
 from orders.tests.factories import order_payload
 
 pytestmark = pytest.mark.django_db

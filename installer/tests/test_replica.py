@@ -17,8 +17,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 
+from accounts.models import ApiToken
 from installer.db_router import PRIMARY, REPLICA, request_scope
-from orders.models import ApiToken, Order
+from orders.models import Order
 from orders.tests.factories import order_payload
 
 URL = "/api/v1/order"

@@ -27,8 +27,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from orders import services
-from orders.models import Membership, Order, OrderTag, Role, WorkflowStep
+from accounts import services as account_services
+from accounts.models import Membership, Role
+from orders.models import Order, OrderTag, WorkflowStep
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "30"))
 CHECKS = [
@@ -45,7 +46,7 @@ def demo(db):
     """The demo data of `make run` and a token of the demo organization's admin."""
     call_command("seed_demo", quiet=True)
     membership = Membership.objects.filter(organization__slug="demo", role=Role.ADMIN).first()
-    _, raw = services.api_token_create(membership=membership, name="schemathesis")
+    _, raw = account_services.api_token_create(membership=membership, name="schemathesis")
     return {
         "token": raw,
         "orders": [str(pk) for pk in Order.objects.filter(organization__slug="demo").values_list("pk", flat=True)],

@@ -14,7 +14,7 @@ membership role), and `name` is one of the order's allowed actions for this user
 (dispatch.admin.orders does).
 
 Bulk actions on the order list are ordinary Django admin actions in `actions`; their queryset is
-already narrowed to the organizations the user may write to (installer.admin_tenancy).
+already narrowed to the organizations the user may write to (accounts.admin_base).
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
-from installer.admin_tenancy import role_in
+from accounts.admin_base import role_in
+from accounts.models import Role
 from orders import policy, selectors, services
 from orders.actors import Actor
 from orders.exceptions import Conflict, NotFound, OrderValidationError
-from orders.models import CancelReason, Order, Role
+from orders.models import CancelReason, Order
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from PIL import Image
 
-from installer.admin_tenancy import TenantScopedAdmin
+from accounts.admin_base import TenantScopedAdmin
 from orders.files import file_delete, file_storage
 from orders.models import File
 

@@ -25,7 +25,8 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from installer.admin_tenancy import TenantScopedAdmin, readable_org_ids, scope
+from accounts.admin_base import TenantScopedAdmin, readable_org_ids, scope
+from accounts.models import Organization
 from orders import selectors, services
 from orders.actors import Actor
 from orders.admin.actions import OrderButton, allowed_actions_for, cancel_orders, cancel_view
@@ -37,7 +38,6 @@ from orders.models import (
     OrderEvent,
     OrderStatus,
     OrderTag,
-    Organization,
     TaggedOrder,
     Workflow,
 )

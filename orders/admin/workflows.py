@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html
 
-from installer.admin_tenancy import TenantScopedAdmin, TenantScopedInline
+from accounts.admin_base import TenantScopedAdmin, TenantScopedInline
 from orders.models import CustomFieldDefinition, OrderTag, Workflow, WorkflowStep
 
 

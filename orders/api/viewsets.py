@@ -10,10 +10,10 @@ from django.db import IntegrityError, transaction
 from rest_framework import viewsets
 from rest_framework.response import Response
 
+from accounts.models import IdempotencyRecord
 from installer.api.exceptions import Conflict, Unprocessable
 from installer.api.renderers import dumps
 from orders.actors import Actor
-from orders.models import IdempotencyRecord
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 

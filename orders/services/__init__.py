@@ -13,7 +13,7 @@ from orders.services.lifecycle import (
     workflow_step_complete,
 )
 from orders.services.orders import UPDATABLE_FIELDS, order_create, order_update
-from orders.services.organizations import api_token_create, api_token_revoke, membership_ensure, organization_create
+from orders.services.organizations import organization_create
 from orders.services.tags import order_tag_assign, order_tag_remove, order_tags_create
 from orders.services.workflows import DEFAULT_STEPS, clean_custom_fields, resolve_workflow, workflow_create
 
@@ -22,14 +22,11 @@ __all__ = [
     "UPDATABLE_FIELDS",
     "PendingEvents",
     "activate_first_step",
-    "api_token_create",
-    "api_token_revoke",
     "clean_custom_fields",
     "files_attach",
     "files_check",
     "finish_change",
     "lock_order",
-    "membership_ensure",
     "order_cancel",
     "order_create",
     "order_tag_assign",

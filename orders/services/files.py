@@ -7,8 +7,9 @@ from typing import Any, TypeVar
 
 from django.db.models import Model
 
+from accounts.models import Organization
 from orders.exceptions import OrderValidationError
-from orders.models import File, Order, Organization
+from orders.models import File, Order
 
 M = TypeVar("M", bound=Model)
 

@@ -15,11 +15,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Organization
 from installer.middleware import current_request_id
 from orders import hooks, transitions, workflow_cache
 from orders.actors import Actor
 from orders.exceptions import Conflict, InvalidTransition, NotFound, OrderValidationError, StepRequired
-from orders.models import STATUS_NAMES, CancelReason, Order, OrderEvent, OrderStatus, Organization, WorkflowStep
+from orders.models import STATUS_NAMES, CancelReason, Order, OrderEvent, OrderStatus, WorkflowStep
 from orders.selectors import parse_uuid
 
 

@@ -9,10 +9,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from accounts.models import Organization
 from orders import hooks, signals, transitions
 from orders.actors import Actor
 from orders.exceptions import Conflict, DuplicateIdempotencyKey, OrderValidationError
-from orders.models import STANDARD_FIELDS, File, Order, OrderSource, OrderStatus, OrderTag, Organization, TaggedOrder
+from orders.models import STANDARD_FIELDS, File, Order, OrderSource, OrderStatus, OrderTag, TaggedOrder
 from orders.services.files import files_attach, files_check, owned
 from orders.services.lifecycle import PendingEvents, activate_first_step, finish_change, lock_order
 from orders.services.workflows import clean_custom_fields, resolve_workflow

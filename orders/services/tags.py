@@ -7,9 +7,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from accounts.models import Organization
 from orders.actors import Actor
 from orders.exceptions import NotFound
-from orders.models import Order, OrderTag, Organization, TaggedOrder
+from orders.models import Order, OrderTag, TaggedOrder
 from orders.selectors import parse_uuid
 from orders.services.lifecycle import PendingEvents, finish_change, lock_order
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.models import Organization
 from orders import workflow_cache
 from orders.exceptions import OrderValidationError
-from orders.models import OrderStatus, Organization, Workflow, WorkflowStep
+from orders.models import OrderStatus, Workflow, WorkflowStep
 from orders.selectors import parse_uuid
 from orders.validation import clean_custom_value, is_empty
 

@@ -6,9 +6,11 @@ import factory
 from django.apps import apps
 from django.contrib.auth import get_user_model
 
+from accounts import services as account_services
+from accounts.models import Membership, Organization, Role
 from orders import services
 from orders.actors import Actor
-from orders.models import CustomFieldDefinition, FieldType, Membership, Organization, Role
+from orders.models import CustomFieldDefinition, FieldType
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -55,7 +57,7 @@ def make_installer_partner(router: Organization, installer: Organization):
 
 
 def make_token(membership: Membership, name: str = "test-token") -> str:
-    _, raw = services.api_token_create(membership=membership, name=name)
+    _, raw = account_services.api_token_create(membership=membership, name=name)
     return raw
 
 

@@ -8,8 +8,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts import services as account_services
+from accounts.models import ApiToken
 from orders import services
-from orders.models import ApiToken, Order, OrderEvent, OrderTag
+from orders.models import Order, OrderEvent, OrderTag
 from orders.tests.factories import create_order
 from orders.tests.routes import ROUTES
 
@@ -38,7 +40,7 @@ def client_with(header: str | None) -> APIClient:
 
 
 def _revoked(operator_a):
-    services.api_token_revoke(token=ApiToken.objects.get(membership=operator_a.membership))
+    account_services.api_token_revoke(token=ApiToken.objects.get(membership=operator_a.membership))
     return f"Bearer {operator_a.token}"
 
 

@@ -9,8 +9,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from accounts import models as account_models
+from accounts.models import ApiToken, Membership, Role, hash_token
 from orders import models
-from orders.models import ApiToken, Membership, Role, hash_token
 from orders.tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,8 +80,8 @@ def test_bad_role_is_refused(org_a):
 
 
 COUNTED = [
-    models.Organization,
-    models.Membership,
+    account_models.Organization,
+    account_models.Membership,
     models.Workflow,
     models.WorkflowStep,
     models.CustomFieldDefinition,
@@ -107,8 +108,8 @@ def test_seed_demo_is_idempotent():
 
 def test_seed_demo_content():
     call_command("seed_demo", "--quiet", stdout=io.StringIO())
-    demo = models.Organization.objects.get(slug="demo")
-    assert models.Organization.objects.filter(slug="other").exists()
+    demo = account_models.Organization.objects.get(slug="demo")
+    assert account_models.Organization.objects.filter(slug="other").exists()
     assert Membership.objects.get(organization=demo, user__username="admin").role == Role.ADMIN
     assert get_user_model().objects.get(username="admin").check_password("installer-demo")
     workflow = models.Workflow.objects.get(organization=demo, custom_id="installation")

@@ -10,7 +10,8 @@ import pytest
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
-from orders.models import IdempotencyRecord, Order, OrderEvent
+from accounts.models import IdempotencyRecord
+from orders.models import Order, OrderEvent
 from orders.tests.factories import create_order, order_payload
 
 URL = "/api/v1/order"

@@ -1,4 +1,4 @@
-"""The orders table's indexes on PostgreSQL after migration 0004: none that another index already
+"""The orders table's indexes on PostgreSQL: none that another index already
 serves (each costs every write of an order an entry), the client token still unique."""
 
 from __future__ import annotations

@@ -50,6 +50,4 @@ class WebformViewSet(ApiViewSet):
         order = services.webform_order_create(webform=webform, body=body, idempotency_key=header_key or None)
         viewer = order_selectors.Viewer.for_membership(self.membership)
         created = order_selectors.order_get(viewer, order.pk)
-        return Response(
-            {**order_to_dict(created, viewer), "value": created.pk}, status=http.HTTP_201_CREATED
-        )
+        return Response({**order_to_dict(created, viewer), "value": created.pk}, status=http.HTTP_201_CREATED)

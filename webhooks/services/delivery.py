@@ -16,10 +16,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Role
 from installer.api.renderers import dumps
 from orders import selectors as order_selectors
 from orders.api.presenters import order_to_dict
-from orders.models import Order, Role
+from orders.models import Order
 from webhooks import egress
 from webhooks.models import DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from webhooks.services.outbox import WAITING, _enqueue_many

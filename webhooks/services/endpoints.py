@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from orders.models import Organization
+from accounts.models import Organization
 from webhooks import egress
 from webhooks.exceptions import InvalidEndpoint
 from webhooks.models import WEBHOOK_EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint, generate_secret

@@ -13,9 +13,10 @@ import pytest
 from django.db import transaction
 from django_tasks_db.management.commands.db_worker import Worker
 
+from accounts.models import Organization
 from orders import services as order_services
 from orders.actors import Actor
-from orders.models import OrderStatus, Organization
+from orders.models import OrderStatus
 from orders.tests.factories import OrganizationFactory
 from webhooks import services
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
+from accounts import services as account_services
+from accounts.models import Membership, Role
 from dispatch.demo import DEMO_INSTALLERS
-from orders import services
-from orders.models import Membership, Role
 
 
 class Command(BaseCommand):
@@ -21,5 +21,5 @@ class Command(BaseCommand):
             )
             if membership is None:
                 continue
-            _, raw = services.api_token_create(membership=membership, name=f"{name} ({org_name})")
+            _, raw = account_services.api_token_create(membership=membership, name=f"{name} ({org_name})")
             self.stdout.write(f"  API token (installer {org_name}):  {raw}")

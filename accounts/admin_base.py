@@ -12,7 +12,7 @@ restricts, for users who are not superusers:
 - writes by membership role: `tenant_write_roles` (admin and operator by default); a viewer
   membership is read-only whatever the Django permissions say.
 
-Django's model permissions (given through the back-office groups, see `backoffice.groups`)
+Django's model permissions (given through the back-office groups, see `accounts.groups`)
 still apply on top: both must allow an action.
 """
 
@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.http import Http404
 
-from orders.models import Membership, Organization, Role
+from accounts.models import Membership, Organization, Role
 
 WRITE_ROLES = (Role.ADMIN, Role.OPERATOR)
 

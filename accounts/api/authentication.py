@@ -14,7 +14,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from orders.models import ApiToken, hash_token
+from accounts.models import ApiToken, hash_token
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):

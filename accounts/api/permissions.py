@@ -2,7 +2,7 @@
 
 from rest_framework import exceptions, permissions
 
-from orders.models import Role, role_may_write
+from accounts.models import Role, role_may_write
 
 
 class OrganizationRolePermission(permissions.BasePermission):

@@ -10,10 +10,10 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
-from orders.models import Role
+from accounts.models import Membership, Role
 
 # Apps whose models operators work with in the admin (apps not installed are simply absent).
-BACKOFFICE_APP_LABELS = ("orders", "dispatch", "webforms", "webhooks", "backoffice")
+BACKOFFICE_APP_LABELS = ("accounts", "orders", "dispatch", "webforms", "webhooks", "backoffice")
 EXCLUDED_MODELS = {"idempotencyrecord", "taggedorder"}
 
 GROUP_NAMES = {
@@ -51,8 +51,6 @@ def ensure_groups_after_migrate(sender, app_config=None, using="default", **kwar
 
 def sync_user_groups(user) -> None:
     """Puts a staff user into the group of their highest membership role (and out of the others)."""
-    from orders.models import Membership
-
     roles = set(Membership.objects.filter(user=user).values_list("role", flat=True))
     groups = ensure_groups()
     best = next((r for r in (Role.ADMIN, Role.OPERATOR, Role.VIEWER) if r in roles), None)

@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from orders import services
-from orders.models import Membership, Organization, Role
+from accounts import services
+from accounts.models import Membership, Organization, Role
 
 
 class Command(BaseCommand):

@@ -1,7 +1,6 @@
-"""Organizations, memberships and API tokens in the back office.
-
-Only an organization's admins change these (`tenant_write_roles = (Role.ADMIN,)`); a superuser
-creates organizations. New organizations and tokens are made by the same services as the API.
+"""Memberships and API tokens in the back office. Only an organization's admins change these
+(`tenant_write_roles = (Role.ADMIN,)`). Tokens are made and revoked by the same services as the
+API; a new token's key is shown once, on the page after the add form.
 """
 
 from __future__ import annotations
@@ -11,57 +10,9 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.utils.html import format_html
 
-from installer.admin_tenancy import TenantScopedAdmin, is_unrestricted, scope, writable_org_ids
-from orders import services
-from orders.models import ApiToken, Membership, Organization, Role
-
-
-@admin.register(Organization)
-class OrganizationAdmin(TenantScopedAdmin):
-    tenant_field = "pk"
-    tenant_write_roles = (Role.ADMIN,)
-    list_display = ("name", "slug", "is_installer", "routing_strategy", "offers_at_once", "auto_dispatch")
-    search_fields = ("name", "slug")
-    fieldsets = (
-        (None, {"fields": ("name", "slug", "is_installer", "email", "phone_number", "display_id_prefix", "time_zone")}),
-        ("Base location", {"fields": ("base_latitude", "base_longitude")}),
-        (
-            "Routing",
-            {
-                "fields": (
-                    "routing_strategy",
-                    "offers_at_once",
-                    "offer_deadline_hours",
-                    "deadline_skips_weekends",
-                    "fallback_enabled",
-                    "auto_dispatch",
-                )
-            },
-        ),
-    )
-
-    def has_add_permission(self, request):
-        return is_unrestricted(request) and super().has_add_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return is_unrestricted(request) and super().has_delete_permission(request, obj)
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if not is_unrestricted(request):
-            fields += ["slug", "is_installer", "display_id_prefix"]
-        return fields
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        # A new organization comes with its default workflow, like everywhere else.
-        created = services.organization_create(
-            **{f: form.cleaned_data[f] for f in form.cleaned_data if f in {x.name for x in Organization._meta.fields}}
-        )
-        obj.pk = created.pk
-        obj.refresh_from_db()
+from accounts import services as account_services
+from accounts.admin_base import TenantScopedAdmin, scope, writable_org_ids
+from accounts.models import ApiToken, Membership, Role
 
 
 @admin.register(Membership)
@@ -78,7 +29,7 @@ class MembershipAdmin(TenantScopedAdmin):
 def revoke_tokens(modeladmin, request, queryset):
     count = 0
     for token in queryset.filter(revoked_at__isnull=True):
-        services.api_token_revoke(token=token)
+        account_services.api_token_revoke(token=token)
         count += 1
     modeladmin.message_user(request, f"{count} token(s) revoked.", messages.SUCCESS)
 
@@ -143,7 +94,7 @@ class ApiTokenAdmin(TenantScopedAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        token, raw = services.api_token_create(
+        token, raw = account_services.api_token_create(
             membership=form.cleaned_data["membership"],
             name=form.cleaned_data["name"],
             expires_at=form.cleaned_data.get("expires_at"),
@@ -154,7 +105,7 @@ class ApiTokenAdmin(TenantScopedAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         super().response_add(request, obj, post_url_continue)
-        return redirect("admin:orders_apitoken_change", obj.pk)  # where the text is shown once
+        return redirect("admin:accounts_apitoken_change", obj.pk)  # where the text is shown once
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         pending = request.session.get(NEW_TOKEN_SESSION_KEY)
