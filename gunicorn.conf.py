@@ -5,11 +5,7 @@ Every value can be overridden from the environment (GUNICORN_*), or on the comma
 - Workers: gthread, 3 processes x 2 threads by default, sized for 2 cores. Requests spend part
   of their time waiting on PostgreSQL, so a second thread keeps a process busy meanwhile; one
   process more than cores keeps both cores busy even when the kernel hands a burst of keep-alive
-  connections to one process (measured: with 2 x 4, one process took most of wrk's connections
-  in some runs and its GIL capped the whole server near one core). 3 x 2 served every benchmark
-  row 4-7 % faster than 4 x 2 in three alternated rounds on 2 cores (fewer processes and
-  PostgreSQL backends taking turns on the cores; 3 x 3 in between, 6 x 1 no better than 4 x 2;
-  bench/README.md, eleventh session).
+  connections to one process, whose GIL would otherwise cap the server near one core.
   Rule of thumb: WORKERS = cores + 1, THREADS = 2, and DB_POOL_MAX_SIZE >= THREADS (each
   thread holds one pooled connection while it serves a request; PostgreSQL's max_connections >=
   nodes x WORKERS x DB_POOL_MAX_SIZE).
@@ -71,9 +67,9 @@ logconfig_dict = {
 
 
 def post_worker_init(worker):
-    """The loaded app's objects (modules, URL patterns, compiled templates) live as long as the
-    worker: freezing them keeps the garbage collector's full passes to what requests allocate,
-    instead of rescanning the whole heap (a pause every few hundred requests)."""
+    """The loaded app's objects (modules, URL patterns, templates) live as long as the worker:
+    freezing them keeps the garbage collector's full passes to what requests allocate, instead of
+    rescanning the whole heap."""
     import gc
 
     gc.collect()

@@ -1,4 +1,4 @@
-"""Query budget of the hot API paths (issue 8), measured over whole HTTP requests: token
+"""Query budget of the hot API paths, counted over whole HTTP requests: token
 authentication, the service, the outbox hook and the answer.
 
 | request                                    | budget |
