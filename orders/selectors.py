@@ -59,12 +59,27 @@ def orders_visible_to(viewer: Viewer) -> QuerySet[Order]:
     return qs
 
 
+# The columns the order object reads of the joined workflow (its version keys
+# orders.workflow_cache) and installer, of the tags and of the files; the others are not loaded.
+WORKFLOW_COLUMNS = ("id", "organization", "custom_id", "version")
+INSTALLER_COLUMNS = ("id", "name", "is_installer")
+
+
+def _unread_columns() -> list[str]:
+    return [
+        *(f"workflow__{f.name}" for f in Workflow._meta.concrete_fields if f.name not in WORKFLOW_COLUMNS),
+        *(f"installer__{f.name}" for f in Organization._meta.concrete_fields if f.name not in INSTALLER_COLUMNS),
+    ]
+
+
 def order_relations() -> list[Prefetch]:
     """The tags (`tag_links`: the links with their tags) and files (`file_list`, by upload
     time) of the orders read: one query each, whatever the number of orders."""
+    tag_links = TaggedOrder.objects.select_related("tag").only("id", "content_object", "tag__id", "tag__name")
+    files = File.objects.only("id", "order", "name", "content_type", "size", "created_at")
     return [
-        Prefetch("tagged_items", queryset=TaggedOrder.objects.select_related("tag"), to_attr="tag_links"),
-        Prefetch("files", queryset=File.objects.order_by("created_at", "id"), to_attr="file_list"),
+        Prefetch("tagged_items", queryset=tag_links, to_attr="tag_links"),
+        Prefetch("files", queryset=files.order_by("created_at", "id"), to_attr="file_list"),
     ]
 
 
@@ -73,7 +88,7 @@ def with_order_relations(qs: QuerySet[Order], viewer: Viewer | None = None) -> Q
     orders: workflow and installer joined, tags and files prefetched (`order_relations`), and
     what other apps add for this caller (`orders.hooks.order_reads`). Workflow steps and custom
     field definitions come from orders.workflow_cache."""
-    qs = qs.select_related("workflow", "installer").prefetch_related(*order_relations())
+    qs = qs.select_related("workflow", "installer").defer(*_unread_columns()).prefetch_related(*order_relations())
     if hooks.order_reads:
         qs = hooks.order_reads(qs, viewer)
     return qs
