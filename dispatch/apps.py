@@ -15,4 +15,5 @@ class DispatchConfig(AppConfig):
         hooks.installer_visibility.set(selectors.installer_offer_visibility)
         hooks.order_reads.set(selectors.order_reads)
         hooks.extra_actions.set(selectors.offer_answer_actions)
+        hooks.installer_timeline.set(selectors.installer_timeline)
         signals.order_created.connect(services.on_order_created, dispatch_uid="dispatch.auto_dispatch")

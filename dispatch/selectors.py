@@ -13,7 +13,7 @@ from accounts.models import Organization, RoutingStrategy
 from dispatch import strategies
 from dispatch.exceptions import NoInstallerCovers, UnknownInstaller
 from dispatch.models import Booking, CoverageArea, DispatchRun, Offer, OfferStatus, Partnership
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderEvent, OrderStatus
 from orders.selectors import Viewer, parse_uuid
 
 OPEN_ORDER_STATUSES = (OrderStatus.DISPATCHING, OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS)
@@ -157,6 +157,51 @@ def offer_answer_actions(order: Order, viewer: Viewer) -> list[str]:
         for offer in offers
     )
     return ["accept", "decline"] if answerable else []
+
+
+# Timeline events about one offer: shown to an installer when the offer is its own.
+OFFER_EVENTS = frozenset({"offer.sent", "offer.declined", "offer.expired"})
+
+
+def installer_timeline(order: Order, events: list[OrderEvent], viewer: Viewer) -> list[tuple[OrderEvent, dict]]:
+    """`orders.hooks.installer_timeline`: what an installer organization that does not own the
+    order reads of its timeline. Its own offers' events; `offer.withdrawn` only where one of its
+    offers was withdrawn, counting those only; every other event (the order's) with an
+    `installer` and `offerId` that are not its own left out of the data. Other installers'
+    names, offers and decline reasons never show. One query (its offers of the order).
+
+    A withdrawal is recorded in the transaction that closes the offers, after their
+    `responded_at`: an offer's `offer.withdrawn` is the first one recorded at or after it."""
+    own_id = str(viewer.organization.pk)
+    own_offers = list(
+        Offer.objects.filter(order_id=order.pk, installer=viewer.organization).values_list(
+            "pk", "status", "responded_at"
+        )
+    )
+    own_offer_ids = {str(pk) for pk, _, _ in own_offers}
+    withdrawals = [e for e in events if e.type == "offer.withdrawn"]
+    withdrawn_own: dict[Any, int] = {}
+    for _, status, responded_at in own_offers:
+        if status != OfferStatus.WITHDRAWN or responded_at is None:
+            continue
+        event = next((e for e in withdrawals if e.created_at >= responded_at), None)
+        if event is not None:
+            withdrawn_own[event.pk] = withdrawn_own.get(event.pk, 0) + 1
+    shown: list[tuple[OrderEvent, dict]] = []
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        if event.type in OFFER_EVENTS:
+            if str(data.get("offerId")) in own_offer_ids:
+                shown.append((event, data))
+        elif event.type == "offer.withdrawn":
+            if event.pk in withdrawn_own:
+                shown.append((event, {"count": withdrawn_own[event.pk], "reason": data.get("reason")}))
+        else:
+            installer = data.get("installer")
+            if isinstance(installer, dict) and str(installer.get("id")) != own_id:
+                data = {key: value for key, value in data.items() if key not in ("installer", "offerId")}
+            shown.append((event, data))
+    return shown
 
 
 def _manual_pick(candidates: list[strategies.Candidate], installer_id: Any) -> list[strategies.Candidate]:

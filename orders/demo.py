@@ -97,7 +97,8 @@ def seed() -> tuple[Organization, Organization]:
             organization=demo,
             actor=actor,
             data={
-                "name": f"EV charger for {name}",
+                # An installer with an open offer reads the name: no customer data in it.
+                "name": f"EV charger in {city}",
                 "description": "Customer wants the charger next to the garage door.",
                 "address": address,
                 "city": city,

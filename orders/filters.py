@@ -1,4 +1,6 @@
-"""List Orders filters (API.md). Every filter has an index behind it (see Order.Meta.indexes)."""
+"""List Orders filters (API.md). Every filter has an index behind it (see Order.Meta.indexes);
+`q` on city and postal code, which only installer viewers search, runs on the few orders an
+installer may read (its offers' and its own), found through their indexes first."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from django import forms
 from django.db.models import Q
 
 from orders.models import STATUS_BY_NAME, Order
+from orders.selectors import Viewer
 
 
 class StatusListField(forms.Field):
@@ -57,7 +60,10 @@ class OrderFilter(django_filters.FilterSet):
         model = Order
         fields: list[str] = []
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, data=None, *args, viewer: Viewer | None = None, **kwargs):
+        # Whose list it is: `q` matches only the fields this viewer may read (`filter_q`).
+        # None: a caller that reads every field of every order in the queryset.
+        self.viewer = viewer
         # `status` may repeat: hand the whole list to the field.
         if data is not None and hasattr(data, "getlist"):
             statuses = data.getlist("status")
@@ -70,13 +76,25 @@ class OrderFilter(django_filters.FilterSet):
         return qs.filter(tagged_items__tag_id=value)
 
     def filter_q(self, qs, name, value):
+        """The display id (exactly, any case), and the name, customer, email and street (a
+        substring in any case). An installer organization's `q` matches the display id, city and
+        postal code (a substring) of every order it reads, and the name, customer, email and
+        street only of its own orders and those assigned to it: on an order it reads through an
+        open offer, a search never reveals a field that orders.api.presenters hides."""
         value = value.strip()[:200]
         if not value:
             return qs
-        return qs.filter(
-            Q(display_id__iexact=value)
-            | Q(name__icontains=value)
+        display_id = Q(display_id__iexact=value)
+        customer = (
+            Q(name__icontains=value)
             | Q(contact_person_name__icontains=value)
             | Q(email__icontains=value)
             | Q(address__icontains=value)
         )
+        viewer = self.viewer
+        if viewer is None or not viewer.organization.is_installer:
+            return qs.filter(display_id | customer)
+        organization = viewer.organization
+        area = Q(city__icontains=value) | Q(postal_code__icontains=value)
+        sees_customer = Q(organization=organization) | Q(installer=organization)
+        return qs.filter(display_id | area | (customer & sees_customer))

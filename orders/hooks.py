@@ -19,6 +19,11 @@ On reads (no writes, no per-order queries):
   the order object need (dispatch: the booking, and an installer's own open offers).
 - `extra_actions(order, viewer) -> list[str]`: more `allowedActions` for a viewer that may
   write, read from what `order_reads` loaded. Dispatch: "accept" and "decline".
+- `installer_timeline(order, events, viewer) -> list[(event, data)]`: the events of an order's
+  timeline that an installer organization which does not own the order may read, each with the
+  `data` it may read (a constant number of queries). Dispatch: its own offers' events and the
+  order-level ones, without other installers' names, offers or decline reasons. Unset, every
+  event is shown with its data.
 
 After commit (a signal, `orders.signals.order_created`): an order was created. Dispatch
 auto-dispatches it when the routing settings say so.
@@ -61,3 +66,4 @@ installer_assignable = Hook("installer_assignable", default=True)
 installer_visibility = Hook("installer_visibility")
 order_reads = Hook("order_reads")
 extra_actions = Hook("extra_actions", default=[])
+installer_timeline = Hook("installer_timeline")

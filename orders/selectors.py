@@ -10,11 +10,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 
-from accounts.models import Membership, Organization, Role, role_may_write
+from accounts.models import ApiToken, Membership, Organization, Role, role_may_write
 from orders import hooks, workflow_cache
-from orders.models import File, Order, OrderEvent, TaggedOrder, Workflow, WorkflowStep
+from orders.models import ActorType, File, Order, OrderEvent, TaggedOrder, Workflow, WorkflowStep
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,29 @@ def order_get(viewer: Viewer, order_id: Any, *, with_relations: bool = True) -> 
 
 def order_events(order: Order) -> QuerySet[OrderEvent]:
     return OrderEvent.objects.filter(order=order).order_by("sequence")
+
+
+def own_actors(organization: Organization, events: list[OrderEvent]) -> set[tuple[str, str]]:
+    """The `(actor_type, actor_id)` of the events' actors that belong to the organization: its
+    API tokens and the users who are its members. At most two queries, whatever the number of
+    events."""
+    token_ids = {e.actor_id for e in events if e.actor_type == ActorType.API_TOKEN and parse_uuid(e.actor_id)}
+    user_pk = get_user_model()._meta.pk
+    user_ids = set()
+    for event in events:
+        if event.actor_type == ActorType.USER and event.actor_id:
+            try:
+                user_ids.add(user_pk.to_python(event.actor_id))
+            except ValidationError:
+                continue
+    own: set[tuple[str, str]] = set()
+    if token_ids:
+        tokens = ApiToken.objects.filter(pk__in=token_ids, membership__organization=organization)
+        own.update((ActorType.API_TOKEN, str(pk)) for pk in tokens.values_list("pk", flat=True))
+    if user_ids:
+        members = Membership.objects.filter(organization=organization, user_id__in=user_ids)
+        own.update((ActorType.USER, str(pk)) for pk in members.values_list("user_id", flat=True))
+    return own
 
 
 def workflows_for(organization: Organization) -> QuerySet[Workflow]:

@@ -66,7 +66,11 @@ def _zone(name: str) -> ZoneInfo:
 
 def tracking_context(order: Order) -> dict[str, Any]:
     """What the customer may see: status in words, booked date, installer name, and what the
-    customer entered themselves (name and address). Nothing else of the order."""
+    customer entered themselves. Nothing else of the order.
+
+    The page needs no login, so it never shows more than the order's current installer may see
+    in the API: the customer's name and street only once an installer is assigned; before that
+    (no installer, or offers not accepted yet) the area (postal code and city) only."""
     title, sentence = STATUS_TEXT[OrderStatus(order.status)]
     if order.status == OrderStatus.DISPATCHING and order.installer_id:
         title, sentence = "Installer found", "An installer has taken your job and will agree a date with you."
@@ -81,6 +85,8 @@ def tracking_context(order: Order) -> dict[str, Any]:
             "zone": str(zone),
         }
     installer = order.installer.name if order.installer_id and order.installer else None
+    area = f"{order.postal_code} {order.city}"
+    assigned = order.installer_id is not None
     return {
         "display_id": order.display_id,
         "status_title": title,
@@ -88,7 +94,7 @@ def tracking_context(order: Order) -> dict[str, Any]:
         "status": order.status,
         "booked": booked,
         "installer": installer,
-        "customer": order.contact_person_name,
-        "address": f"{order.address}, {order.postal_code} {order.city}",
+        "customer": order.contact_person_name if assigned else None,
+        "address": f"{order.address}, {area}" if assigned else area,
         "received": order.created_at,
     }

@@ -8,12 +8,14 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 
-from orders import workflow_cache
-from orders.models import STATUS_NAMES, File, Order, OrderEvent
+from orders import hooks, workflow_cache
+from orders.models import STATUS_NAMES, ActorType, File, Order, OrderEvent
 from orders.policy import allowed_actions
-from orders.selectors import Viewer, current_step
+from orders.selectors import Viewer, current_step, own_actors
 
-CONTACT_FIELDS = ("contactPersonName", "email", "phoneNumber", "address")
+# Hidden from a viewer that neither owns the order nor is its assigned installer. `clientUrl`
+# opens the customer's tracking page without a login, so it is hidden with the rest.
+CONTACT_FIELDS = ("contactPersonName", "email", "phoneNumber", "address", "clientUrl")
 
 
 def custom_field_rows(order: Order) -> list[dict[str, Any]]:
@@ -49,7 +51,8 @@ def _files(order: Order) -> list[File]:
 
 def order_to_dict(order: Order, viewer: Viewer | None = None) -> dict[str, Any]:
     """The order object of API.md. A viewer that neither owns the order nor is its assigned
-    installer (an installer with an open offer) gets no customer name, email, phone or street.
+    installer (an installer with an open offer) gets no customer name, email, phone, street or
+    `clientUrl` (null).
     Reads the tags and files that orders.selectors prefetched (`tag_links`, `file_list`), or
     queries them."""
     hide_contact = viewer is not None and viewer.organization.pk not in (order.organization_id, order.installer_id)
@@ -107,6 +110,35 @@ def event_to_dict(event: OrderEvent) -> dict[str, Any]:
         "requestId": event.request_id or None,
         "createdAt": event.created_at,
     }
+
+
+# Who did something, as an installer organization reads another organization's timeline: the
+# router's members, tokens and webforms alike.
+ROUTER_ACTOR = {"type": "router", "id": None, "label": "router"}
+
+
+def timeline_to_dicts(order: Order, events: list[OrderEvent], viewer: Viewer) -> list[dict[str, Any]]:
+    """The order's timeline as the viewer may read it. The owning organization reads every event
+    as recorded. Any other viewer (an installer organization with an offer, or assigned) reads
+    what `orders.hooks.installer_timeline` leaves of the events and their data; the actors that
+    are not its own members or tokens read as ROUTER_ACTOR (system actors as recorded), and the
+    request ids of events it did not cause are null. A constant number of queries."""
+    if viewer.organization.pk == order.organization_id:
+        return [event_to_dict(e) for e in events]
+    shown = hooks.installer_timeline(order, events, viewer)
+    if shown is None:
+        shown = [(event, event.data) for event in events]
+    own = own_actors(viewer.organization, [event for event, _ in shown])
+    rows = []
+    for event, data in shown:
+        row = event_to_dict(event)
+        row["data"] = data
+        if (event.actor_type, event.actor_id) not in own:
+            row["requestId"] = None
+            if event.actor_type != ActorType.SYSTEM:
+                row["actor"] = dict(ROUTER_ACTOR)
+        rows.append(row)
+    return rows
 
 
 def file_to_dict(file: File) -> dict[str, Any]:

@@ -206,7 +206,9 @@ class OrderOutput(serializers.Serializer):
     source = serializers.CharField()  # type: ignore[assignment]  # a wire name that DRF uses too
     webformId = serializers.UUIDField(allow_null=True)
     allowedActions = serializers.ListField(child=serializers.CharField())
-    clientUrl = serializers.URLField()
+    clientUrl = serializers.URLField(
+        allow_null=True, help_text="The customer's tracking page; null for an installer until it is assigned."
+    )
     cancelReason = serializers.CharField(allow_null=True)
     createdAt = serializers.DateTimeField()
     updatedAt = serializers.DateTimeField()
@@ -223,7 +225,7 @@ class OrderListOutput(serializers.Serializer):
 
 
 class ActorOutput(serializers.Serializer):
-    type = serializers.CharField()
+    type = serializers.CharField(help_text='An installer reads the router\'s actors as "router".')
     id = serializers.CharField(allow_null=True)
     label = serializers.CharField()  # type: ignore[assignment]  # a wire name that DRF uses too
 

@@ -14,7 +14,7 @@ from installer.api.renderers import ORJSONRenderer
 from installer.api.schema import ErrorOutput
 from orders import selectors, services
 from orders.api import serializers as s
-from orders.api.presenters import event_to_dict, file_to_dict, order_to_dict
+from orders.api.presenters import file_to_dict, order_to_dict, timeline_to_dicts
 from orders.api.viewsets import ApiViewSet
 from orders.files import MaxSizeUploadHandler, file_response, file_upload
 from orders.filters import OrderFilter
@@ -38,7 +38,12 @@ ORDER_FILTER_PARAMS = [
     OpenApiParameter("createdAfter", OpenApiTypes.DATETIME),
     OpenApiParameter("createdBefore", OpenApiTypes.DATETIME),
     OpenApiParameter("updatedSince", OpenApiTypes.DATETIME),
-    OpenApiParameter("q", OpenApiTypes.STR, description="display id, name, customer, email or address"),
+    OpenApiParameter(
+        "q",
+        OpenApiTypes.STR,
+        description="display id, name, customer, email or address; an installer's token: display id, city "
+        "or postal code, and the others only on orders assigned to it",
+    ),
 ]
 
 
@@ -91,10 +96,10 @@ class OrderViewSet(ApiViewSet):
     def list(self, request):
         """List Orders, newest first by default. Use `cursor` (empty for the first page) instead of
         `page` for high-volume sync: the answer then has `nextCursor` and no `count`."""
-        filterset = OrderFilter(request.query_params, queryset=selectors.orders_visible_to(self.viewer))
+        viewer = self.viewer
+        filterset = OrderFilter(request.query_params, queryset=selectors.orders_visible_to(viewer), viewer=viewer)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        viewer = self.viewer
         page = Page(request)
         # The list as the count cache knows it: whose orders, which filters (normalized).
         filters = sorted((k, repr(v)) for k, v in filterset.form.cleaned_data.items() if v not in (None, "", []))
@@ -150,10 +155,11 @@ class OrderViewSet(ApiViewSet):
 
     @extend_schema(responses={200: s.EventListOutput, **ERRORS})
     def events(self, request, pk=None):
-        """The order's timeline, oldest first."""
+        """The order's timeline, oldest first. An installer organization reads its own offers'
+        events and the order's, with the router's actors as "router" (API.md)."""
         order = self.get_order(pk, with_relations=False)
-        events = list(selectors.order_events(order))
-        return Response({"values": [event_to_dict(e) for e in events], "count": len(events)})
+        values = timeline_to_dicts(order, list(selectors.order_events(order)), self.viewer)
+        return Response({"values": values, "count": len(values)})
 
     @extend_schema(request=None, responses={200: s.TagsOfOrderOutput, **ERRORS})
     def assign_tag(self, request, pk=None, tag_id=None):

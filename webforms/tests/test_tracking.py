@@ -28,8 +28,10 @@ def test_tracking_page_shows_status_in_words_and_only_what_the_customer_entered(
     assert f"Request {order.display_id}" in html
     assert '<p class="status" id="status">Received</p>' in html
     assert "Not booked yet" in html and "Not assigned yet" in html
-    assert "Kari Nordmann" in html and "Karl Johans gate 1, 0154 Oslo" in html
-    for secret in ("SECRET-ERP-42", "difficult", order.email, order.phone_number, org_a.name):
+    # No installer yet: the area only, not the customer's name or street.
+    assert "0154 Oslo" in html
+    hidden = ("Kari Nordmann", "Karl Johans", "SECRET-ERP-42", "difficult", order.email, order.phone_number, org_a.name)
+    for secret in hidden:
         assert secret not in html
     assert '<meta name="robots" content="noindex, nofollow">' in html
     assert response["Cache-Control"] == "private, no-store"
@@ -38,15 +40,48 @@ def test_tracking_page_shows_status_in_words_and_only_what_the_customer_entered(
 
 
 def test_one_order_never_shows_another_orders_data(client, org_a, org_b):
-    mine = create_order(org_a, contact_person_name="Kari Nordmann", address="Storgata 1")
-    theirs = create_order(org_b, contact_person_name="Per Hansen", address="Bygdøy allé 9")
+    mine = create_order(org_a, city="Bergen", postal_code="5003")
+    theirs = create_order(org_b, city="Trondheim", postal_code="7010")
     order_cancel(order_id=theirs.pk, organization=org_b, actor=Actor.system())
     html = client.get(f"/t/{mine.client_token}/").content.decode()
-    assert "Kari Nordmann" in html and "Storgata 1" in html and mine.display_id in html
-    assert "Per Hansen" not in html and "Bygdøy" not in html and theirs.display_id not in html
+    assert "5003 Bergen" in html and mine.display_id in html
+    assert "Trondheim" not in html and theirs.display_id not in html
     assert "Cancelled" not in html
     other = client.get(f"/t/{theirs.client_token}/").content.decode()
-    assert "Per Hansen" in other and "Cancelled" in other and "Kari" not in other
+    assert "7010 Trondheim" in other and "Cancelled" in other and "Bergen" not in other
+
+
+def test_name_and_street_only_once_an_installer_is_assigned(client, org_a):
+    """The page needs no login: it shows no more than the order's installer may read. An
+    installer with an open offer reads no customer name or street, nor after it declines."""
+    from dispatch import services as dispatch_services
+    from dispatch.models import Offer
+    from dispatch.tests.conftest import make_installer, make_partner
+
+    first, second = make_installer("First Elektro"), make_installer("Second Elektro")
+    make_partner(org_a, first, priority=1)
+    make_partner(org_a, second, priority=2)
+    order = create_order(org_a, contact_person_name="Kari Nordmann", address="Storgata 1")
+    actor = Actor.system("test")
+    dispatch_services.order_dispatch(order_id=order.pk, organization=org_a, actor=actor)
+
+    def page() -> str:
+        response = client.get(f"/t/{order.client_token}/")
+        assert response.status_code == 200
+        return response.content.decode()
+
+    html = page()  # an open offer to the first installer, not accepted
+    assert "Finding an installer" in html and "0154 Oslo" in html and "Not assigned yet" in html
+    assert "Kari Nordmann" not in html and "Storgata" not in html
+    offer = Offer.objects.get(order=order, installer=first)
+    dispatch_services.offer_decline(offer_id=offer.pk, installer=first, actor=actor)
+    html = page()  # the second installer's offer is open now
+    assert "Kari Nordmann" not in html and "Storgata" not in html
+
+    offer = Offer.objects.get(order=order, installer=second)
+    dispatch_services.offer_accept(offer_id=offer.pk, installer=second, actor=actor)
+    html = page()
+    assert "Second Elektro" in html and "Kari Nordmann" in html and "Storgata 1, 0154 Oslo" in html
 
 
 @pytest.mark.parametrize("token", ["wrong-token", "x" * 65, "%00", "a%00b"])
