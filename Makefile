@@ -35,7 +35,6 @@ run: migrate
 	@$(PY) manage.py demo_tokens 2>/dev/null || true
 	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/"
 	@echo "  Try:       curl -H 'Authorization: Bearer <token>' http://127.0.0.1:$(PORT)/api/v1/order"
-	@$(PY) manage.py webhooks_sweep --schedule
 	@$(PY) manage.py db_worker --queue-name '*' & WORKER=$$!; \
 	  trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)

@@ -3,7 +3,8 @@ available to services (timeline events carry it) and to log lines (installer.log
 context variables.
 
 DatabaseUnavailableMiddleware turns a lost database (OperationalError/InterfaceError, a pool
-that cannot hand out a connection) into 503 in the API error shape on /api/ and /readyz.
+that cannot hand out a connection) into 503 with Retry-After: in the API error shape on /api/
+and the health paths, a plain HTML page (templates/503.html) everywhere else.
 """
 
 from __future__ import annotations
@@ -80,18 +81,39 @@ def wants_json_503(path: str) -> bool:
     return path.startswith("/api/") or path in ("/readyz", "/healthz")
 
 
+RETRY_AFTER_SECONDS = "5"
+
+
 def db_unavailable_response():
     from django.http import JsonResponse
 
     from installer.api.exceptions import error_body
 
     response = JsonResponse(error_body(503, "The database is unavailable. Try again shortly."), status=503)
-    response["Retry-After"] = "5"
+    response["Retry-After"] = RETRY_AFTER_SECONDS
     return response
 
 
+def db_unavailable_page():
+    """The HTML 503 page: a static template rendered without the request, so that nothing on
+    it (context processors, the user, the session) reads the database."""
+    from django.http import HttpResponse
+    from django.template.loader import render_to_string
+
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = RETRY_AFTER_SECONDS
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def db_unavailable_answer(path: str):
+    """503 for a lost database: JSON on API and health paths, the HTML page elsewhere."""
+    return db_unavailable_response() if wants_json_503(path) else db_unavailable_page()
+
+
 class DatabaseUnavailableMiddleware:
-    """503 JSON instead of a 500 page when the database is gone, for API and health paths.
+    """503 instead of a 500 when the database is gone: the API error shape on API and health
+    paths, a plain HTML page with Retry-After on every page (forms, tracking, the admin).
 
     DRF views already answer 503 through the exception handler; this catches what happens
     outside them (plain views, middleware reading the session or user). Errors raised inside
@@ -106,13 +128,13 @@ class DatabaseUnavailableMiddleware:
         try:
             return self.get_response(request)
         except Exception as exc:
-            if wants_json_503(request.path) and is_db_unavailable(exc):
+            if is_db_unavailable(exc):
                 logger.warning("database unavailable: %s", exc)
-                return db_unavailable_response()
+                return db_unavailable_answer(request.path)
             raise
 
     def process_exception(self, request, exception):
-        if wants_json_503(request.path) and is_db_unavailable(exception):
+        if is_db_unavailable(exception):
             logger.warning("database unavailable: %s", exception)
-            return db_unavailable_response()
+            return db_unavailable_answer(request.path)
         return None

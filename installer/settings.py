@@ -100,6 +100,11 @@ TEMPLATES = [
     },
 ]
 
+# A request's longest run: gunicorn's worker timeout (gunicorn.conf.py reads the same variable).
+# An Idempotency-Key still "in progress" after it belonged to a request that was cut off, and
+# the next request with that key acts in its place.
+REQUEST_TIMEOUT_SECONDS = env_int("GUNICORN_TIMEOUT", 30)
+
 # --- Database ---------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 _db = dj_database_url.parse(DATABASE_URL)

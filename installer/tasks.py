@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import router
+from django.dispatch import Signal
 
 
 def enqueues_in_transaction(task, model) -> bool:
@@ -19,3 +20,11 @@ def enqueues_in_transaction(task, model) -> bool:
     if not isinstance(backend, DatabaseBackend):
         return False
     return (router.db_for_write(DBTaskResult) or "default") == (router.db_for_write(model) or "default")
+
+
+# Sent by `manage.py db_worker` (installer/management/commands/db_worker.py) when it starts
+# polling and again each time it is back after losing the database, with `worker_id`. Apps
+# connect what a worker must make sure of before it takes tasks (webhooks: the sweep is
+# queued and expired leases are reclaimed). Receivers run with `send_robust`: an error is
+# logged and does not stop the worker.
+worker_started = Signal()

@@ -21,10 +21,14 @@ development and for installations whose receivers are on the internal network.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import http.client
 import ipaddress
 import logging
 import socket
+import threading
+import time
 import urllib.request
 
 from django.conf import settings
@@ -82,10 +86,14 @@ def _connect(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=Non
         logger.warning("webhook not sent: %s resolves to no public address (%s)", host, refused)
         raise BlockedAddress(f"{host} resolves to no public address: not sent")
     error: OSError | None = None
+    deadline = _deadline.get()
     for family, kind, proto, _, sockaddr in allowed:
         sock = socket.socket(family, kind, proto)
         try:
-            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:  # noqa: SLF001
+            if deadline is not None:  # each address gets the time left, not a fresh timeout
+                left = deadline.remaining()
+                sock.settimeout(left if timeout is socket._GLOBAL_DEFAULT_TIMEOUT else min(timeout, left))  # noqa: SLF001
+            elif timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:  # noqa: SLF001
                 sock.settimeout(timeout)
             if source_address:
                 sock.bind(source_address)
@@ -97,13 +105,95 @@ def _connect(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=Non
     raise error  # at least one address was tried, so `error` is set
 
 
-class _GuardedHTTPConnection(http.client.HTTPConnection):
+class Deadline:
+    """Bounds a whole HTTP exchange (connect, TLS, send, read) to `seconds` in total.
+
+    A socket timeout bounds each operation only: a peer that sends one byte a second keeps a
+    read going for ever. Inside `with Deadline(s):` each connection of this module connects with
+    at most the time left, and at the deadline a timer shuts its socket down, which ends any
+    send or read blocked on it at once (the caller then sees a closed connection; `expired`
+    says why). One deadline per thread at a time.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = threading.Event()
+        self._at = time.monotonic() + seconds
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._token: contextvars.Token | None = None
+
+    def remaining(self) -> float:
+        return max(self._at - time.monotonic(), 0.001)
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired.is_set()
+        if expired:
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired.set()
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    def __enter__(self) -> Deadline:
+        self._token = _deadline.set(self)
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._sockets.clear()  # closed by their owners; never shut down after the exchange
+        if self._token is not None:
+            _deadline.reset(self._token)
+
+
+_deadline: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("webhook_deadline", default=None)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Bounded:
+    """Connects within the current Deadline's time left and hands it the socket."""
+
+    timeout: float | None
+    sock: socket.socket | None
+
+    def connect(self) -> None:
+        deadline = _deadline.get()
+        if deadline is not None:
+            left = deadline.remaining()
+            self.timeout = left if not isinstance(self.timeout, (int, float)) else min(self.timeout, left)
+        super().connect()  # type: ignore[misc]
+        if deadline is not None and self.sock is not None:
+            deadline.watch(self.sock)
+
+
+class _BoundedHTTPConnection(_Bounded, http.client.HTTPConnection):
+    pass
+
+
+class _BoundedHTTPSConnection(_Bounded, http.client.HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPConnection(_Bounded, http.client.HTTPConnection):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._create_connection = _connect
 
 
-class _GuardedHTTPSConnection(http.client.HTTPSConnection):
+class _GuardedHTTPSConnection(_Bounded, http.client.HTTPSConnection):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._create_connection = _connect
@@ -115,10 +205,10 @@ def _via_proxy(request: urllib.request.Request) -> bool:
 
 class GuardedHTTPHandler(urllib.request.HTTPHandler):
     def http_open(self, req):
-        return self.do_open(http.client.HTTPConnection if _via_proxy(req) else _GuardedHTTPConnection, req)
+        return self.do_open(_BoundedHTTPConnection if _via_proxy(req) else _GuardedHTTPConnection, req)
 
 
 class GuardedHTTPSHandler(urllib.request.HTTPSHandler):
     def https_open(self, req):
-        connection = http.client.HTTPSConnection if _via_proxy(req) else _GuardedHTTPSConnection
+        connection = _BoundedHTTPSConnection if _via_proxy(req) else _GuardedHTTPSConnection
         return self.do_open(connection, req, context=self._context)

@@ -58,6 +58,13 @@ class WebhookEndpoint(models.Model):
     failing_since = models.DateTimeField(
         null=True, blank=True, help_text="First failed attempt since the last success."
     )
+    deferred_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="An attempt timed out: the endpoint's deliveries wait until then, so a slow "
+        "receiver holds a worker for one attempt at a time, not one per queued delivery.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -10,7 +10,11 @@ from webhooks import services
 
 @task()
 def deliver(delivery_id: str) -> str:
-    return services.delivery_attempt(delivery_id=delivery_id)
+    """One attempt; then queues the periodic sweep if none is waiting (a worker killed while it
+    ran the sweep left none), so deliveries keep the sweep alive while workers run."""
+    result = services.delivery_attempt(delivery_id=delivery_id)
+    services.sweep_schedule()
+    return result
 
 
 @task()

@@ -33,7 +33,7 @@ from installer.errors import (
     Unprocessable,
     UnsupportedType,
 )
-from installer.middleware import db_unavailable_response, is_db_unavailable, wants_json_503
+from installer.middleware import db_unavailable_answer, is_db_unavailable
 
 logger = logging.getLogger("installer.api")
 
@@ -233,8 +233,8 @@ def handler404(request, exception=None):
 
 def handler500(request):
     # Called while the exception is being handled: a lost database is a 503, not a 500.
-    if wants_json_503(request.path) and is_db_unavailable(sys.exc_info()[1]):
-        return db_unavailable_response()
+    if is_db_unavailable(sys.exc_info()[1]):
+        return db_unavailable_answer(request.path)
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(500, "Internal server error."), status=500)
     from django.views.defaults import server_error

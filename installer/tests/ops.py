@@ -59,7 +59,9 @@ class PgCluster:
     """A throwaway cluster in a temp dir on its own port (fsync off: test data only)."""
 
     def __init__(self):
-        self.port = free_port(55432)
+        # OPS_PG_PORT_BASE / OPS_HTTP_PORT_BASE: where the search for a free port starts, for
+        # several suites on one machine.
+        self.port = free_port(int(os.environ.get("OPS_PG_PORT_BASE", "55432")))
         self.dir = Path(tempfile.mkdtemp(prefix="installer-ops-pg-"))
         self.data = self.dir / "data"
         self.log = self.dir / "postgres.log"
@@ -129,7 +131,7 @@ class Gunicorn:
     """One node: `gunicorn -c gunicorn.conf.py installer.wsgi` on its own port."""
 
     def __init__(self, env: dict[str, str], logdir: Path, name: str, workers: int = 2, threads: int = 4):
-        self.port = free_port(18000 + zlib.crc32(name.encode()) % 1000)
+        self.port = free_port(int(os.environ.get("OPS_HTTP_PORT_BASE", "18000")) + zlib.crc32(name.encode()) % 1000)
         self.name = name
         self.log = logdir / f"gunicorn-{name}.log"
         env = {

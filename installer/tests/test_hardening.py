@@ -246,8 +246,8 @@ def test_pool_timeout_outside_drf_is_503_on_api_paths():
     import json
 
     assert json.loads(response.content) == DB_DOWN
-    with pytest.raises(PoolTimeout):  # HTML pages keep Django's own error handling
-        middleware(RequestFactory().get("/admin/"))
+    page = middleware(RequestFactory().get("/admin/"))  # pages get the plain HTML page
+    assert page.status_code == 503 and page["Content-Type"].startswith("text/html")
 
 
 def test_handler500_maps_a_lost_database_to_503():
@@ -262,6 +262,45 @@ def test_handler500_maps_a_lost_database_to_503():
         raise ValueError("bug")
     except ValueError:
         assert handler500(RequestFactory().get("/api/v1/order")).status_code == 500
+
+
+def _database_gone(execute, sql, params, many, context):
+    raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/f/some-form/", "/t/some-tracking-token/", "/admin/", "/admin/login/"])
+def test_html_pages_answer_a_plain_503_page_while_the_database_is_gone(client, admin_user, path):
+    """Every query fails as with the server stopped; a logged-in admin's session cannot be read
+    either. The page is a plain 503 with Retry-After, not a 500 and not the API's JSON."""
+    client.force_login(admin_user)
+    with connection.execute_wrapper(_database_gone):
+        response = client.get(path)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response["Content-Type"].startswith("text/html")
+    body = response.content.decode()
+    assert "<h1>Temporarily unavailable</h1>" in body
+    assert "Traceback" not in body and "statusCode" not in body
+
+
+@pytest.mark.django_db
+def test_api_keeps_its_json_503_while_the_database_is_gone(operator_a):
+    with connection.execute_wrapper(_database_gone):
+        response = operator_a.get("/api/v1/order")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert response.json() == DB_DOWN
+
+
+def test_handler500_maps_a_lost_database_to_the_html_page_on_pages():
+    from installer.api.exceptions import handler500
+
+    try:
+        raise OperationalError("server closed the connection unexpectedly")
+    except OperationalError:
+        response = handler500(RequestFactory().get("/t/abc/"))
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert b"Temporarily unavailable" in response.content
 
 
 def test_readyz_is_503_in_the_error_shape(client, monkeypatch):

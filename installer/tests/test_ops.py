@@ -419,3 +419,35 @@ def test_gunicorn_reload_under_load_fails_no_request(cluster):
     assert len(results) > 50
     assert not failed, failed[:10]
     assert before and after and not (before & after), (before, after)  # every worker was replaced
+
+
+def test_worker_keeps_running_through_a_postgres_restart(cluster):
+    """`db_worker` while PostgreSQL stops and starts: it logs the lost database, waits with
+    backoff instead of exiting, and runs a task enqueued after the restart."""
+    import psycopg
+
+    pg, env, token, logdir = cluster
+    worker = ops.Worker(env, logdir, "restart-worker", interval=0.2)
+    try:
+        worker.wait_ready()
+        pg.stop("fast")
+        _wait(lambda: "Database unavailable" in worker.log.read_text(errors="replace"), 20, "the worker to notice")
+        time.sleep(3)  # several polls and backoffs while the database is down
+        assert worker.alive(), worker.log.read_text()[-3000:]
+        pg.start()
+        enqueue = "from webhooks import tasks; print(tasks.sweep.enqueue(reschedule=False).id)"
+        task_id = ops.manage(env, "shell", "-c", enqueue).strip().splitlines()[-1]
+
+        def ran():
+            with psycopg.connect(pg.url("installer_ops"), autocommit=True) as db:
+                return db.execute(
+                    "SELECT status, worker_ids FROM django_tasks_database_dbtaskresult WHERE id = %s", [task_id]
+                ).fetchone()
+
+        status, worker_ids = _wait(lambda: (row := ran()) and row[0] == "SUCCESSFUL" and row, 60, "the task to run")
+        assert worker_ids == ["restart-worker"]
+        assert worker.alive()
+    finally:
+        worker.stop()
+    log = worker.log.read_text(errors="replace")
+    record("worker_postgres_restart", {"reconnect_warnings": log.count("Database unavailable")})

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import orjson
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework import viewsets
 from rest_framework.response import Response
 
@@ -70,10 +73,33 @@ class ApiViewSet(viewsets.GenericViewSet):
         if existing.fingerprint != fingerprint:
             raise Unprocessable("This Idempotency-Key was used with a different request.")
         if existing.status_code is None:
+            if self._reclaim_idempotency_record(existing, fingerprint):
+                return
             raise Conflict("A request with this Idempotency-Key is in progress; retry shortly.")
         raise _Replay(
             Response(existing.response_body, status=existing.status_code, headers={"Idempotent-Replayed": "true"})
         )
+
+    def _reclaim_idempotency_record(self, existing: IdempotencyRecord, fingerprint: str) -> bool:
+        """Takes over an in-progress record older than REQUEST_TIMEOUT_SECONDS: its request
+        was cut off (worker killed or recycled) without an answer, so this request acts in its
+        place. Only one of several concurrent retries wins the record; the others see it in
+        progress again."""
+        stale_before = timezone.now() - timedelta(seconds=settings.REQUEST_TIMEOUT_SECONDS)
+        if existing.created_at >= stale_before:
+            return False
+        with transaction.atomic():
+            deleted, _ = IdempotencyRecord.objects.filter(
+                pk=existing.pk, status_code__isnull=True, created_at__lt=stale_before
+            ).delete()
+            if not deleted:
+                return False
+            self._idempotency_record = IdempotencyRecord.objects.create(
+                organization_id=existing.organization_id,
+                key=existing.key,
+                fingerprint=fingerprint,
+            )
+        return True
 
     def handle_exception(self, exc):
         if isinstance(exc, _Replay):
@@ -100,8 +126,9 @@ class ApiViewSet(viewsets.GenericViewSet):
             else:
                 # Stored as the renderer wrote it, so a replay is byte-for-byte the same JSON
                 # (ISO datetimes, string UUIDs).
-                record.status_code = response.status_code
-                record.response_body = orjson.loads(dumps(response.data))
-                record.save(update_fields=["status_code", "response_body"])
+                # By primary key: a record reclaimed by a retry (a new row) is not overwritten.
+                IdempotencyRecord.objects.filter(pk=record.pk).update(
+                    status_code=response.status_code, response_body=orjson.loads(dumps(response.data))
+                )
                 self._idempotency_record = None
         return super().finalize_response(request, response, *args, **kwargs)

@@ -229,3 +229,50 @@ def test_concurrent_creates_take_consecutive_numbers(operator_a):
         assert rows[uuid.UUID(body["id"])] == body["displayId"]
     operator_a.org.refresh_from_db()
     assert operator_a.org.order_counter == threads_count
+
+
+@pytest.mark.django_db
+def test_key_of_a_killed_request_is_reclaimed_after_the_request_timeout(operator_a, monkeypatch, settings):
+    """A worker killed while it serves a write leaves the key in progress (no answer stored).
+    Within the request timeout a retry is told so (409); after it, the retry performs the write."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders import services
+
+    settings.REQUEST_TIMEOUT_SECONDS = 30
+    order = create_order(operator_a.org)
+    url = f"{URL}/{order.pk}/cancel"
+    body = {"reason": "other", "comment": "retry"}
+    real = services.order_cancel
+
+    def killed(**kwargs):
+        raise SystemExit(1)  # what gunicorn's timeout does to the worker: no answer, no cleanup
+
+    monkeypatch.setattr(services, "order_cancel", killed)
+    with pytest.raises(SystemExit):
+        operator_a.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="killed-1")
+    monkeypatch.setattr(services, "order_cancel", real)
+    record = IdempotencyRecord.objects.get(key="killed-1")
+    assert record.status_code is None  # left in progress
+
+    busy = operator_a.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="killed-1")
+    assert busy.status_code == 409 and "in progress" in busy.json()["message"]
+    order.refresh_from_db()
+    assert order.status == 0
+
+    IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=timezone.now() - timedelta(seconds=31))
+    retry = operator_a.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="killed-1")
+    assert retry.status_code == 200, retry.content
+    assert retry.json()["status"] == 6
+    order.refresh_from_db()
+    assert order.status == 6
+    assert OrderEvent.objects.filter(order=order, type="order.cancelled").count() == 1
+    # The retry's answer is the key's answer from now on.
+    again = operator_a.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="killed-1")
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == retry.json()
+    # A different body with the reclaimed key is still refused.
+    other = operator_a.post(url, {"reason": "other", "comment": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="killed-1")
+    assert other.status_code == 422

@@ -11,6 +11,10 @@ Guarantees:
   the same `webhook-id` twice).
 - The delivery row, not the task, is the source of truth: the sweep re-enqueues any due
   pending row, so a lost task delays a delivery but never loses it.
+- The sweep needs no scheduler: every worker runs one pass and queues the periodic sweep task
+  when it starts or reconnects (`sweep_on_worker_start`), and every delivery task queues it
+  when none is waiting, so a worker killed at any point (mid-delivery, mid-sweep) leaves
+  nothing stuck once a worker runs again.
 """
 
 from webhooks.services.delivery import AttemptResult, delivery_attempt, delivery_body, post, retry_delay
@@ -24,7 +28,7 @@ from webhooks.services.endpoints import (
 )
 from webhooks.services.outbox import deliveries_queue_for_events, delivery_send_again, delivery_send_test
 from webhooks.services.signing import sign, signed_headers, signing_secrets
-from webhooks.services.sweep import deliveries_sweep, sweep_schedule
+from webhooks.services.sweep import deliveries_sweep, sweep_on_worker_start, sweep_schedule
 
 __all__ = [
     "AttemptResult",
@@ -43,6 +47,7 @@ __all__ = [
     "post",
     "retry_delay",
     "sign",
+    "sweep_on_worker_start",
     "signed_headers",
     "signing_secrets",
     "sweep_schedule",

@@ -38,6 +38,7 @@ class AttemptResult:
     response_excerpt: str
     error: str
     duration_ms: int
+    timed_out: bool = False
 
     @property
     def ok(self) -> bool:
@@ -83,6 +84,14 @@ def _claim(delivery_id: Any, now: datetime) -> WebhookDelivery | None:
             or not delivery.endpoint.active
             or _waits_for_earlier(delivery, now)
         ):
+            return None
+        deferred_until = delivery.endpoint.deferred_until
+        if deferred_until is not None and deferred_until > now:
+            # The endpoint's last attempt timed out: wait for it instead of holding this worker
+            # for another full timeout (one tenant's slow receiver must not starve the others).
+            delivery.next_attempt_at = deferred_until
+            delivery.save(update_fields=["next_attempt_at"])
+            transaction.on_commit(lambda: _enqueue_many([delivery.pk], run_after=deferred_until), robust=True)
             return None
         delivery.status = DeliveryStatus.DELIVERING
         delivery.attempts += 1
@@ -131,9 +140,23 @@ _opener = urllib.request.build_opener(_NoRedirects, egress.GuardedHTTPHandler, e
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> AttemptResult:
-    """POSTs once. Never raises for network or HTTP errors; they are the result."""
+    """POSTs once, within `timeout` seconds in all (connect, send, answer: egress.Deadline), so a
+    receiver that answers a byte at a time is cut at the timeout like one that never answers.
+    Never raises for network or HTTP errors; they are the result."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - http(s) only
     started = time.monotonic()
+    with egress.Deadline(timeout) as deadline:
+        status_code, excerpt, error = _exchange(request, timeout)
+    timed_out = deadline.expired.is_set() or error.startswith("TimeoutError")
+    if deadline.expired.is_set():
+        # Whatever arrived before the cut is incomplete: the attempt failed and is retried.
+        status_code, error = None, f"TimeoutError: no answer within {timeout} s"
+    duration_ms = int((time.monotonic() - started) * 1000)
+    text = excerpt.decode("utf-8", errors="replace").replace("\x00", "")
+    return AttemptResult(status_code, text, error[:1000], duration_ms, timed_out=timed_out)
+
+
+def _exchange(request: urllib.request.Request, timeout: float) -> tuple[int | None, bytes, str]:
     status_code: int | None = None
     excerpt = b""
     error = ""
@@ -155,9 +178,7 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Atte
         error = f"TimeoutError: no answer within {timeout} s"
     except (OSError, http.client.HTTPException, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}"
-    duration_ms = int((time.monotonic() - started) * 1000)
-    text = excerpt.decode("utf-8", errors="replace").replace("\x00", "")
-    return AttemptResult(status_code, text, error[:1000], duration_ms)
+    return status_code, excerpt, error
 
 
 def _record(delivery: WebhookDelivery, result: AttemptResult) -> None:
@@ -185,9 +206,12 @@ def _record(delivery: WebhookDelivery, result: AttemptResult) -> None:
             current.delivered_at = now
             current.next_attempt_at = None
             endpoints.filter(failing_since__isnull=False).update(failing_since=None)
+            endpoints.filter(deferred_until__isnull=False).update(deferred_until=None)
             follow_up = ("next", None)
         else:
             endpoints.filter(failing_since__isnull=True).update(failing_since=now)
+            if result.timed_out:
+                endpoints.update(deferred_until=now + timedelta(seconds=settings.WEBHOOK_RETRY_BASE_SECONDS))
             disable_before = now - timedelta(seconds=settings.WEBHOOK_DISABLE_AFTER_SECONDS)
             endpoints.filter(active=True, failing_since__lte=disable_before).update(
                 active=False,

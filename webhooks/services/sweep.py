@@ -52,8 +52,10 @@ def deliveries_sweep(*, now: datetime | None = None, limit: int = 1000) -> dict[
 
 
 def sweep_schedule() -> bool:
-    """Enqueues the self-rescheduling sweep task unless one is already waiting. Returns whether
-    it enqueued one. Needs a backend that can defer (django-tasks-db, an installed app)."""
+    """Enqueues the self-rescheduling sweep task unless one is already waiting (READY). Returns
+    whether it enqueued one. A sweep task left RUNNING by a killed worker is not waiting: it
+    never runs again and never queues its successor, so it does not count. Needs a backend that
+    can defer (django-tasks-db, an installed app)."""
     from webhooks import tasks  # tasks imports this package
 
     backend = tasks.sweep.get_backend()
@@ -65,3 +67,13 @@ def sweep_schedule() -> bool:
     run_after = timezone.now() + timedelta(seconds=settings.WEBHOOK_SWEEP_INTERVAL_SECONDS)
     tasks.sweep.using(run_after=run_after).enqueue()
     return True
+
+
+def sweep_on_worker_start(**kwargs) -> None:
+    """Receiver of `installer.tasks.worker_started`: a worker starting (or back after losing the
+    database) reclaims the leases that ran out meanwhile and makes sure the periodic sweep is
+    queued. This is what recovers from a worker killed mid-delivery (its row waits for its
+    lease, then the next sweep) or mid-sweep (the sweep task stays RUNNING and queued no
+    successor) without any scheduler or manual step."""
+    deliveries_sweep()
+    sweep_schedule()

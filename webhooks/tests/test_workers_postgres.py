@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from orders import services as order_services
 from orders.actors import Actor
@@ -128,3 +130,103 @@ def test_two_workers_send_each_attempt_once(receiver, make_endpoint, tmp_path):
 
     ran = DBTaskResult.objects.filter(task_path="webhooks.tasks.deliver", status="SUCCESSFUL")
     assert len({tuple(r.worker_ids) for r in ran}) == 2  # both workers did part of the work
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def sweep_tasks(status: str) -> int:
+    from django_tasks_db.models import DBTaskResult
+
+    from webhooks import tasks
+
+    return DBTaskResult.objects.filter(task_path=tasks.sweep.module_path, status=status).count()
+
+
+RECOVERY_ENV = {
+    "WEBHOOK_LEASE_SECONDS": "2",
+    "WEBHOOK_SWEEP_INTERVAL_SECONDS": "1",
+    "WEBHOOK_SWEEP_GRACE_SECONDS": "0",
+}
+
+
+def test_worker_killed_mid_delivery_recovers_with_no_extra_step(receiver, make_endpoint):
+    """SIGKILL while the receiver holds the first POST: the next worker alone (no cron, no
+    `webhooks_sweep`) reclaims the row when its lease runs out and delivers every event of the
+    order, in order."""
+    import threading
+
+    release = threading.Event()
+
+    def respond(n, body):
+        if n == 1 and not release.is_set():
+            release.wait(30)  # the first attempt hangs until the worker is dead
+        return 200, "ok"
+
+    receiver.respond = respond
+    org = OrganizationFactory(name="Alpha", slug="alpha")
+    make_endpoint(org, receiver.url, events=["order.created", "order.updated"])
+    make_orders(org, 1)  # created (sent first) and updated (waits behind it)
+    events = OrderEvent.objects.filter(type__in=["order.created", "order.updated"]).order_by("sequence")
+    event_ids = [str(pk) for pk in events.values_list("id", flat=True)]
+    worker = start_worker(**RECOVERY_ENV)
+    try:
+        wait_until(lambda: WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERING).exists(), 60)
+        time.sleep(0.3)  # the POST is on its way and held by the receiver
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        release.set()
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERING).count() == 1
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).count() == 1
+    time.sleep(0.3)
+    before = len(receiver.hits)  # the held POST, answered to a dead worker
+
+    second = start_worker(**RECOVERY_ENV)
+    try:
+        wait_until(lambda: WebhookDelivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 2, 60)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=20)
+    assert [h.msg_id for h in receiver.hits[before:] if 200 <= h.status < 300] == event_ids
+
+
+def test_worker_killed_mid_sweep_recovers_with_no_extra_step(receiver, make_endpoint):
+    """SIGKILL while the sweep task runs (held on a table lock): it stays RUNNING and queued no
+    successor; the next worker queues the sweep again and the reclaimed delivery goes out."""
+    import psycopg
+
+    org = OrganizationFactory(name="Alpha", slug="alpha")
+    make_endpoint(org, receiver.url, events=["order.created"])
+    create_order(org)
+    delivery = WebhookDelivery.objects.get()
+    worker = start_worker(**RECOVERY_ENV)
+    lock = psycopg.connect(database_url())
+    try:
+        wait_until(lambda: WebhookDelivery.objects.filter(status=DeliveryStatus.SUCCEEDED).exists(), 60)
+        # The sweep's reclaim writes a DeliveryAttempt: hold that table so the sweep blocks there.
+        lock.execute("LOCK TABLE webhooks_deliveryattempt IN EXCLUSIVE MODE")
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.DELIVERING, locked_until=timezone.now() - timedelta(seconds=5)
+        )
+        wait_until(lambda: sweep_tasks("RUNNING") >= 1, 30)
+        time.sleep(0.5)
+        assert sweep_tasks("READY") == 0  # the running sweep is the only one
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        lock.rollback()
+        lock.close()
+    assert sweep_tasks("RUNNING") >= 1 and sweep_tasks("READY") == 0
+    assert WebhookDelivery.objects.get(pk=delivery.pk).status == DeliveryStatus.DELIVERING
+
+    second = start_worker(**RECOVERY_ENV)
+    try:
+        wait_until(lambda: WebhookDelivery.objects.get(pk=delivery.pk).status == DeliveryStatus.SUCCEEDED, 60)
+        wait_until(lambda: sweep_tasks("READY") == 1, 10)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=20)
+    assert len(receiver.ok_hits()) == 2  # delivered again after the reclaim (at least once)
