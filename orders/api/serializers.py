@@ -208,6 +208,7 @@ class OrderOutput(serializers.Serializer):
     allowedActions = serializers.ListField(child=serializers.CharField())
     clientUrl = serializers.URLField()
     cancelReason = serializers.CharField(allow_null=True)
+    test = serializers.BooleanField(help_text="Made with a test-mode token.")
     createdAt = serializers.DateTimeField()
     updatedAt = serializers.DateTimeField()
 
