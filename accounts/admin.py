@@ -37,7 +37,7 @@ def revoke_tokens(modeladmin, request, queryset):
 class ApiTokenForm(forms.ModelForm):
     class Meta:
         model = ApiToken
-        fields = ("membership", "name", "expires_at")
+        fields = ("membership", "name", "expires_at", "test")
 
 
 NEW_TOKEN_SESSION_KEY = "backoffice:new-token"
@@ -48,10 +48,19 @@ class ApiTokenAdmin(TenantScopedAdmin):
     tenant_field = "membership__organization"
     tenant_write_roles = (Role.ADMIN,)
     form = ApiTokenForm
-    list_display = ("name", "prefix_display", "membership", "state", "created_at", "last_used_at", "expires_at")
+    list_display = (
+        "name",
+        "prefix_display",
+        "membership",
+        "state",
+        "test",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+    )
     list_select_related = ("membership__user", "membership__organization")
     search_fields = ("name", "prefix", "membership__user__username")
-    list_filter = ("revoked_at",)
+    list_filter = ("revoked_at", "test")
     actions = [revoke_tokens]
     readonly_fields = ("prefix_display", "state", "created_at", "last_used_at", "revoked_at")
 
@@ -67,12 +76,13 @@ class ApiTokenAdmin(TenantScopedAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("membership", "name", "expires_at")
+            return ("membership", "name", "expires_at", "test")
         return (
             "name",
             "membership",
             "prefix_display",
             "state",
+            "test",
             "created_at",
             "last_used_at",
             "expires_at",
@@ -82,7 +92,16 @@ class ApiTokenAdmin(TenantScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("membership", "prefix_display", "state", "created_at", "last_used_at", "expires_at", "revoked_at")
+        return (
+            "membership",
+            "prefix_display",
+            "state",
+            "test",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "membership":
@@ -98,6 +117,7 @@ class ApiTokenAdmin(TenantScopedAdmin):
             membership=form.cleaned_data["membership"],
             name=form.cleaned_data["name"],
             expires_at=form.cleaned_data.get("expires_at"),
+            test=bool(form.cleaned_data.get("test")),
         )
         obj.pk, obj.prefix, obj.key_hash, obj.created_at = token.pk, token.prefix, token.key_hash, token.created_at
         # Kept server-side only until the next page shows it once (never in a cookie).

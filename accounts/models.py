@@ -61,6 +61,12 @@ class Organization(models.Model):  # type: ignore[django-manager-missing]  # tag
     # one, cleared (under this row's lock) when the last one goes. False means none exists, so
     # the outbox hook skips its endpoint query on every change (maintained by webhooks.services).
     has_webhook_endpoints = models.BooleanField(default=False, editable=False)
+    # Set on an installer organization that is a router's test installer (`router.test_installer`):
+    # the only installer a test order of that router is ever offered to, and never offered a
+    # real order. Made on demand by accounts.services.test_installer_ensure.
+    test_installer_for = models.OneToOneField(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="test_installer", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -113,6 +119,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Test mode: the orders this token creates are test orders (orders.models.Order.test).
+    test = models.BooleanField(default=False, help_text="Orders created with this token are test orders.")
 
     class Meta:
         ordering = ["-created_at"]

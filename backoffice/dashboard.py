@@ -1,6 +1,7 @@
 """The back-office dashboard at /admin/dashboard/: orders per status, orders created per day (a
 server-rendered SVG chart), the oldest orders waiting in dispatching, dispatch's offers about to
 expire and webhooks' failed deliveries and failing endpoints, all of the user's organizations.
+Test orders and deleted orders are not counted or listed.
 
 Every query here is bounded: counts per status use the (organization, status, ...) index,
 orders per day read only the last 30 days through (organization, created_at, id), lists are
@@ -30,7 +31,7 @@ OLDEST_LIMIT = 10
 
 def status_counts(org_ids: list | None) -> list[dict]:
     rows = dict(
-        scope(Order.objects.all(), "organization", org_ids)
+        scope(Order.objects.without_test(), "organization", org_ids)
         .order_by()
         .values_list("status")
         .annotate(n=Count("pk"))
@@ -47,7 +48,7 @@ def orders_per_day(org_ids: list | None, *, days: int = DAYS) -> list[dict]:
     first = today - datetime.timedelta(days=days - 1)
     since = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
     rows = (
-        scope(Order.objects.filter(created_at__gte=since), "organization", org_ids)
+        scope(Order.objects.without_test().filter(created_at__gte=since), "organization", org_ids)
         .order_by()
         .annotate(day=TruncDate("created_at"))
         .values("day")
@@ -92,7 +93,7 @@ def bar_chart(series: list[dict], *, width: int = 720, height: int = 180) -> dic
 
 
 def oldest_dispatching(org_ids: list | None, *, limit: int = OLDEST_LIMIT) -> list[Order]:
-    qs = scope(Order.objects.filter(status=OrderStatus.DISPATCHING), "organization", org_ids)
+    qs = scope(Order.objects.without_test().filter(status=OrderStatus.DISPATCHING), "organization", org_ids)
     return list(
         qs.select_related("organization")
         .only("id", "display_id", "contact_person_name", "city", "postal_code", "created_at", "organization__name")

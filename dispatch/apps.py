@@ -11,6 +11,7 @@ class DispatchConfig(AppConfig):
         from orders import hooks, signals
 
         hooks.order_cancelling.set(services.on_order_cancel)
+        hooks.order_deleting.set(services.on_order_delete)
         hooks.installer_assignable.set(selectors.is_active_partner)
         hooks.installer_visibility.set(selectors.installer_offer_visibility)
         hooks.order_reads.set(selectors.order_reads)

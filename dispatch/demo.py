@@ -106,7 +106,7 @@ def _partnerships(demo: Organization, installers: list[Organization]) -> None:
 
 def _extra_orders(demo: Organization, actor: Actor) -> None:
     for key, name, address, postal, phone, lat, lng in EXTRA_ORDERS:
-        if Order.objects.filter(organization=demo, idempotency_key=key).exists():
+        if Order.all_objects.filter(organization=demo, idempotency_key=key).exists():  # deleted ones too
             continue
         order_services.order_create(
             organization=demo,

@@ -36,7 +36,7 @@ def _partnerships_query(router_id) -> QuerySet[Partnership]:
         .values("sent_at")[:1]
     )
     return (
-        Partnership.objects.filter(router_id=router_id)
+        Partnership.objects.filter(router_id=router_id, installer__test_installer_for__isnull=True)
         .select_related("installer")
         .annotate(
             open_orders=Coalesce(Subquery(open_orders, output_field=IntegerField()), Value(0)),
@@ -48,8 +48,8 @@ def _partnerships_query(router_id) -> QuerySet[Partnership]:
 
 
 def partnerships_for_dispatch(router: Organization) -> list[Partnership]:
-    """Every partnership of the router (inactive too, so the explanation can name them), with
-    the installer, its coverage rules (`coverage_list`), its open orders of this router and its
+    """Every partnership of the router (inactive too, so the explanation can name them) except
+    one with a test installer, which never gets a real order; with the installer, its coverage rules (`coverage_list`), its open orders of this router and its
     last offer time. ONE query whatever the number of partners: the coverage rules come joined
     (a partnership row per rule, or one with no rule)."""
     rows = _partnerships_query(router.pk)
@@ -79,9 +79,12 @@ def installer_partners(router: Organization) -> QuerySet[Partnership]:
 
 
 def offers_visible_to(organization: Organization) -> QuerySet[Offer]:
-    """Offers sent to the organization (installer), or about its orders (router)."""
-    return Offer.objects.filter(Q(installer=organization) | Q(order__organization=organization)).select_related(
-        "installer", "order"
+    """Offers sent to the organization (installer), or about its orders (router); none of a
+    deleted order."""
+    return (
+        Offer.objects.filter(Q(installer=organization) | Q(order__organization=organization))
+        .filter(order__deleted_at__isnull=True)
+        .select_related("installer", "order")
     )
 
 
@@ -89,7 +92,7 @@ def offer_for_installer(installer: Organization, offer_id: Any) -> Offer | None:
     pk = parse_uuid(offer_id)
     if pk is None:
         return None
-    return Offer.objects.filter(pk=pk, installer=installer).first()
+    return Offer.objects.filter(pk=pk, installer=installer, order__deleted_at__isnull=True).first()
 
 
 def order_offers(order_id: Any) -> list[Offer]:
@@ -204,9 +207,16 @@ def installer_timeline(order: Order, events: list[OrderEvent], viewer: Viewer) -
     return shown
 
 
-def _manual_pick(candidates: list[strategies.Candidate], installer_id: Any) -> list[strategies.Candidate]:
+def _manual_pick(
+    candidates: list[strategies.Candidate], installer_id: Any, *, test: bool
+) -> list[strategies.Candidate]:
     pk = parse_uuid(installer_id)
     chosen = next((c for c in candidates if pk is not None and c.partnership.installer_id == pk), None)
+    if chosen is None and test:
+        raise UnknownInstaller(
+            "installerId: a test order goes to the organization's test installer only.",
+            details={"installerId": ["A test order goes to the organization's test installer only."]},
+        )
     if chosen is None:
         raise UnknownInstaller(
             "installerId: not an installer partner of this organization.",
@@ -226,17 +236,38 @@ def _manual_pick(candidates: list[strategies.Candidate], installer_id: Any) -> l
     return [chosen]
 
 
+TEST_INSTALLER_REASON = "The organization's test installer takes every test order."
+
+
+def dispatch_candidates(order: Order, *, excluded: dict[Any, str] | None = None) -> list[strategies.Candidate]:
+    """Every candidate for the order, kept or dropped with why. A test order has one: the
+    router's test installer (when it exists; `order_dispatch` makes it), covering everything;
+    no real partner is ever a candidate for it. A real order has the router's partnerships."""
+    if order.test:
+        test_installer = Organization.objects.filter(test_installer_for=order.organization_id).first()
+        if test_installer is None:
+            return []
+        partnership = Partnership(router=order.organization, installer=test_installer, priority=0)
+        candidate = strategies.Candidate(partnership=partnership, kept=True, reason=TEST_INSTALLER_REASON)
+        if excluded and test_installer.pk in excluded:
+            candidate.kept = False
+            candidate.reason = f"Already offered in this dispatch ({excluded[test_installer.pk]})."
+        return [candidate]
+    return strategies.evaluate(
+        order,
+        partnerships_for_dispatch(order.organization),
+        required_skills=order.workflow.required_skills or [],
+        excluded=excluded,
+    )
+
+
 def dispatch_plan(order: Order, *, installer_id: Any = None) -> tuple[str, strategies.Routing, list, list]:
     """(strategy, routing, ranked candidates, every candidate) for the order; reads only.
     Used by `order_dispatch` under the lock and by the preview without one."""
     routing = strategies.routing_for(order)
-    candidates = strategies.evaluate(
-        order,
-        partnerships_for_dispatch(order.organization),
-        required_skills=order.workflow.required_skills or [],
-    )
+    candidates = dispatch_candidates(order)
     if installer_id not in (None, ""):
-        return RoutingStrategy.MANUAL, routing, _manual_pick(candidates, installer_id), candidates
+        return RoutingStrategy.MANUAL, routing, _manual_pick(candidates, installer_id, test=order.test), candidates
     strategy = routing.strategy
     if strategy == RoutingStrategy.MANUAL:
         strategies.rank(RoutingStrategy.PRIORITY, candidates)  # for the explanation only
@@ -266,11 +297,13 @@ EXPIRING_LIMIT = 20
 
 
 def expiring_offers(org_ids: list | None, *, now: datetime.datetime | None = None) -> list[Offer]:
-    """Open offers of the organizations' orders (None: every organization) that expire in the
+    """Open offers of the organizations' real orders (None: every organization) that expire in the
     next 24 hours, soonest first, at most EXPIRING_LIMIT (one query on the (status, expires_at)
     index)."""
     now = now or timezone.now()
-    qs = Offer.objects.filter(status=OfferStatus.SENT, expires_at__gt=now, expires_at__lte=now + EXPIRING_WITHIN)
+    qs = Offer.objects.filter(
+        status=OfferStatus.SENT, expires_at__gt=now, expires_at__lte=now + EXPIRING_WITHIN, order__test=False
+    )
     if org_ids is not None:
         qs = qs.filter(order__organization__in=org_ids)
     return list(

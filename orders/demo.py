@@ -91,7 +91,7 @@ def seed() -> tuple[Organization, Organization]:
     actor = Actor.system("seed_demo")
     for index, (name, address, city, postal, phone, lat, lng) in enumerate(DEMO_ORDERS, start=1):
         key = f"demo-{index}"
-        if Order.objects.filter(organization=demo, idempotency_key=key).exists():
+        if Order.all_objects.filter(organization=demo, idempotency_key=key).exists():  # deleted ones too
             continue
         order = services.order_create(
             organization=demo,

@@ -45,6 +45,32 @@ class StatusListFilter(django_filters.Filter):
         return qs.filter(status__in=value) if len(value) > 1 else qs.filter(status=value[0])
 
 
+class TestFlagField(forms.Field):
+    """`test=true|false` (or 1|0); anything else, an empty value too, is an error."""
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError("Must be true or false.")
+
+    def validate(self, value):
+        pass
+
+
+class TestFlagFilter(django_filters.Filter):
+    """Test orders are left out unless `test=true` asks for them (then only they are listed)."""
+
+    field_class = TestFlagField
+
+    def filter(self, qs, value):
+        return qs.filter(test=bool(value))
+
+
 class OrderFilter(django_filters.FilterSet):
     status = StatusListFilter()
     tagId = django_filters.UUIDFilter(method="filter_tag")
@@ -55,6 +81,7 @@ class OrderFilter(django_filters.FilterSet):
     createdBefore = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     updatedSince = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     q = django_filters.CharFilter(method="filter_q")
+    test = TestFlagFilter()
 
     class Meta:
         model = Order

@@ -8,6 +8,8 @@ nothing and returns its default):
   locked. Webhooks writes its outbox rows here, so a rolled-back change sends nothing.
 - `order_cancelling(order=, actor=, pending=)`: in `order_cancel`, with the order locked,
   before it is saved. Dispatch withdraws the open offers and removes the booking.
+- `order_deleting(order=, actor=, pending=)`: in `order_delete`, with the order locked, before
+  it is saved. Dispatch withdraws the open offers and removes the booking.
 - `installer_assignable(router, installer_id) -> bool`: whether a create may pre-assign the
   order to that installer organization (`actorAssignments`). Dispatch: an active partnership.
 
@@ -62,6 +64,7 @@ class Hook:
 
 events_recorded = Hook("events_recorded")
 order_cancelling = Hook("order_cancelling")
+order_deleting = Hook("order_deleting")
 installer_assignable = Hook("installer_assignable", default=True)
 installer_visibility = Hook("installer_visibility")
 order_reads = Hook("order_reads")

@@ -246,6 +246,20 @@ class OrderQuerySet(models.QuerySet):
     def for_organization(self, organization: Organization) -> OrderQuerySet:
         return self.filter(organization=organization)
 
+    def without_test(self) -> OrderQuerySet:
+        """Real orders only: what the default lists and the dashboard count."""
+        return self.filter(test=False)
+
+
+class LiveOrderManager(models.Manager.from_queryset(OrderQuerySet)):  # type: ignore[misc]
+    """`Order.objects`, the default manager: every read and write of orders goes through it, so
+    a deleted order (`deleted_at` set) is absent from all of them (a 404, gone from every list).
+    `Order.all_objects` sees deleted orders too: for an idempotency key's owner and the
+    webhook deliveries of a deleted order's events."""
+
+    def get_queryset(self) -> OrderQuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
 
 # The order's standard customer and address fields: what create and update take
 # (orders.services) and what the order object shows of them (orders.selectors).
@@ -321,12 +335,18 @@ class Order(models.Model):  # type: ignore[django-manager-missing]  # taggit's t
     cancel_comment = models.TextField(blank=True)
     # Sequence number of the last timeline event; events carry it so receivers can order them.
     event_seq = models.PositiveIntegerField(default=0, editable=False)
+    # Made with a test-mode API token: offered to the organization's test installer only, left
+    # out of the default lists and the dashboard, and deletable in any status.
+    test = models.BooleanField(default=False, editable=False)
+    # Set by orders.services.order_delete; a deleted order is absent from `Order.objects`.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     tags = TaggableManager(through=TaggedOrder, blank=True)
 
-    objects = OrderQuerySet.as_manager()
+    objects = LiveOrderManager()
+    all_objects = OrderQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,6 +3,7 @@ status, role and whose order it is. Other apps add their own (`orders.hooks.extr
 
 from __future__ import annotations
 
+from accounts.models import Role
 from orders import hooks, transitions
 from orders.models import Order, OrderStatus
 from orders.selectors import Viewer, current_step
@@ -26,6 +27,8 @@ def allowed_actions(order: Order, viewer: Viewer | None) -> list[str]:
             actions.append("dispatch")
         if status in transitions.CANCELLABLE:
             actions.append("cancel")
+        if viewer.role == Role.ADMIN and transitions.deletable(status, order.test):
+            actions.append("delete")
     if is_router or is_installer:
         if (status == OrderStatus.DISPATCHING and order.installer_id) or status == OrderStatus.SCHEDULED:
             actions.append("book")

@@ -157,9 +157,12 @@ def current_step(order: Order) -> WorkflowStep | None:
 
 def files_visible_to(viewer: Viewer) -> QuerySet[File]:
     """Files the viewer may read: its own uploads, files on its orders (an installer's completion
-    photos included), and files on orders assigned to it as installer. Others are absent (404)."""
+    photos included), and files on orders assigned to it as installer, while the order is not
+    deleted. Others are absent (404)."""
     org = viewer.organization
-    return File.objects.filter(Q(organization=org) | Q(order__organization=org) | Q(order__installer=org))
+    return File.objects.filter(
+        Q(organization=org) | Q(order__organization=org) | Q(order__installer=org, order__deleted_at__isnull=True)
+    )
 
 
 def file_get(viewer: Viewer, file_id: Any) -> File | None:

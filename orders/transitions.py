@@ -22,3 +22,9 @@ CANCELLABLE = frozenset(s for s, targets in ALLOWED.items() if S.CANCELLED in ta
 
 def can_transition(from_status: int, to_status: int) -> bool:
     return to_status in ALLOWED.get(from_status, frozenset())
+
+
+def deletable(status: int, test: bool) -> bool:
+    """An order may be deleted (soft) while it is still created, or in any status if it is a
+    test order."""
+    return test or status == S.CREATED

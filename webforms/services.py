@@ -183,9 +183,10 @@ def webform_order_create(
     body: dict[str, Any],
     photo: UploadedFile | None = None,
     idempotency_key: str | None = None,
+    test: bool = False,
 ) -> Order:
     """Creates an order from a webform submission: source `webform`, the webform recorded on
-    the order and as the actor of its timeline. 409 when the webform is inactive; 400
+    the order and as the actor of its timeline; a `test` order through a test-mode token. 409 when the webform is inactive; 400
     (SubmissionInvalid) with every field error otherwise; nothing is created on any error."""
     if not webform.active:
         raise Conflict("This webform is not accepting requests.")
@@ -216,6 +217,7 @@ def webform_order_create(
             data=data,
             source=OrderSource.WEBFORM,
             webform_id=webform.pk,
+            test=test,
         )
     except Exception:
         if stored is not None:

@@ -29,6 +29,7 @@ WEBHOOK_EVENTS: tuple[str, ...] = (
     "order.started",
     "order.completed",
     "order.cancelled",
+    "order.deleted",
     "booking.created",
     "booking.updated",
     "booking.cancelled",

@@ -37,6 +37,10 @@ class ReadOnlyAdmin(TenantScopedAdmin):
     tenant_field = "order__organization"
     show_full_result_count = False
 
+    def get_queryset(self, request):
+        # A deleted order's offers, dispatch runs and booking are gone with it.
+        return super().get_queryset(request).filter(order__deleted_at__isnull=True)
+
     def has_add_permission(self, request):
         return False
 

@@ -16,7 +16,7 @@ unbook, start, complete), `order_hooks` (what dispatch does when orders calls on
 from dispatch.services.booking import order_book, order_complete, order_start, order_unbook
 from dispatch.services.dispatching import order_dispatch
 from dispatch.services.offers import offer_accept, offer_deadline, offer_decline, offer_expire, offers_expire_due
-from dispatch.services.order_hooks import on_order_cancel, on_order_created
+from dispatch.services.order_hooks import on_order_cancel, on_order_created, on_order_delete
 
 __all__ = [
     "offer_accept",
@@ -26,6 +26,7 @@ __all__ = [
     "offers_expire_due",
     "on_order_cancel",
     "on_order_created",
+    "on_order_delete",
     "order_book",
     "order_complete",
     "order_dispatch",

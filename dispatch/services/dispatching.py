@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import services as account_services
 from accounts.models import Organization, RoutingStrategy
 from dispatch import selectors, strategies
 from dispatch.exceptions import (
@@ -44,7 +45,8 @@ def order_dispatch(*, order_id: Any, organization: Organization, actor: Actor, i
     (`actorAssignments`) moves to dispatching with its installer and no offers.
     Raises InvalidTransition (409) from other statuses, Unprocessable (422) when no installer
     covers the order (nothing changes), InvalidInput (400) for an unknown installer or a `manual`
-    strategy without `installer_id`.
+    strategy without `installer_id`. A test order goes to the router's test installer only
+    (made here on first use); naming a real partner for it is InvalidInput.
     """
     with transaction.atomic():
         order = lock_order(order_id, organization=organization)
@@ -63,6 +65,8 @@ def order_dispatch(*, order_id: Any, organization: Organization, actor: Actor, i
             finish_change(order, pending)
             order.offer_list = []  # type: ignore[attr-defined]  # a created order has no offers
             return order
+        if order.test:
+            account_services.test_installer_ensure(router=order.organization)
         strategy, routing, ranked, candidates = selectors.dispatch_plan(order, installer_id=installer_id)
         if strategy == RoutingStrategy.MANUAL and not ranked:
             raise InvalidInput(

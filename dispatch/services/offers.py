@@ -178,12 +178,7 @@ def fall_back(order: Order, pending: PendingEvents, actor: Actor, now: datetime.
         need = run.offers_at_once - open_count
         if need > 0:
             offered = dict(Offer.objects.filter(dispatch_run=run).values_list("installer_id", "status"))
-            candidates = strategies.evaluate(
-                order,
-                selectors.partnerships_for_dispatch(order.organization),
-                required_skills=order.workflow.required_skills or [],
-                excluded=offered,
-            )
+            candidates = selectors.dispatch_candidates(order, excluded=offered)
             ranked = strategies.rank(run.strategy, candidates)
             sent = send_offers(order, run, ranked[:need], routing, pending, actor, now)
     if open_count == 0 and not sent:
@@ -293,7 +288,7 @@ def _lock_offer_and_order(installer: Organization, offer_id: Any) -> Offer:
         offer = (
             Offer.objects.select_for_update(of=("order",))
             .select_related(*(f"order__{name}" for name in related))
-            .filter(pk=pk, installer=installer)
+            .filter(pk=pk, installer=installer, order__deleted_at__isnull=True)
             .first()
         )
     if offer is None:

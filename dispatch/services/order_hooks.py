@@ -45,6 +45,17 @@ def on_order_cancel(*, order: Order, actor: Actor, pending: PendingEvents) -> No
         pending.add("booking.cancelled", actor, data={"reason": "order cancelled"}, to_status=order.status)
 
 
+def on_order_delete(*, order: Order, actor: Actor, pending: PendingEvents) -> None:
+    """`orders.hooks.order_deleting`, inside order_delete's transaction with the order locked:
+    withdraws open offers and removes the booking (`booking.cancelled`), so that no installer
+    is left holding an offer for, or a booking of, an order that no longer exists."""
+    withdraw_open_offers(order, pending, actor, reason="order deleted")
+    deleted, _ = Booking.objects.filter(order=order).delete()
+    forget_booking(order)
+    if deleted:
+        pending.add("booking.cancelled", actor, data={"reason": "order deleted"}, to_status=order.status)
+
+
 def on_order_created(sender, *, order_id: Any, organization_id: Any, **kwargs) -> None:
     """`orders.signals.order_created` receiver (sent after the create committed): auto-dispatch
     when the routing settings say so. Runs in its own transaction; whatever goes wrong here is

@@ -114,6 +114,31 @@ def cancel_view(model_admin: admin.ModelAdmin, request: HttpRequest, order: Orde
     )
 
 
+def delete_view(model_admin: admin.ModelAdmin, request: HttpRequest, order: Order) -> HttpResponse:
+    """One order: a confirmation page, then services.order_delete (the API's service). The order
+    is gone afterwards, so the page returns to the order list."""
+    form = forms.Form(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            services.order_delete(
+                order_id=order.pk, organization=order.organization, actor=Actor.for_user(request.user)
+            )
+        except (Conflict, NotFound) as exc:
+            messages.error(request, str(exc))
+            return back_to(order)
+        messages.success(request, f"Order {order.display_id} deleted.")
+        return redirect("admin:orders_order_changelist")
+    return render_action_form(
+        request,
+        model_admin,
+        title=f"Delete order {order.display_id}",
+        form=form,
+        orders=[order],
+        submit="Delete order",
+        preview="The order disappears from every list and read; its webhooks receive order.deleted.",
+    )
+
+
 @admin.action(description="Cancel selected orders…", permissions=["change"])
 def cancel_orders(modeladmin, request, queryset):
     """Bulk cancel with one reason. The queryset is already narrowed to writable organizations."""

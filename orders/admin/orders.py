@@ -29,7 +29,7 @@ from accounts.admin_base import TenantScopedAdmin, readable_org_ids, scope
 from accounts.models import Organization
 from orders import selectors, services
 from orders.actors import Actor
-from orders.admin.actions import OrderButton, allowed_actions_for, cancel_orders, cancel_view
+from orders.admin.actions import OrderButton, allowed_actions_for, cancel_orders, cancel_view, delete_view
 from orders.exceptions import Conflict, NotFound, OrderValidationError
 from orders.models import (
     STATUS_NAMES,
@@ -140,6 +140,35 @@ class InstallerFilter(ScopedOrderFilter):
         return [(str(pk), name) for pk, name in qs.values_list("pk", "name")[:200]]
 
 
+class TestOrderFilter(admin.SimpleListFilter):
+    """Real orders unless asked: test orders (made with test-mode tokens) only when chosen."""
+
+    title = "test orders"
+    parameter_name = "test"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Test orders"), ("all", "Real and test orders")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "all":
+            return queryset
+        return queryset.filter(test=value == "yes")
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() not in ("yes", "all"),
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Real orders",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
 class OrderForm(forms.ModelForm):
     """The editable customer and address fields; saved through services.order_update."""
 
@@ -204,9 +233,11 @@ CSV_COLUMNS = (
 
 @admin.register(Order)
 class OrderAdmin(TenantScopedAdmin):
-    """Orders are created by the API and the webforms and never deleted (cancel instead); every
-    write goes through an order service. Buttons: `order_buttons` (see orders.admin.actions);
-    sections after the fieldsets: `get_order_sections()`."""
+    """Orders are created by the API and the webforms; every write goes through an order service.
+    Deleting is the `delete` button (soft, through `services.order_delete`), never Django's delete
+    view; a deleted order is absent from `Order.objects` and so from every page. Buttons:
+    `order_buttons` (see orders.admin.actions); sections after the fieldsets:
+    `get_order_sections()`."""
 
     form = OrderForm
     list_display: tuple[str, ...] = (
@@ -228,6 +259,7 @@ class OrderAdmin(TenantScopedAdmin):
         InstallerFilter,
         ("created_at", admin.DateFieldListFilter),
         "source",
+        TestOrderFilter,
     )
     search_fields = ("=display_id", "contact_person_name", "email", "phone_number", "address")
     search_help_text = "Display id (exact), customer name, email, phone or address."
@@ -235,7 +267,10 @@ class OrderAdmin(TenantScopedAdmin):
     paginator = EstimatedCountPaginator
     list_per_page = 50
     actions = [export_csv, cancel_orders]
-    order_buttons: tuple[OrderButton, ...] = (OrderButton("cancel", "Cancel order…", cancel_view, style="danger"),)
+    order_buttons: tuple[OrderButton, ...] = (
+        OrderButton("cancel", "Cancel order…", cancel_view, style="danger"),
+        OrderButton("delete", "Delete order…", delete_view, style="danger"),
+    )
     change_form_template = "admin/orders/order/change_form.html"
     readonly_fields: ClassVar[tuple[str, ...]] = (
         "display_id",
@@ -245,6 +280,7 @@ class OrderAdmin(TenantScopedAdmin):
         "current_step",
         "installer",
         "source",
+        "test",
         "tag_list",
         "custom_fields_display",
         "files_display",
@@ -256,7 +292,10 @@ class OrderAdmin(TenantScopedAdmin):
         "timeline",
     )
     fieldsets = (
-        (None, {"fields": ("display_id", "status_badge", "organization", "workflow", "current_step", "source")}),
+        (
+            None,
+            {"fields": ("display_id", "status_badge", "organization", "workflow", "current_step", "source", "test")},
+        ),
         ("Customer", {"fields": ("name", "workplace", "contact_person_name", "email", "phone_number")}),
         ("Address", {"fields": ("address", "postal_code", "city", "country_code", "latitude", "longitude")}),
         ("Installation", {"fields": ("installer", "tag_list")}),
@@ -283,7 +322,7 @@ class OrderAdmin(TenantScopedAdmin):
         return False  # orders come from the API and the webforms
 
     def has_delete_permission(self, request, obj=None):
-        return False  # cancel instead; the timeline is kept
+        return False  # the `delete` button soft-deletes; no row is ever removed
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED):
@@ -387,7 +426,9 @@ class OrderAdmin(TenantScopedAdmin):
 
     def get_order_buttons(self, request: HttpRequest, order: Order) -> list[OrderButton]:
         """The buttons this user may use on this order now (see orders.admin.actions)."""
-        if not self.has_change_permission(request, order):
+        # The model permission and a writing role; which actions the order's status allows (a
+        # completed test order may still be deleted) is `allowed_actions_for`'s to say.
+        if not TenantScopedAdmin.has_change_permission(self, request, order):
             return []
         allowed = allowed_actions_for(request, order)
         return [button for button in self.order_buttons if button.name in allowed]

@@ -89,6 +89,7 @@ def order_to_dict(order: Order, viewer: Viewer | None = None) -> dict[str, Any]:
         "allowedActions": allowed_actions(order, viewer),
         "clientUrl": order.client_url,
         "cancelReason": order.cancel_reason,
+        "test": order.test,
         "createdAt": order.created_at,
         "updatedAt": order.updated_at,
     }

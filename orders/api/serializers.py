@@ -210,6 +210,7 @@ class OrderOutput(serializers.Serializer):
         allow_null=True, help_text="The customer's tracking page; null for an installer until it is assigned."
     )
     cancelReason = serializers.CharField(allow_null=True)
+    test = serializers.BooleanField(help_text="Made with a test-mode token.")
     createdAt = serializers.DateTimeField()
     updatedAt = serializers.DateTimeField()
 

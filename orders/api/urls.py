@@ -16,7 +16,7 @@ class StepKeyConverter:
 register_converter(StepKeyConverter, "stepkey")
 
 order_collection = views.OrderViewSet.as_view({"get": "list", "post": "create"})
-order_detail = views.OrderViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
+order_detail = views.OrderViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
 
 urlpatterns = [
     path("me", views.MeViewSet.as_view({"get": "retrieve"}), name="me"),

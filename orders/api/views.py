@@ -5,9 +5,10 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from accounts.models import Role
 from installer.api.exceptions import NotFound
 from installer.api.pagination import Page
 from installer.api.renderers import ORJSONRenderer
@@ -44,6 +45,7 @@ ORDER_FILTER_PARAMS = [
         description="display id, name, customer, email or address; an installer's token: display id, city "
         "or postal code, and the others only on orders assigned to it",
     ),
+    OpenApiParameter("test", OpenApiTypes.BOOL, description="true: test orders only; default: real orders only"),
 ]
 
 
@@ -88,7 +90,7 @@ class OrderViewSet(ApiViewSet):
                 raise ValidationError({"Idempotency-Key": ["At most 255 characters."]})
             data["idempotency_key"] = header_key
         order = services.order_create(
-            organization=self.organization, actor=self.actor, data=data, source=OrderSource.API
+            organization=self.organization, actor=self.actor, data=data, source=OrderSource.API, test=request.auth.test
         )
         return self.answer(order, http.HTTP_201_CREATED, value=order.pk)
 
@@ -125,6 +127,18 @@ class OrderViewSet(ApiViewSet):
             order_id=order.pk, organization=self.organization, actor=self.actor, data=dict(serializer.validated_data)
         )
         return self.answer(order)
+
+    @extend_schema(request=None, responses={204: None, **ERRORS})
+    def destroy(self, request, pk=None):
+        """Delete Order: an admin token only (403 otherwise); only a test order or an order still
+        created (409 otherwise). Soft delete: afterwards the order is a 404 everywhere and gone
+        from every list; `order.deleted` is sent to webhooks. 204 without a body."""
+        if self.membership.role != Role.ADMIN:
+            raise PermissionDenied("Deleting an order needs an admin token.")
+        # The service reads the order under its lock within the caller's organization: another
+        # organization's order (an assigned installer's too) is a 404 there.
+        services.order_delete(order_id=pk, organization=self.organization, actor=self.actor)
+        return Response(status=http.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.CancelInput, responses={200: s.OrderOutput, **ERRORS})
     def cancel(self, request, pk=None):

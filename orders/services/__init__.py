@@ -9,6 +9,7 @@ from orders.services.lifecycle import (
     finish_change,
     lock_order,
     order_cancel,
+    order_delete,
     transition,
     workflow_step_complete,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "lock_order",
     "order_cancel",
     "order_create",
+    "order_delete",
     "order_tag_assign",
     "order_tag_remove",
     "order_tags_create",

@@ -185,6 +185,27 @@ def order_cancel(
     return order
 
 
+def order_delete(*, order_id: Any, organization: Organization, actor: Actor) -> Order:
+    """Soft-deletes an order still created, or a test order in any status: sets `deleted_at`,
+    after which `Order.objects` (every read) no longer has it, and records `order.deleted`
+    (sent to webhooks). `orders.hooks.order_deleting` runs with the order locked, before it is
+    saved (dispatch withdraws open offers and removes the booking). NotFound for an unknown,
+    already deleted or another organization's order; Conflict for any other status."""
+    with transaction.atomic():
+        order = lock_order(order_id, organization=organization)
+        if not transitions.deletable(order.status, order.test):
+            raise Conflict(
+                f"A {order.status_name} order cannot be deleted: only test orders and orders still "
+                "created can be deleted. Cancel it instead."
+            )
+        pending = PendingEvents(order)
+        hooks.order_deleting(order=order, actor=actor, pending=pending)
+        pending.add("order.deleted", actor, data={"test": order.test}, from_status=order.status, to_status=order.status)
+        order.deleted_at = timezone.now()
+        finish_change(order, pending, ["deleted_at"])
+    return order
+
+
 def workflow_step_complete(*, order_id: Any, organization: Organization | None, step_key: str, actor: Actor) -> Order:
     """Completes a step of the order's current status; the next open step becomes current."""
     with transaction.atomic():

@@ -35,17 +35,22 @@ def _next_number(organization: Organization) -> int:
 
 
 def _duplicate(organization: Organization, key: str) -> DuplicateIdempotencyKey:
-    existing = Order.objects.filter(organization=organization, idempotency_key=key).values("id", "display_id").first()
+    existing = (
+        Order.all_objects.filter(organization=organization, idempotency_key=key).values("id", "display_id").first()
+    )
     extra = {"orderId": str(existing["id"]), "displayId": existing["display_id"]} if existing else {}
     return DuplicateIdempotencyKey(extra=extra)
 
 
-def _assigned_installer(organization: Organization, assignments: Sequence[dict[str, Any]]) -> Organization | None:
+def _assigned_installer(
+    organization: Organization, assignments: Sequence[dict[str, Any]], *, test: bool = False
+) -> Organization | None:
     """An `actorAssignments` entry with actorSlug `installer` pre-assigns that installer company.
 
     It must be an installer organization that `orders.hooks.installer_assignable` accepts for
     this router (dispatch: an active partnership), else OrderValidationError naming the entry:
-    a router may hand its customers' data only to an installer it works with.
+    a router may hand its customers' data only to an installer it works with. A test order may
+    be pre-assigned to the router's test installer only, so no real partner ever gets one.
     """
     for index, entry in enumerate(assignments):
         if entry.get("actor_slug", entry.get("actorSlug")) == "installer":
@@ -57,6 +62,13 @@ def _assigned_installer(organization: Organization, assignments: Sequence[dict[s
                     "actorAssignments: unknown installer.",
                     details={field_name: ["No installer partner with this id."]},
                 )
+            if test:
+                if installer.test_installer_for_id != organization.pk:
+                    raise OrderValidationError(
+                        "actorAssignments: a test order goes to the organization's test installer only.",
+                        details={field_name: ["A test order goes to the organization's test installer only."]},
+                    )
+                return installer
             if not hooks.installer_assignable(organization, installer.pk):
                 raise OrderValidationError(
                     "actorAssignments: not an active installer partner of this organization.",
@@ -73,6 +85,7 @@ def order_create(
     data: dict[str, Any],
     source: str = OrderSource.API,
     webform_id: uuid.UUID | None = None,
+    test: bool = False,
 ) -> Order:
     """Creates an order from validated standard fields (`data`, snake_case) plus references
     (workflow_id / workflow_custom_id, custom_fields, order_tag_ids, file_ids, metadata,
@@ -80,7 +93,8 @@ def order_create(
 
     An idempotency key is unique per organization forever: a repeat, concurrent or later,
     creates nothing and raises DuplicateIdempotencyKey carrying the existing order's id.
-    Sends `orders.signals.order_created` after commit.
+    Sends `orders.signals.order_created` after commit. A `test` order (made with a test-mode
+    token) is flagged `test`.
     """
     key = data.get("idempotency_key") or None
     workflow = resolve_workflow(
@@ -91,7 +105,7 @@ def order_create(
     custom_values = clean_custom_fields(workflow, data.get("custom_fields"))
     tags = owned(OrderTag, organization, data.get("order_tag_ids") or [], "orderTagIds")
     file_ids = files_check(organization=organization, file_ids=data.get("file_ids") or [])
-    installer = _assigned_installer(organization, data.get("actor_assignments") or [])
+    installer = _assigned_installer(organization, data.get("actor_assignments") or [], test=test)
     order = Order(
         organization=organization,
         number=0,
@@ -103,6 +117,7 @@ def order_create(
         source=source,
         webform_id=webform_id,
         idempotency_key=key,
+        test=test,
         **{name: data[name] for name in STANDARD_FIELDS if data.get(name) is not None},
     )
     pending = PendingEvents(order)
@@ -125,7 +140,7 @@ def order_create(
                 )
             )
     except IntegrityError:
-        if key and Order.objects.filter(organization=organization, idempotency_key=key).exists():
+        if key and Order.all_objects.filter(organization=organization, idempotency_key=key).exists():
             raise _duplicate(organization, key) from None
         raise
     # What the answer reads is known: the tags given, the files given (read again when there

@@ -56,8 +56,8 @@ def make_installer_partner(router: Organization, installer: Organization):
     return partnership
 
 
-def make_token(membership: Membership, name: str = "test-token") -> str:
-    _, raw = account_services.api_token_create(membership=membership, name=name)
+def make_token(membership: Membership, name: str = "test-token", *, test: bool = False) -> str:
+    _, raw = account_services.api_token_create(membership=membership, name=name, test=test)
     return raw
 
 
@@ -90,7 +90,7 @@ def order_payload(**overrides) -> dict:
     return body
 
 
-def create_order(organization: Organization, **data):
+def create_order(organization: Organization, *, test: bool = False, **data):
     base = {
         "address": "Karl Johans gate 1",
         "city": "Oslo",
@@ -101,4 +101,4 @@ def create_order(organization: Organization, **data):
         "contact_person_name": "Ola Nordmann",
     }
     base.update(data)
-    return services.order_create(organization=organization, actor=Actor.system("test"), data=base)
+    return services.order_create(organization=organization, actor=Actor.system("test"), data=base, test=test)

@@ -101,7 +101,7 @@ def _claim(delivery_id: Any, now: datetime) -> WebhookDelivery | None:
 
 
 def delivery_body(delivery: WebhookDelivery) -> bytes:
-    """The JSON body: {id, event, timestamp, organizationId, sequence, data}. `data` is the order
+    """The JSON body: {id, event, timestamp, organizationId, sequence, test, data}. `data` is the order
     object as the owning organization's viewer sees it when the attempt is made."""
     organization = delivery.endpoint.organization
     event = delivery.event
@@ -112,10 +112,12 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
             "timestamp": delivery.created_at,
             "organizationId": organization.pk,
             "sequence": None,
+            "test": True,
             "data": {"endpointId": delivery.endpoint_id, "message": "A test event from Installer."},
         }
     else:
-        order = order_selectors.with_order_relations(Order.objects.filter(pk=event.order_id)).first()
+        # all_objects: a deleted order's events (`order.deleted` last) are still delivered.
+        order = order_selectors.with_order_relations(Order.all_objects.filter(pk=event.order_id)).first()
         viewer = order_selectors.Viewer(organization=organization, role=Role.VIEWER)
         payload = {
             "id": delivery.message_id,
@@ -123,6 +125,7 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
             "timestamp": event.created_at,
             "organizationId": organization.pk,
             "sequence": event.sequence,
+            "test": order.test if order is not None else False,
             "data": order_to_dict(order, viewer) if order is not None else None,
         }
     return dumps(payload)

@@ -62,7 +62,7 @@ def test_walked_order_arrives_in_order_and_verifies(org, receiver, make_endpoint
         body = hit.json()
         assert hit.headers["webhook-id"] == body["id"]
         assert body["organizationId"] == str(org.pk)
-        assert set(body) == {"id", "event", "timestamp", "organizationId", "sequence", "data"}
+        assert set(body) == {"id", "event", "timestamp", "organizationId", "sequence", "test", "data"}
         if body["data"]["id"] == str(order.pk):
             assert events[body["id"]].type == body["event"] and events[body["id"]].sequence == body["sequence"]
         # The receiver's side: the spec's own library accepts it with the endpoint secret ...

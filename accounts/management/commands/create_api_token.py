@@ -13,8 +13,11 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="username (default: the organization's first admin)")
         parser.add_argument("--role", choices=Role.values, help="set the membership's role (default: keep it)")
         parser.add_argument("--name", default="cli", help="token name shown in the timeline")
+        parser.add_argument(
+            "--test", action="store_true", help="test mode: the orders the token creates are test orders"
+        )
 
-    def handle(self, *args, organization, user=None, role=None, name="cli", **options):
+    def handle(self, *args, organization, user=None, role=None, name="cli", test=False, **options):
         try:
             org = Organization.objects.get(slug=organization)
         except Organization.DoesNotExist:
@@ -36,5 +39,5 @@ class Command(BaseCommand):
         if role and membership.role != role:
             membership.role = role
             membership.save(update_fields=["role"])
-        _, raw = services.api_token_create(membership=membership, name=name)
+        _, raw = services.api_token_create(membership=membership, name=name, test=test)
         self.stdout.write(raw)
