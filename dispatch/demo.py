@@ -203,5 +203,5 @@ def seed(*, demo: Organization, other: Organization, stdout, quiet: bool) -> Non
     if not quiet:
         stdout.write(
             "  Installer logins: installer-oslo, installer-fjord, installer-nordic / "
-            f"{DEMO_PASSWORD}  (tokens: manage.py demo_tokens)"
+            f"{DEMO_PASSWORD}  (tokens: make tokens)"
         )
