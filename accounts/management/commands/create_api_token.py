@@ -54,7 +54,9 @@ class Command(BaseCommand):
     @staticmethod
     def _role_mismatch(org: Organization, membership: Membership, role: str, *, default_user: bool) -> str:
         username = membership.user.get_username()
-        who = f"'{username}' (the first admin of '{org.slug}', used without --user)" if default_user else f"'{username}'"
+        who = (
+            f"'{username}' (the first admin of '{org.slug}', used without --user)" if default_user else f"'{username}'"
+        )
         members = list(
             Membership.objects.filter(organization=org, role=role)
             .order_by("created_at", "id")
