@@ -126,3 +126,17 @@ def test_a_successful_login_resets_the_failures(staff, settings):
     for i in range(settings.AXES_FAILURE_LIMIT - 1):
         assert admin_login(ATTACKER, "back-office", f"typo {i}")[0].status_code == 200
     assert admin_login(ATTACKER, "back-office", PASSWORD)[0].status_code == 302
+
+
+def test_a_login_without_a_client_address_is_recorded_without_one(staff):
+    """A login made in code (no REMOTE_ADDR) is recorded with a null address: axes stores it in
+    an `inet` column on PostgreSQL, which refuses anything but an address."""
+    from axes.models import AccessLog
+    from django.test import Client, RequestFactory
+
+    from accounts.client_address import login_client_ip
+
+    assert login_client_ip(RequestFactory().get("/", REMOTE_ADDR="203.0.113.7")) == "203.0.113.7"
+    assert login_client_ip(RequestFactory().get("/", REMOTE_ADDR="")) is None
+    Client().force_login(staff)
+    assert AccessLog.objects.get(username="back-office").ip_address is None
