@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PORT ?= 8000
 export DEBUG ?= 1
 
-.PHONY: run test lint format install install-dev migrate worker bench clean
+.PHONY: run tokens test lint format install install-dev migrate worker bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ run: migrate
 	@$(PY) manage.py db_worker --queue-name '*' & WORKER=$$!; \
 	  trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+## make tokens: fresh API tokens for the demo admin and each demo installer, any time after
+## `make run` (loads the demo data first if it is missing; idempotent).
+tokens: migrate
+	@$(PY) manage.py seed_demo --quiet
+	@echo "  API token (demo, admin):  $$($(PY) manage.py create_api_token demo --name make-tokens)"
+	@$(PY) manage.py demo_tokens --name make-tokens
 
 worker: install
 	$(PY) manage.py db_worker --queue-name '*'

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Organization, Role
+from accounts.zones import zone_of
 from dispatch import services
 from dispatch.models import CoverageArea, CoverageKind, Offer, Partnership
 from orders import services as order_services
@@ -152,7 +153,7 @@ def _walk(order: Order, target: str, demo: Organization, installers: list[Organi
         services.offer_decline(offer_id=offer.pk, installer=installer, actor=as_installer, reason="Fully booked.")
         return
     services.offer_accept(offer_id=offer.pk, installer=installer, actor=as_installer)
-    local = timezone.localtime(timezone.now()).replace(hour=8, minute=0, second=0, microsecond=0)
+    local = timezone.now().astimezone(zone_of(demo)).replace(hour=8, minute=0, second=0, microsecond=0)
     start = local + datetime.timedelta(days=day)
     services.order_book(
         order_id=order.pk,
@@ -204,5 +205,5 @@ def seed(*, demo: Organization, other: Organization, stdout, quiet: bool) -> Non
     if not quiet:
         stdout.write(
             "  Installer logins: installer-oslo, installer-fjord, installer-nordic / "
-            f"{DEMO_PASSWORD}  (tokens: manage.py demo_tokens)"
+            f"{DEMO_PASSWORD}  (tokens: make tokens)"
         )

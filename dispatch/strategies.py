@@ -19,13 +19,13 @@ Broadcast is not a strategy of its own: `offers_at_once > 1` sends that many of 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from accounts.models import RoutingStrategy
 from dispatch import coverage
-from dispatch.models import Partnership
+from dispatch.models import CoverageArea, CoverageKind, Partnership
 from orders.models import Order
 
 
@@ -115,15 +115,15 @@ def evaluate(
             load=load,
             last_offered_at=getattr(p, "last_offered_at", None),
         )
+        areas = list(coverage_of(p))
         area = coverage.covering_area(
-            coverage_of(p), country=order.country_code, postal_code=order.postal_code, distance_km=distance
+            areas, country=order.country_code, postal_code=order.postal_code, distance_km=distance
         )
         missing = [s for s in required if s not in (p.skills or [])]
         if not p.active:
             c.reason = "Partnership is inactive."
         elif area is None:
-            where = f"{order.country_code} {order.postal_code}"
-            c.reason = f"Does not cover {where}" + (f" ({distance:.1f} km from base)." if distance is not None else ".")
+            c.reason = _uncovered_reason(order, areas, distance)
         elif missing:
             c.reason = f"Missing required skills: {', '.join(missing)}."
         elif p.capacity is not None and load >= p.capacity:
@@ -135,6 +135,24 @@ def evaluate(
             c.reason = f"Covers by {coverage.describe(area, distance)}."
         out.append(c)
     return out
+
+
+def _uncovered_reason(order: Order, areas: Sequence[CoverageArea], distance: float | None) -> str:
+    """Why no rule covers the order. A radius rule needs the order's coordinates and the
+    installer's base location: when one is missing, the reason says so."""
+    where = f"{order.country_code} {order.postal_code}"
+    country = (order.country_code or "").upper()
+    radius = [a for a in areas if a.kind == CoverageKind.RADIUS and (not a.country_code or a.country_code == country)]
+    if not radius or distance is not None:
+        return f"Does not cover {where}" + (f" ({distance:.1f} km from base)." if distance is not None else ".")
+    rules = "coverage by " + ", ".join(coverage.describe(a) for a in radius)
+    if order.latitude is None or order.longitude is None:
+        missing, needs = "The order has no coordinates (latitude, longitude)", "needs them"
+    else:
+        missing, needs = "The installer has no base location", "needs it"
+    if len(radius) == len(areas):
+        return f"{missing}; {rules} {needs}."
+    return f"Does not cover {where}. {missing}; {rules} {needs}."
 
 
 def _priority_key(c: Candidate):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "webforms",
     "backoffice",
     "webhooks",
+    "axes",  # last, as django-axes asks: it records every admin login attempt
 ]
 
 MIDDLEWARE = [
@@ -80,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out login attempt
 ]
 
 ROOT_URLCONF = "installer.urls"
@@ -186,6 +189,8 @@ LIST_COUNT_CACHE_SLOW_MS = env_int("LIST_COUNT_CACHE_SLOW_MS", 10)
 
 # Throttling: per API token (installer.throttling.TokenRateThrottle). "off" turns it off.
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200/min")
+# Invalid API tokens (unknown, expired, revoked, malformed) per client address: past this, 429.
+API_INVALID_TOKEN_RATE_LIMIT = os.environ.get("API_INVALID_TOKEN_RATE_LIMIT", "100/min")
 # Proxies in front of the app that append to X-Forwarded-For (client_ip() for per-client limits).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -214,6 +219,18 @@ WEBHOOK_ORDERING_HOLD_SECONDS = env_int("WEBHOOK_ORDERING_HOLD_SECONDS", 600)
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
 
 # --- Auth, i18n ---------------------------------------------------------------------------------
+# Admin logins: django-axes counts failures per (username, client address) in the database and
+# locks that pair out after LOGIN_FAILURE_LIMIT failures for LOGIN_LOCKOUT_MINUTES; a success
+# resets the count. Its backend must come first.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.client_address.login_client_ip"  # TRUSTED_PROXY_COUNT applies
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

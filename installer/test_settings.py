@@ -18,3 +18,6 @@ LIST_COUNT_CACHE_SLOW_MS = 60_000
 # The suite's webhook receivers listen on 127.0.0.1; webhooks/tests/test_egress.py turns the
 # guard on to test it.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+# Every route is called with bad credentials from one address (orders/tests/test_auth.py): the
+# invalid-token limit is tested on its own (accounts/tests/test_brute_force.py).
+API_INVALID_TOKEN_RATE_LIMIT = "off"

@@ -12,6 +12,8 @@ from orders.actors import Actor
 from orders.models import CustomFieldDefinition, FieldType, Order, OrderStatus, Workflow, WorkflowStep
 
 DEMO_PASSWORD = "installer-demo"
+# The demo router and its installers work in Oslo: times shown to people are in this zone.
+DEMO_TIME_ZONE = "Europe/Oslo"
 
 INSTALLATION_STEPS = [
     ("received", "Order received", OrderStatus.CREATED),
@@ -49,7 +51,10 @@ def _organization(slug: str, name: str, **fields) -> Organization:
 def seed() -> tuple[Organization, Organization]:
     """Returns the demo organization and the other one."""
     User = get_user_model()
-    demo = _organization("demo", "Demo Energy AS", display_id_prefix="DEMO")
+    demo = _organization("demo", "Demo Energy AS", display_id_prefix="DEMO", time_zone=DEMO_TIME_ZONE)
+    if demo.time_zone == "UTC":  # seeded before the demo had its zone
+        demo.time_zone = DEMO_TIME_ZONE
+        demo.save(update_fields=["time_zone"])
     other = _organization("other", "Other Retail GmbH", display_id_prefix="OTH")
     for username, org, role, staff in [
         ("admin", demo, Role.ADMIN, True),

@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from installer.api.fields import AwareIsoDateTimeFilter
 from orders.models import STATUS_BY_NAME, Order
 from orders.selectors import Viewer
 
@@ -77,9 +78,9 @@ class OrderFilter(django_filters.FilterSet):
     workflowId = django_filters.UUIDFilter(field_name="workflow_id")
     installerId = django_filters.UUIDFilter(field_name="installer_id")
     postalCode = django_filters.CharFilter(field_name="postal_code")
-    createdAfter = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    createdBefore = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updatedSince = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    createdAfter = AwareIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    createdBefore = AwareIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updatedSince = AwareIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     q = django_filters.CharFilter(method="filter_q")
     test = TestFlagFilter()
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
+from accounts.zones import zone_of
 from dispatch.selectors import booking_of
 from orders.models import Order, OrderStatus
 from webforms.forms import NONCE, WebformOrderForm
@@ -56,14 +56,6 @@ STATUS_TEXT: dict[OrderStatus, tuple[str, str]] = {
 }
 
 
-def _zone(name: str) -> ZoneInfo:
-    """The organization's zone; UTC when it has none or the name is unknown."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def tracking_context(order: Order) -> dict[str, Any]:
     """What the customer may see: status in words, booked date, installer name, and what the
     customer entered themselves. Nothing else of the order.
@@ -76,13 +68,14 @@ def tracking_context(order: Order) -> dict[str, Any]:
         title, sentence = "Installer found", "An installer has taken your job and will agree a date with you."
     booking = booking_of(order)
     booked = None
+    # Every time on the page is shown in this zone (the template's {% timezone %}) and named.
+    zone = zone_of(order.organization)
     if booking is not None and order.status in (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED):
-        zone = _zone(order.organization.time_zone)
         booked = {
             "start": booking.start_at.astimezone(zone),
             "end": booking.end_at.astimezone(zone),
             "all_day": booking.all_day,
-            "zone": str(zone),
+            "zone": zone.key,
         }
     installer = order.installer.name if order.installer_id and order.installer else None
     area = f"{order.postal_code} {order.city}"
@@ -97,4 +90,5 @@ def tracking_context(order: Order) -> dict[str, Any]:
         "customer": order.contact_person_name if assigned else None,
         "address": f"{order.address}, {area}" if assigned else area,
         "received": order.created_at,
+        "zone": zone.key,
     }

@@ -3,6 +3,12 @@
 One query finds the token with its membership, user and organization by the key's SHA-256.
 `last_used_at` is written at most once per TOKEN_LAST_USED_RESOLUTION seconds, so reads stay
 read-only on the hot path.
+
+Invalid credentials (an unknown, expired or revoked token, a malformed header) are counted per
+client address (`installer.throttling.client_ip`) against `API_INVALID_TOKEN_RATE_LIMIT`; past
+it they answer 429 with `Retry-After` instead of 401. A valid token is never counted nor refused
+by this limit, so a client keeps working beside someone guessing from the same address; the
+guesser cannot learn more than 401 would tell, only more slowly.
 """
 
 from __future__ import annotations
@@ -15,6 +21,19 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken, hash_token
+from installer.throttling import client_ip, hit, parse_rate
+
+
+def refuse(request, message: str) -> exceptions.APIException:
+    """The error for invalid credentials: 401, or 429 (`Throttled`, with the seconds until the
+    window ends) once the client address has sent more than the limit in this window."""
+    rate = parse_rate(getattr(settings, "API_INVALID_TOKEN_RATE_LIMIT", None))
+    if rate is not None:
+        limit, window = rate
+        allowed, retry_after = hit(f"api-invalid-token:{client_ip(request)}", limit, window)
+        if not allowed:
+            return exceptions.Throttled(wait=retry_after)
+    return exceptions.AuthenticationFailed(message)
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -25,13 +44,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         if header[0].lower() != self.keyword.lower().encode():
-            raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <token>'.")
+            raise refuse(request, "Use 'Authorization: Bearer <token>'.")
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header: expected 'Bearer <token>'.")
+            raise refuse(request, "Malformed Authorization header: expected 'Bearer <token>'.")
         try:
             raw = header[1].decode()
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid token.") from None
+            raise refuse(request, "Invalid token.") from None
         token = (
             ApiToken.objects.select_related("membership__user", "membership__organization")
             .filter(key_hash=hash_token(raw))
@@ -39,7 +58,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         )
         now = timezone.now()
         if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
-            raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+            raise refuse(request, "Invalid, expired or revoked token.")
         if not token.membership.user.is_active:
             raise exceptions.AuthenticationFailed("The token's user is inactive.")
         resolution = timedelta(seconds=settings.TOKEN_LAST_USED_RESOLUTION)

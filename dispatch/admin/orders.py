@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import RoutingStrategy
+from accounts.zones import local_html, zone_of
 from dispatch import selectors, services
 from dispatch.models import Booking, OfferStatus
 from installer.api.exceptions import status_of
@@ -57,10 +58,7 @@ def _booking_text(booking: Booking | None, zone: ZoneInfo) -> str:
 
 
 def _org_zone(order: Order) -> ZoneInfo:
-    try:
-        return ZoneInfo(order.organization.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return zone_of(order.organization)
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,12 +173,22 @@ class BookForm(forms.Form):
         help_text="May be left empty for an all-day booking (then 24 hours).",
     )
     all_day = forms.BooleanField(label="All day", required=False)
+    confirm_past = forms.BooleanField(
+        label="Record it although it starts in the past",
+        required=False,
+        help_text="The API refuses a booking that starts in the past; here it takes this confirmation.",
+    )
 
     def clean(self):
         data = super().clean()
         start, end = data.get("start_at"), data.get("end_at")
         if start is None:
             return data
+        if start < timezone.now() and not data.get("confirm_past"):
+            self.add_error(
+                "confirm_past",
+                "The start is in the past. Tick this box to record the booking anyway.",
+            )
         if end is None:
             if not data.get("all_day"):
                 self.add_error("end_at", "Required unless the booking is all day.")
@@ -277,10 +285,11 @@ def _simple_action(verb: str, service, form_class=ConfirmForm):
 # --------------------------------------------------------------------------------------------
 
 
-def _booking_times(booking: Booking | None, fmt: str) -> str:
+def _booking_times(booking: Booking | None, fmt: str, zone: ZoneInfo) -> str:
     if booking is None:
         return "-"
-    return " – ".join(timezone.localtime(t).strftime(fmt) for t in (booking.start_at, booking.end_at)) or "-"
+    start, end = booking.start_at.astimezone(zone), booking.end_at.astimezone(zone)
+    return f"{start.strftime(fmt)} – {end.strftime(fmt)} ({zone.key})"
 
 
 class OrderAdmin(order_admin.OrderAdmin):
@@ -293,9 +302,9 @@ class OrderAdmin(order_admin.OrderAdmin):
         "installer",
         "booked_date",
         "tag_list",
-        "created_at",
+        "created",
     )
-    list_select_related = ("installer", "booking")
+    list_select_related = ("installer", "booking", "organization")
     actions = [*order_admin.OrderAdmin.actions, dispatch_orders]
     order_buttons = (
         *order_admin.OrderAdmin.order_buttons,
@@ -319,12 +328,14 @@ class OrderAdmin(order_admin.OrderAdmin):
     @admin.display(description="Booked")
     def booked_date(self, obj: Order) -> str:
         booking = selectors.booking_of(obj)
-        return timezone.localtime(booking.start_at).strftime("%Y-%m-%d %H:%M") if booking else "-"
+        return local_html(booking.start_at, zone_of(obj.organization)) if booking else "-"
 
     @admin.display(description="Booking")
     def booking_display(self, obj: Order) -> str:
         booking = selectors.booking_of(obj)
-        return _booking_times(booking, "%Y-%m-%d" if booking and booking.all_day else "%Y-%m-%d %H:%M")
+        return _booking_times(
+            booking, "%Y-%m-%d" if booking and booking.all_day else "%Y-%m-%d %H:%M", zone_of(obj.organization)
+        )
 
     def get_order_sections(self, request: HttpRequest, order: Order) -> list[dict[str, Any]]:
         """Adds "Dispatch: offers and booking": three queries whatever the number of offers

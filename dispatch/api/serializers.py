@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from dispatch.models import OfferStatus
+from installer.api.fields import AwareDateTimeField
 from orders.api.serializers import IdNameOutput, OrderOutput
 
 
@@ -21,8 +23,8 @@ class DeclineInput(serializers.Serializer):
 class BookingInput(serializers.Serializer):
     """`endAt` may be left out for an all-day booking (then it ends 24 hours after `startAt`)."""
 
-    startAt = serializers.DateTimeField(source="start_at")
-    endAt = serializers.DateTimeField(source="end_at", required=False, allow_null=True)
+    startAt = AwareDateTimeField(source="start_at")
+    endAt = AwareDateTimeField(source="end_at", required=False, allow_null=True)
     allDay = serializers.BooleanField(source="all_day", required=False, default=False)
 
     def validate(self, attrs):
@@ -34,6 +36,9 @@ class BookingInput(serializers.Serializer):
             raise serializers.ValidationError({"endAt": ["Must be after startAt."]})
         if attrs["end_at"] - attrs["start_at"] > timedelta(days=31):
             raise serializers.ValidationError({"endAt": ["A booking lasts at most 31 days."]})
+        if attrs["start_at"] < timezone.now():
+            # An operator may record one that already happened in the admin, with a confirmation.
+            raise serializers.ValidationError({"startAt": ["Must not be in the past."]})
         return attrs
 
 

@@ -148,6 +148,34 @@ def send_offers(
     return offers
 
 
+def expire_due_offers(order: Order, pending: PendingEvents, now: datetime.datetime) -> list[Offer]:
+    """Expires every open offer of the locked order whose deadline has passed, with one
+    `offer.expired` event each, whether or not the expiry task has run: past its deadline an
+    offer is expired for every action. Returns the offers it expired. Caller holds the order
+    lock; falling back to the next candidate is the caller's business (`fall_back`)."""
+    due = list(
+        Offer.objects.filter(order=order, status=OfferStatus.SENT, expires_at__lte=now)
+        .select_related("installer")
+        .order_by("expires_at", "rank", "id")
+    )
+    if not due:
+        return []
+    Offer.objects.filter(pk__in=[o.pk for o in due], status=OfferStatus.SENT).update(
+        status=OfferStatus.EXPIRED, responded_at=now
+    )
+    actor = Actor.system("offer expiry")
+    for offer in due:
+        offer.status, offer.responded_at = OfferStatus.EXPIRED, now
+        pending.add(
+            "offer.expired",
+            actor,
+            data={"offerId": str(offer.pk), "installer": _installer_ref(offer.installer)},
+            from_status=order.status,
+            to_status=order.status,
+        )
+    return due
+
+
 def withdraw_open_offers(order: Order, pending: PendingEvents, actor: Actor, *, reason: str, now=None) -> int:
     """Withdraws every open offer of the locked order with one UPDATE and one event."""
     count = Offer.objects.filter(order=order, status=OfferStatus.SENT).update(
@@ -167,9 +195,11 @@ def withdraw_open_offers(order: Order, pending: PendingEvents, actor: Actor, *, 
 def fall_back(order: Order, pending: PendingEvents, actor: Actor, now: datetime.datetime) -> list[Offer]:
     """After a decline or expiry: offer the next candidates of the latest dispatch so that its
     `offers_at_once` stay open; when none is open and nobody is left, the order is declined.
-    Caller holds the order lock and has already closed the answered offer."""
+    Caller holds the order lock and has already closed the answered offer. Other offers past
+    their deadline are expired first, so they do not count as open."""
     if order.status != OrderStatus.DISPATCHING or order.installer_id is not None:
         return []
+    expire_due_offers(order, pending, now)
     open_count = Offer.objects.filter(order=order, status=OfferStatus.SENT).count()
     routing = strategies.routing_for(order)
     run = selectors.latest_run(order.pk)
@@ -228,54 +258,84 @@ def offer_accept(*, offer_id: Any, installer: Organization, actor: Actor) -> Off
     order stays dispatching until booked, and every other open offer is withdrawn.
 
     Locks the order row first, so of two accepts at the same instant exactly one wins; the other
-    finds its offer withdrawn (409). An offer past its deadline cannot be accepted (409) even if
-    the expiry task has not run yet. The partial unique index on accepted offers backs this up.
+    finds its offer withdrawn (409). The partial unique index on accepted offers backs this up.
+    An offer past its deadline is expired by this call, even if the expiry task has not run yet
+    (`offer.expired`, the next candidate gets an offer, committed), and the answer is 409.
     """
     with transaction.atomic():
         offer = _lock_offer_and_order(installer, offer_id)
         order = offer.order
         now = timezone.now()
-        if offer.status == OfferStatus.SENT and offer.expires_at is not None and offer.expires_at <= now:
-            raise OfferNotOpen("The offer has expired.", extra={"offerStatus": OfferStatus.EXPIRED})
-        if order.status != OrderStatus.DISPATCHING or order.installer_id is not None:
-            error: Conflict = _not_open(offer)
-            if error.extra["offerStatus"] == OfferStatus.SENT:
-                error = Conflict(f"The order is no longer open for offers ({order.status_name}).")
-            raise error
-        # One UPDATE accepts this offer and withdraws the order's other open ones, and changes
-        # nothing unless this offer is still open (read now, under the order lock).
-        changed = (
-            Offer.objects.filter(order=order, status=OfferStatus.SENT)
-            .filter(Exists(Offer.objects.filter(pk=offer.pk, status=OfferStatus.SENT)))
-            .update(
-                status=Case(When(pk=offer.pk, then=Value(OfferStatus.ACCEPTED)), default=Value(OfferStatus.WITHDRAWN)),
-                responded_at=now,
-            )
-        )
-        if not changed:
-            raise _not_open(offer)
-        offer.status, offer.responded_at = OfferStatus.ACCEPTED, now
-        order.installer = installer
         pending = PendingEvents(order)
-        transition(
-            order,
-            OrderStatus.DISPATCHING,
-            actor=actor,
-            event_type="order.assigned",
-            pending=pending,
-            data={"offerId": str(offer.pk), "installer": _installer_ref(installer)},
-        )
-        if changed > 1:
-            pending.add(
-                "offer.withdrawn",
-                actor,
-                data={"count": changed - 1, "reason": "accepted by another installer"},
-                from_status=order.status,
-                to_status=order.status,
-            )
-        finish_change(order, pending, ["installer"])
+        if _expired_now(offer, order, pending, now):
+            expired = _expired_error()
+        else:
+            expired = None
+            _accept_locked(offer, order, installer, actor, pending, now)
+    if expired is not None:
+        raise expired
     offer.installer = installer
     return offer
+
+
+def _expired_error() -> OfferNotOpen:
+    return OfferNotOpen("The offer has expired.", extra={"offerStatus": OfferStatus.EXPIRED})
+
+
+def _expired_now(offer: Offer, order: Order, pending: PendingEvents, now: datetime.datetime) -> bool:
+    """Expires the locked order's offers that are past their deadline; when `offer` is one of
+    them, falls back to the next candidate and saves the change (the caller commits it and
+    answers 409). True if `offer` has expired; no query while `offer` is before its deadline."""
+    if offer.expires_at is None or offer.expires_at > now:
+        return False
+    expired = expire_due_offers(order, pending, now)
+    if offer.pk not in {o.pk for o in expired}:
+        return False
+    offer.status, offer.responded_at = OfferStatus.EXPIRED, now
+    fall_back(order, pending, Actor.system("offer expiry"), now)
+    finish_change(order, pending)
+    return True
+
+
+def _accept_locked(
+    offer: Offer, order: Order, installer: Organization, actor: Actor, pending: PendingEvents, now: datetime.datetime
+) -> None:
+    if order.status != OrderStatus.DISPATCHING or order.installer_id is not None:
+        error: Conflict = _not_open(offer)
+        if error.extra["offerStatus"] == OfferStatus.SENT:
+            error = Conflict(f"The order is no longer open for offers ({order.status_name}).")
+        raise error
+    # One UPDATE accepts this offer and withdraws the order's other open ones, and changes
+    # nothing unless this offer is still open (read now, under the order lock).
+    changed = (
+        Offer.objects.filter(order=order, status=OfferStatus.SENT)
+        .filter(Exists(Offer.objects.filter(pk=offer.pk, status=OfferStatus.SENT)))
+        .update(
+            status=Case(When(pk=offer.pk, then=Value(OfferStatus.ACCEPTED)), default=Value(OfferStatus.WITHDRAWN)),
+            responded_at=now,
+        )
+    )
+    if not changed:
+        raise _not_open(offer)
+    offer.status, offer.responded_at = OfferStatus.ACCEPTED, now
+    order.installer = installer
+    transition(
+        order,
+        OrderStatus.DISPATCHING,
+        actor=actor,
+        event_type="order.assigned",
+        pending=pending,
+        data={"offerId": str(offer.pk), "installer": _installer_ref(installer)},
+    )
+    if changed > 1:
+        pending.add(
+            "offer.withdrawn",
+            actor,
+            data={"count": changed - 1, "reason": "accepted by another installer"},
+            from_status=order.status,
+            to_status=order.status,
+        )
+    finish_change(order, pending, ["installer"])
 
 
 def _lock_offer_and_order(installer: Organization, offer_id: Any) -> Offer:
@@ -297,26 +357,45 @@ def _lock_offer_and_order(installer: Organization, offer_id: Any) -> Offer:
 
 
 def offer_decline(*, offer_id: Any, installer: Organization, actor: Actor, reason: str = "") -> Offer:
-    """The installer says no; the next candidate gets an offer, or the order is declined."""
+    """The installer says no; the next candidate gets an offer, or the order is declined. An
+    offer past its deadline is expired instead, as `offer_accept` does, and the answer is 409."""
     offer = _offer_of(installer, offer_id)
     with transaction.atomic():
         order = lock_order(offer.order_id)
         now = timezone.now()
-        if not _close_offer(offer, OfferStatus.DECLINED, now, decline_reason=(reason or "")[:300]):
-            raise _not_open(offer)
         pending = PendingEvents(order)
-        pending.add(
-            "offer.declined",
-            actor,
-            data={"offerId": str(offer.pk), "installer": _installer_ref(installer), "reason": reason or None},
-            from_status=order.status,
-            to_status=order.status,
-        )
-        fall_back(order, pending, Actor.system("dispatch fall-back"), now)
-        finish_change(order, pending)
+        if _expired_now(offer, order, pending, now):
+            expired: OfferNotOpen | None = _expired_error()
+        else:
+            expired = None
+            _decline_locked(offer, order, installer, actor, pending, now, reason)
+    if expired is not None:
+        raise expired
     offer.installer = installer
     offer.order = order
     return offer
+
+
+def _decline_locked(
+    offer: Offer,
+    order: Order,
+    installer: Organization,
+    actor: Actor,
+    pending: PendingEvents,
+    now: datetime.datetime,
+    reason: str,
+) -> None:
+    if not _close_offer(offer, OfferStatus.DECLINED, now, decline_reason=(reason or "")[:300]):
+        raise _not_open(offer)
+    pending.add(
+        "offer.declined",
+        actor,
+        data={"offerId": str(offer.pk), "installer": _installer_ref(installer), "reason": reason or None},
+        from_status=order.status,
+        to_status=order.status,
+    )
+    fall_back(order, pending, Actor.system("dispatch fall-back"), now)
+    finish_change(order, pending)
 
 
 def offer_expire(*, offer_id: Any, actor: Actor | None = None) -> Offer | None:

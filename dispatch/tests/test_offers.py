@@ -115,6 +115,54 @@ def test_expired_offer_in_the_sweep_falls_back(operator_a, trio, clock):
     assert offers_of(order_id) == [("Xray", "expired"), ("Yankee", "sent")]
 
 
+@pytest.mark.parametrize("action", ["accept", "decline"])
+def test_an_answer_past_the_deadline_expires_the_offer(operator_a, trio, clock, run_due_tasks, action):
+    """The worker has not run: the offer is still `sent` in its row, but past its deadline it
+    is expired for every action, in that transaction, as the worker would have done it."""
+    order_id = operator_a.post("/api/v1/order", order_payload(), format="json").json()["id"]
+    offer_id = operator_a.post(f"/api/v1/order/{order_id}/dispatch", {}, format="json").json()["offers"][0]["id"]
+    clock.advance(hours=24, minutes=1)
+    assert offers_of(order_id) == [("Xray", "sent")]
+
+    response = trio["Xray"].post(f"/api/v1/offers/{offer_id}/{action}", {"reason": "too late"}, format="json")
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["statusCode"] == 409 and body["offerStatus"] == "expired"
+    assert body["message"] == "The offer has expired."
+    # Expired and fallen back to the next candidate, committed with the refusal.
+    assert offers_of(order_id) == [("Xray", "expired"), ("Yankee", "sent")]
+    assert Offer.objects.get(pk=offer_id).decline_reason == ""
+    assert status_of(order_id) == OrderStatus.DISPATCHING
+    events = operator_a.get(f"/api/v1/order/{order_id}/events").json()["values"]
+    tail = [(e["type"], e["actor"]["label"], e["data"].get("installer", {}).get("name")) for e in events][-2:]
+    assert tail == [("offer.expired", "offer expiry", "Xray"), ("offer.sent", "offer expiry", "Yankee")]
+    assert not [e for e in events if e["type"] in ("offer.declined", "order.assigned")]
+
+    # The expiry task runs late and changes nothing; a second answer is refused the same way.
+    count = OrderEvent.objects.filter(order_id=order_id).count()
+    run_due_tasks()
+    again = trio["Xray"].post(f"/api/v1/offers/{offer_id}/{action}", {}, format="json")
+    assert again.status_code == 409 and again.json()["offerStatus"] == "expired"
+    assert OrderEvent.objects.filter(order_id=order_id).count() == count
+    assert offers_of(order_id) == [("Xray", "expired"), ("Yankee", "sent")]
+
+
+def test_a_decline_expires_the_other_offers_past_their_deadline(operator_a, org_a, trio, clock):
+    """Two offers at once: one is declined after the other's deadline passed. The other counts
+    as expired, not open, so the next candidate gets an offer."""
+    org_a.offers_at_once = 2
+    org_a.save()
+    order_id = operator_a.post("/api/v1/order", order_payload(), format="json").json()["id"]
+    offers = operator_a.post(f"/api/v1/order/{order_id}/dispatch", {}, format="json").json()["offers"]
+    Offer.objects.filter(pk=offers[0]["id"]).update(expires_at=clock.now() + datetime.timedelta(hours=48))
+    clock.advance(hours=25)  # Yankee's deadline passed; Xray's did not
+    response = trio["Xray"].post(f"/api/v1/offers/{offers[0]['id']}/decline", {}, format="json")
+    assert response.status_code == 200, response.content
+    assert offers_of(order_id) == [("Xray", "declined"), ("Yankee", "expired"), ("Zulu", "sent")]
+    types = [e.type for e in OrderEvent.objects.filter(order_id=order_id).order_by("sequence")]
+    assert types[-3:] == ["offer.declined", "offer.expired", "offer.sent"]
+
+
 def test_broadcast_decline_keeps_n_offers_open(operator_a, org_a, trio):
     org_a.offers_at_once = 2
     org_a.save()

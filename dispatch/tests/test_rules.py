@@ -120,8 +120,12 @@ def test_accept_an_expired_offer(setup, clock):
     order_id = new_order(operator)
     offer = operator.post(f"/api/v1/order/{order_id}/dispatch", {}, format="json").json()["offers"][0]
     clock.advance(hours=25)  # past the deadline; the worker has not run yet
-    payload = assert_refused(installer, "post", f"/api/v1/offers/{offer['id']}/accept", order_id, message="expired")
-    assert payload["offerStatus"] == "expired"
+    response = installer.post(f"/api/v1/offers/{offer['id']}/accept", {}, format="json")
+    assert response.status_code == 409, response.content
+    assert response.json()["offerStatus"] == "expired" and "expired" in response.json()["message"]
+    # The refusal expired it (test_offers.py covers the fall-back); nobody was assigned.
+    order = Order.objects.get(pk=order_id)
+    assert order.installer_id is None and Offer.objects.get(pk=offer["id"]).status == "expired"
 
 
 def test_no_covering_installer_is_422_and_unchanged(setup):

@@ -217,3 +217,34 @@ def test_stored_explanation_matches_preview(operator_a, org_a, order):
     assert run.candidates == preview["candidates"]
     scores = {c["installer"]["name"]: c["score"] for c in run.candidates if c["kept"]}
     assert scores == {"Alpha Range": 0.0, "Delta Radius": 0.2, "Charlie Exact": 0.25, "Bravo Prefix": 0.5}
+
+
+def test_radius_coverage_without_coordinates_says_what_is_missing(operator_a, org_a):
+    """A radius rule cannot apply to an order without coordinates (or an installer without a
+    base location): the reason says that, not only that the postal code is not covered."""
+    make_partner(org_a, make_installer("Radius Only", base=(59.92, 10.75)), coverage=[("radius", 10)])
+    make_partner(
+        org_a,
+        make_installer("Radius And Range", base=(59.92, 10.75)),
+        coverage=[("range", "NO", "5000", "5999"), ("radius", 25)],
+    )
+    make_partner(org_a, make_installer("No Base"), coverage=[("radius", 10)])
+    make_partner(org_a, make_installer("Range Only"), coverage=[("range", "NO", "5000", "5999")])
+    without = create_order(org_a, name="No coordinates", postal_code="0155", latitude=None, longitude=None)
+    body = operator_a.get(f"/api/v1/order/{without.pk}/dispatch/preview").json()
+    reasons = {c["installer"]["name"]: c["reason"] for c in body["candidates"]}
+    assert reasons == {
+        "Radius Only": "The order has no coordinates (latitude, longitude); coverage by radius 10 km needs them.",
+        "Radius And Range": (
+            "Does not cover NO 0155. The order has no coordinates (latitude, longitude); "
+            "coverage by radius 25 km needs them."
+        ),
+        "No Base": "The order has no coordinates (latitude, longitude); coverage by radius 10 km needs them.",
+        "Range Only": "Does not cover NO 0155.",
+    }
+    # With coordinates, the installer without a base location is the one that is missing one.
+    located = create_order(org_a, name="Located", postal_code="0155", latitude=OSLO[0], longitude=OSLO[1])
+    body = operator_a.get(f"/api/v1/order/{located.pk}/dispatch/preview").json()
+    reasons = {c["installer"]["name"]: (c["kept"], c["reason"]) for c in body["candidates"]}
+    assert reasons["No Base"] == (False, "The installer has no base location; coverage by radius 10 km needs it.")
+    assert reasons["Radius Only"] == (True, "Covers by radius 10 km (0.8 km from base).")

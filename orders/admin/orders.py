@@ -27,6 +27,7 @@ from django.utils.safestring import SafeString
 
 from accounts.admin_base import TenantScopedAdmin, readable_org_ids, scope
 from accounts.models import Organization
+from accounts.zones import local_html, local_text, zone_of
 from orders import selectors, services
 from orders.actors import Actor
 from orders.admin.actions import OrderButton, allowed_actions_for, cancel_orders, cancel_view, delete_view
@@ -248,10 +249,10 @@ class OrderAdmin(TenantScopedAdmin):
         "postal_code",
         "installer",
         "tag_list",
-        "created_at",
+        "created",
     )
     list_display_links = ("display_id",)
-    list_select_related: ClassVar[tuple[str, ...]] = ("installer",)
+    list_select_related: ClassVar[tuple[str, ...]] = ("installer", "organization")
     list_filter = (
         "status",
         WorkflowFilter,
@@ -287,8 +288,8 @@ class OrderAdmin(TenantScopedAdmin):
         "metadata",
         "cancel_reason",
         "cancel_comment",
-        "created_at",
-        "updated_at",
+        "created",
+        "updated",
         "timeline",
     )
     fieldsets = (
@@ -301,7 +302,7 @@ class OrderAdmin(TenantScopedAdmin):
         ("Installation", {"fields": ("installer", "tag_list")}),
         ("Custom fields", {"fields": ("custom_fields_display",)}),
         ("Files", {"fields": ("files_display",)}),
-        ("Other", {"fields": ("metadata", "cancel_reason", "cancel_comment", "created_at", "updated_at")}),
+        ("Other", {"fields": ("metadata", "cancel_reason", "cancel_comment", "created", "updated")}),
         ("Timeline", {"fields": ("timeline",)}),
     )
 
@@ -333,6 +334,15 @@ class OrderAdmin(TenantScopedAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
         return status_badge(obj.status)
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj):
+        """In the order's organization's zone, named (the list, the change page)."""
+        return local_html(obj.created_at, zone_of(obj.organization))
+
+    @admin.display(description="Updated", ordering="updated_at")
+    def updated(self, obj):
+        return local_html(obj.updated_at, zone_of(obj.organization))
 
     @admin.display(description="Tags")
     def tag_list(self, obj):
@@ -377,13 +387,14 @@ class OrderAdmin(TenantScopedAdmin):
         events = list(OrderEvent.objects.filter(order=obj).order_by("-sequence")[:200])
         if not events:
             return "-"
+        zone = zone_of(obj.organization)
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
             (
                 (
                     e.sequence,
-                    timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    local_text(e.created_at, zone, "%Y-%m-%d %H:%M:%S"),
                     e.type,
                     _status_change(e),
                     f"{e.actor_type}: {e.actor_label}" if e.actor_label else e.actor_type,

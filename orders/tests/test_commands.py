@@ -48,10 +48,37 @@ def test_user_role_and_name(org_a):
     token = ApiToken.objects.get(key_hash=hash_token(out.strip()))
     assert token.name == "ERP sync"
     assert token.membership.user == user and token.membership.role == Role.VIEWER
-    # The role option changes an existing membership's role.
-    out, _ = run("alpha", "--user", "erp", "--role", "operator")
-    assert Membership.objects.get(user=user, organization=org_a).role == Role.OPERATOR
+    # The same role again mints another token of that membership.
+    out, _ = run("alpha", "--user", "erp", "--role", "viewer")
+    assert ApiToken.objects.get(key_hash=hash_token(out.strip())).membership.role == Role.VIEWER
     assert works(out.strip()) == 200
+
+
+def test_a_role_never_changes_an_existing_membership(org_a):
+    """Without --user the token is the first admin's: `--role viewer` is an error that says
+    what to do, and neither the admin's membership nor the tokens change."""
+    admin = MembershipFactory(organization=org_a, role=Role.ADMIN, user__username="boss")
+    with pytest.raises(CommandError) as error:
+        run("alpha", "--role", "viewer")
+    message = str(error.value)
+    assert "'boss' (the first admin of 'alpha', used without --user) is admin in 'alpha', not viewer" in message
+    assert "pass --user with a user who is not yet a member of 'alpha' (it joins as viewer)" in message
+    admin.refresh_from_db()
+    assert admin.role == Role.ADMIN and not ApiToken.objects.exists()
+
+    # With a viewer in the organization, the error names it; with --user that viewer, it works.
+    MembershipFactory(organization=org_a, role=Role.VIEWER, user__username="watcher")
+    with pytest.raises(CommandError, match=r"pass --user with a viewer of 'alpha' \(watcher\)"):
+        run("alpha", "--role", "viewer")
+    out, _ = run("alpha", "--user", "watcher", "--role", "viewer")
+    assert ApiToken.objects.get(key_hash=hash_token(out.strip())).membership.user.username == "watcher"
+
+    # --user with another role than its membership's: the same error, nothing changes.
+    with pytest.raises(CommandError, match="'watcher' is viewer in 'alpha', not operator"):
+        run("alpha", "--user", "watcher", "--role", "operator")
+    assert Membership.objects.get(user__username="watcher").role == Role.VIEWER
+    assert Membership.objects.get(pk=admin.pk).role == Role.ADMIN
+    assert ApiToken.objects.count() == 1
 
 
 def test_user_without_membership_becomes_operator(org_a):
