@@ -11,7 +11,7 @@ from typing import Any
 
 import phonenumbers
 
-from orders.models import CustomFieldDefinition, FieldType
+from orders.models import CancelReason, CustomFieldDefinition, FieldType
 
 COUNTRY_CODES = frozenset(phonenumbers.SUPPORTED_REGIONS)
 
@@ -166,6 +166,27 @@ def clean_custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
     if kind == FieldType.MULTISELECT:
         return _options(definition, value)
     raise ValueError("Unsupported field type.")  # pragma: no cover - guarded by a DB constraint
+
+
+# Words a cancel sentence may add around a reason's own words ("Customer is not responding").
+_FILLER_WORDS = frozenset({"a", "an", "the", "is", "are", "was", "has", "have", "been", "our", "their", "to"})
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w and w not in _FILLER_WORDS]
+
+
+def cancel_reason_code(text: str) -> str | None:
+    """The CancelReason a cancel reason names, or None. A code matches as it is; a sentence
+    matches the first reason all of whose words it contains, ignoring case, punctuation and
+    filler words ("Customer is not responding." -> customer_not_responding)."""
+    if text in CancelReason.values:
+        return text
+    words = set(_words(text))
+    for reason in CancelReason:
+        if reason != CancelReason.OTHER and set(_words(reason.value)) <= words:
+            return reason.value
+    return CancelReason.OTHER.value if _words(text) == ["other"] else None
 
 
 def is_empty(value: Any) -> bool:
