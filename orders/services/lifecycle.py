@@ -81,7 +81,9 @@ class PendingEvents:
 
     def flush(self) -> list[OrderEvent]:
         """Inserts the events (one `bulk_create`), then runs `orders.hooks.events_recorded` in
-        the same transaction. Precondition: the order row exists and is saved."""
+        the same transaction. Precondition: the order row is saved and every other row of the
+        change (tags, files, offers, booking) is written: the hook may read the order as the
+        change leaves it (webhooks keeps a copy of it)."""
         written, self.events = self.events, []
         if written:
             OrderEvent.objects.bulk_create(written)

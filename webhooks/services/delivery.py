@@ -16,14 +16,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role
 from installer.api.renderers import dumps
-from orders import selectors as order_selectors
-from orders.api.presenters import order_to_dict
-from orders.models import Order
 from webhooks import egress
 from webhooks.models import DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from webhooks.services.outbox import WAITING, _enqueue_many
+from webhooks.services.outbox import WAITING, _enqueue_many, order_snapshot
 from webhooks.services.signing import signed_headers
 
 logger = logging.getLogger("installer.webhooks")
@@ -93,7 +89,8 @@ def _claim(delivery_id: Any, now: datetime) -> WebhookDelivery | None:
 
 def delivery_body(delivery: WebhookDelivery) -> bytes:
     """The JSON body: {id, event, timestamp, organizationId, sequence, data}. `data` is the order
-    object as the owning organization's viewer sees it when the attempt is made."""
+    object kept with the row when the event was written (`outbox.order_snapshot`); a row
+    without one sends the order as the owning organization's viewer sees it now."""
     organization = delivery.endpoint.organization
     event = delivery.event
     if event is None:
@@ -106,15 +103,14 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
             "data": {"endpointId": delivery.endpoint_id, "message": "A test event from Installer."},
         }
     else:
-        order = order_selectors.with_order_relations(Order.objects.filter(pk=event.order_id)).first()
-        viewer = order_selectors.Viewer(organization=organization, role=Role.VIEWER)
+        data = delivery.data if delivery.data is not None else order_snapshot(event.order_id, organization)
         payload = {
             "id": delivery.message_id,
             "event": delivery.event_type,
             "timestamp": event.created_at,
             "organizationId": organization.pk,
             "sequence": event.sequence,
-            "data": order_to_dict(order, viewer) if order is not None else None,
+            "data": data,
         }
     return dumps(payload)
 
