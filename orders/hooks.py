@@ -5,7 +5,8 @@ Inside the order's transaction (one function each, set with `Hook.set`; unset, a
 nothing and returns its default):
 
 - `events_recorded(events)`: right after a change's events are inserted, with the order row
-  locked. Webhooks writes its outbox rows here, so a rolled-back change sends nothing.
+  locked and the change's other rows written. Webhooks writes its outbox rows here, with the
+  order as the change leaves it, so a rolled-back change sends nothing.
 - `order_cancelling(order=, actor=, pending=)`: in `order_cancel`, with the order locked,
   before it is saved. Dispatch withdraws the open offers and removes the booking.
 - `order_deleting(order=, actor=, pending=)`: in `order_delete`, with the order locked, before

@@ -4,12 +4,14 @@ country, phone number and custom field value is."""
 from __future__ import annotations
 
 import datetime
+import json
 import math
+import re
 from typing import Any
 
 import phonenumbers
 
-from orders.models import CustomFieldDefinition, FieldType
+from orders.models import CancelReason, CustomFieldDefinition, FieldType
 
 COUNTRY_CODES = frozenset(phonenumbers.SUPPORTED_REGIONS)
 
@@ -58,11 +60,90 @@ def option_choices(definition: CustomFieldDefinition) -> list[tuple[str, str]]:
     return choices
 
 
-def clean_custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
-    """Returns the value to store for this field, or raises ValueError with a sentence.
+# A number as Installer.com sends it in a string: decimal digits, an optional fraction and
+# exponent; no thousands separators, underscores, hex, infinities or NaN.
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False}
 
-    Types are strict on the wire: a number is a JSON number, a boolean a JSON boolean, a date an
-    ISO date string (YYYY-MM-DD), a select one of the options, a multiselect a list of options.
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > 100 or not _NUMBER_TEXT.fullmatch(text):
+            raise ValueError("Must be a number, such as 12 or 7.5.")
+        value = int(text) if text.lstrip("+-").isdigit() else float(text)
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("Must be a number, such as 12 or 7.5.")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("Must be a finite number.")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOLEAN_TEXT:
+        return _BOOLEAN_TEXT[value.strip().lower()]
+    raise ValueError("Must be true or false.")
+
+
+def _date(value: Any) -> str:
+    """An ISO date; an ISO date-time gives the date it names (its own offset, not converted)."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return datetime.date.fromisoformat(text).isoformat()
+        except ValueError:
+            pass
+        if "T" in text:
+            try:
+                return datetime.datetime.fromisoformat(text).date().isoformat()
+            except ValueError:
+                pass
+    raise ValueError("Must be a date as YYYY-MM-DD.")
+
+
+def _option(definition: CustomFieldDefinition, value: str) -> str | None:
+    """The option's value for its value or its label, else None."""
+    for option_value, label in option_choices(definition):
+        if value in (option_value, label):
+            return option_value
+    return None
+
+
+def _options(definition: CustomFieldDefinition, value: Any) -> list[str]:
+    """A multiselect's options: a list, or a string holding one option, a JSON list or options
+    separated by commas."""
+    if isinstance(value, str):
+        text = value.strip()
+        if _option(definition, text) is not None:
+            value = [text]
+        elif text.startswith("["):
+            try:
+                value = json.loads(text)
+            except (ValueError, RecursionError):
+                raise ValueError("Must be a list of options.") from None
+        else:
+            value = [part.strip() for part in text.split(",")]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("Must be a list of options.")
+    chosen = [_option(definition, v) for v in value]
+    unknown = [v for v, option in zip(value, chosen, strict=True) if option is None]
+    if unknown:
+        allowed = option_values(definition)
+        raise ValueError(f"Unknown option(s) {', '.join(unknown)}; choose from: {', '.join(allowed)}.")
+    return list(dict.fromkeys(option for option in chosen if option is not None))
+
+
+def clean_custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
+    """Returns the value to store for this field, typed, or raises ValueError with a sentence.
+
+    Each type takes its JSON value or, as Installer.com sends custom fields, a string: a number
+    is a JSON number or a numeric string ("12", "7.5"), stored as a number; a boolean a JSON
+    boolean or "true"/"false"/"1"/"0" (any case), stored as a boolean; a date an ISO date string
+    (YYYY-MM-DD; an ISO date-time gives its date); a select one option (by value or label); a
+    multiselect a list of options, or a string with one option, a JSON list or comma-separated
+    options, stored as a list of option values.
     """
     kind = definition.type
     if kind == FieldType.TEXT:
@@ -72,35 +153,40 @@ def clean_custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
             raise ValueError("At most 5000 characters.")
         return value
     if kind == FieldType.NUMBER:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError("Must be a number.")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError("Must be a finite number.")
-        return value
+        return _number(value)
     if kind == FieldType.BOOLEAN:
-        if not isinstance(value, bool):
-            raise ValueError("Must be true or false.")
-        return value
+        return _boolean(value)
     if kind == FieldType.DATE:
-        if not isinstance(value, str):
-            raise ValueError("Must be a date as YYYY-MM-DD.")
-        try:
-            return datetime.date.fromisoformat(value).isoformat()
-        except ValueError:
-            raise ValueError("Must be a date as YYYY-MM-DD.") from None
-    allowed = option_values(definition)
+        return _date(value)
     if kind == FieldType.SELECT:
-        if not isinstance(value, str) or value not in allowed:
-            raise ValueError(f"Must be one of: {', '.join(allowed)}.")
-        return value
+        option = _option(definition, value.strip()) if isinstance(value, str) else None
+        if option is None:
+            raise ValueError(f"Must be one of: {', '.join(option_values(definition))}.")
+        return option
     if kind == FieldType.MULTISELECT:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError("Must be a list of options.")
-        unknown = [v for v in value if v not in allowed]
-        if unknown:
-            raise ValueError(f"Unknown option(s) {', '.join(unknown)}; choose from: {', '.join(allowed)}.")
-        return list(dict.fromkeys(value))
+        return _options(definition, value)
     raise ValueError("Unsupported field type.")  # pragma: no cover - guarded by a DB constraint
+
+
+# Words a cancel sentence may add around a reason's own words ("Customer is not responding").
+_FILLER_WORDS = frozenset({"a", "an", "the", "is", "are", "was", "has", "have", "been", "our", "their", "to"})
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w and w not in _FILLER_WORDS]
+
+
+def cancel_reason_code(text: str) -> str | None:
+    """The CancelReason a cancel reason names, or None. A code matches as it is; a sentence
+    matches the first reason all of whose words it contains, ignoring case, punctuation and
+    filler words ("Customer is not responding." -> customer_not_responding)."""
+    if text in CancelReason.values:
+        return text
+    words = set(_words(text))
+    for reason in CancelReason:
+        if reason != CancelReason.OTHER and set(_words(reason.value)) <= words:
+            return reason.value
+    return CancelReason.OTHER.value if _words(text) == ["other"] else None
 
 
 def is_empty(value: Any) -> bool:

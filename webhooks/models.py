@@ -114,6 +114,10 @@ class WebhookDelivery(models.Model):
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey(OrderEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     event_type = models.CharField(max_length=64)
+    # The body's `data`: the order object as the endpoint's organization saw it when the event
+    # was written (in the change's transaction), the same on every attempt. Null for a test
+    # delivery, and for a row written without one: its attempts send the order as it is then.
+    data = models.JSONField(null=True, blank=True, editable=False)
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

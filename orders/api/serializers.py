@@ -110,7 +110,12 @@ class FileUploadInput(serializers.Serializer):
 
 
 class CancelInput(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=CancelReason.choices, required=False, allow_null=True)
+    reason = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=500,
+        help_text=f"One of {', '.join(CancelReason.values)}, or a sentence (kept as the comment).",
+    )
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 

@@ -22,6 +22,7 @@ from orders.actors import Actor
 from orders.exceptions import Conflict, InvalidTransition, NotFound, OrderValidationError, StepRequired
 from orders.models import STATUS_NAMES, CancelReason, Order, OrderEvent, OrderStatus, WorkflowStep
 from orders.selectors import parse_uuid
+from orders.validation import cancel_reason_code
 
 
 def lock_order(order_id: Any, *, organization: Organization | None = None) -> Order:
@@ -80,7 +81,9 @@ class PendingEvents:
 
     def flush(self) -> list[OrderEvent]:
         """Inserts the events (one `bulk_create`), then runs `orders.hooks.events_recorded` in
-        the same transaction. Precondition: the order row exists and is saved."""
+        the same transaction. Precondition: the order row is saved and every other row of the
+        change (tags, files, offers, booking) is written: the hook may read the order as the
+        change leaves it (webhooks keeps a copy of it)."""
         written, self.events = self.events, []
         if written:
             OrderEvent.objects.bulk_create(written)
@@ -161,12 +164,23 @@ def order_cancel(
     *, order_id: Any, organization: Organization, actor: Actor, reason: str | None = None, comment: str = ""
 ) -> Order:
     """Cancels from any status but completed and cancelled (InvalidTransition).
-    `orders.hooks.order_cancelling` runs in the same transaction with the order locked (dispatch
-    withdraws open offers and removes the booking)."""
-    if reason is not None and reason not in CancelReason.values:
-        raise OrderValidationError(
-            "Unknown cancel reason.", details={"reason": [f"Must be one of: {', '.join(CancelReason.values)}."]}
-        )
+
+    `reason` is a CancelReason code or any non-empty text (Installer.com sends sentences such as
+    "Customer is not responding"): text that is not a code is kept at the start of the comment
+    and stored as the code it names (`orders.validation.cancel_reason_code`), else `other`. A
+    blank reason is an OrderValidationError. `orders.hooks.order_cancelling` runs in the same
+    transaction with the order locked (dispatch withdraws open offers and removes the booking)."""
+    code = None
+    if reason is not None:
+        reason = reason.strip()
+        if not reason:
+            raise OrderValidationError(
+                "reason: Give a reason code or a sentence, or leave it out.",
+                details={"reason": [f"Must be one of {', '.join(CancelReason.values)} or a sentence."]},
+            )
+        code = cancel_reason_code(reason) or CancelReason.OTHER.value
+        if reason not in CancelReason.values:
+            comment = f"{reason}\n{comment}" if comment else reason
     with transaction.atomic():
         order = lock_order(order_id, organization=organization)
         pending = PendingEvents(order)
@@ -176,9 +190,9 @@ def order_cancel(
             actor=actor,
             event_type="order.cancelled",
             pending=pending,
-            data={"reason": reason, "comment": comment},
+            data={"reason": code, "comment": comment},
         )
-        order.cancel_reason = reason or CancelReason.OTHER
+        order.cancel_reason = code or CancelReason.OTHER
         order.cancel_comment = comment or ""
         hooks.order_cancelling(order=order, actor=actor, pending=pending)
         finish_change(order, pending, ["cancel_reason", "cancel_comment"])

@@ -132,8 +132,8 @@ def order_create(
             order.display_id = f"{organization.display_id_prefix}-{number}"
             order.save(force_insert=True)
             links = TaggedOrder.objects.bulk_create([TaggedOrder(content_object=order, tag=tag) for tag in tags])
-            pending.flush()
             files_attach(order=order, file_ids=file_ids)
+            pending.flush()  # last: the events' hooks see the order complete
             transaction.on_commit(
                 lambda: signals.order_created.send(
                     sender=Order, order_id=order.pk, organization_id=organization.pk, order=order

@@ -140,6 +140,16 @@ def test_update_custom_fields_partially(operator_a, order):
     assert [e.data["fields"] for e in events] == [["customFields"], ["customFields"]]
 
 
+def test_update_custom_number_as_string_is_stored_as_a_number(operator_a, order):
+    response = operator_a.patch(
+        f"{URL}/{order.pk}", {"customFields": [{"customId": "cable", "value": "12"}]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert fields_of(response.json()) == {"charger": "11 kW", "cable": 12, "notes": None}
+    order.refresh_from_db()
+    assert 12 in order.custom_fields.values() and "12" not in order.custom_fields.values()
+
+
 @pytest.mark.parametrize(
     ("items", "field"),
     [

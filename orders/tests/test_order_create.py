@@ -229,12 +229,24 @@ def test_unknown_custom_field(operator_a, workflow):
     ("custom_id", "value"),
     [
         ("notes", 12),
-        ("cable", "7"),
+        ("cable", "seven"),
+        ("cable", "7 m"),
+        ("cable", "1_000"),
+        ("cable", "nan"),
+        ("cable", "1e400"),
+        ("cable", "0x10"),
+        ("cable", "  "),
         ("cable", True),
-        ("parking", "yes"),
+        ("parking", "yes please"),
+        ("parking", 1),
         ("date", "17.05.2030"),
+        ("date", "2030-02-30"),
         ("charger", "33 kW"),
-        ("extras", "a"),
+        ("charger", 11),
+        ("extras", "z"),
+        ("extras", "a,z"),
+        ("extras", '["a", 1]'),
+        ("extras", "[" * 100000),
         ("extras", ["a", "z"]),
     ],
 )
@@ -244,6 +256,59 @@ def test_wrong_type_custom_value(operator_a, workflow, custom_id, value):
         workflowCustomId="installation", customFields=[*fields, {"customId": custom_id, "value": value}]
     )
     assert_rejected(operator_a, body, f"customFields.{custom_id}")
+
+
+# Installer.com's guide sends a custom field value as a string (or a raw JSON boolean).
+STRING_FORMS = [
+    (
+        {"charger": "22 kW", "cable": "12", "parking": "true", "date": "2030-05-17", "extras": "b"},
+        {"charger": "22 kW", "cable": 12, "parking": True, "date": "2030-05-17", "extras": ["b"]},
+    ),
+    (
+        {
+            "charger": " 11 kW ",
+            "cable": " -7.5 ",
+            "parking": "FALSE",
+            "date": "2030-05-17T08:00:00Z",
+            "extras": "b, a,b",
+        },
+        {"charger": "11 kW", "cable": -7.5, "parking": False, "date": "2030-05-17", "extras": ["b", "a"]},
+    ),
+    (
+        {"charger": "22 kW", "cable": "1e3", "parking": "1", "extras": '["c", "a"]'},
+        {"charger": "22 kW", "cable": 1000.0, "parking": True, "date": None, "extras": ["c", "a"]},
+    ),
+    (
+        {"charger": "22 kW", "cable": "0", "parking": "0", "extras": "c"},
+        {"charger": "22 kW", "cable": 0, "parking": False, "date": None, "extras": ["c"]},
+    ),
+]
+
+
+@pytest.mark.parametrize(("sent", "stored"), STRING_FORMS)
+def test_custom_values_as_strings_are_stored_typed(operator_a, workflow, sent, stored):
+    custom = [{"customId": key, "value": value} for key, value in sent.items()]
+    response = operator_a.post(URL, order_payload(workflowCustomId="installation", customFields=custom), format="json")
+    assert response.status_code == 201, response.content
+    answered = {f["customId"]: f["value"] for f in response.json()["customFields"]}
+    assert answered == {**stored, "notes": None}
+    order = Order.objects.get(pk=response.json()["id"])
+    by_id = {str(d.pk): d.custom_id for d in workflow.custom_fields.all()}
+    saved = {by_id[pk]: value for pk, value in order.custom_fields.items()}
+    assert saved == {k: v for k, v in stored.items() if v is not None}
+    assert all(type(saved[k]) is type(v) for k, v in stored.items() if v is not None)
+
+
+def test_select_options_by_label(operator_a, org_a):
+    wf = services.workflow_create(organization=org_a, custom_id="labels", name="Labels")
+    options = [{"value": "p11", "label": "11 kW"}, {"value": "p22", "label": "22 kW"}]
+    add_custom_field(wf, "charger", FieldType.SELECT, options=options)
+    add_custom_field(wf, "extras", FieldType.MULTISELECT, options=options)
+    custom = [{"customId": "charger", "value": "22 kW"}, {"customId": "extras", "value": "11 kW,p22"}]
+    response = operator_a.post(URL, order_payload(workflowCustomId="labels", customFields=custom), format="json")
+    assert response.status_code == 201, response.content
+    answered = {f["customId"]: f["value"] for f in response.json()["customFields"]}
+    assert answered == {"charger": "p22", "extras": ["p11", "p22"]}
 
 
 def test_missing_required_custom_field(operator_a, workflow):

@@ -30,6 +30,9 @@ def test_no_index_that_another_one_serves():
     for index in Order._meta.indexes:
         assert index.name in found
     assert "order_client_token_unique" in found
+    # `q`'s trigram indexes, which the migration adds on PostgreSQL only (outside the model state).
+    for name in ("order_q_name_trgm", "order_q_contact_trgm", "order_q_email_trgm", "order_q_address_trgm"):
+        assert "gin_trgm_ops" in found[name]
 
 
 def test_the_client_token_is_still_unique(org_a):

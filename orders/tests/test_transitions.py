@@ -7,7 +7,7 @@ from django.db import transaction
 
 from orders import services, transitions
 from orders.actors import Actor
-from orders.exceptions import InvalidTransition, StepRequired
+from orders.exceptions import InvalidTransition, OrderValidationError, StepRequired
 from orders.models import Order, OrderEvent, OrderStatus, WorkflowStep
 from orders.tests.factories import create_order
 from orders.tests.helpers import move_to
@@ -155,11 +155,44 @@ def test_cancel_terminal_is_409_and_changes_nothing(operator_a, status):
 
 
 @pytest.mark.django_db
-def test_cancel_bad_reason_is_400(operator_a):
+@pytest.mark.parametrize(
+    ("body", "code", "comment"),
+    [
+        ({"reason": "Customer is not responding"}, "customer_not_responding", "Customer is not responding"),
+        ({"reason": "The customer rejected the offer."}, "customer_rejected_offer", "The customer rejected the offer."),
+        ({"reason": "No capacity", "comment": "Summer"}, "no_capacity", "No capacity\nSummer"),
+        ({"reason": "  Moved abroad  "}, "other", "Moved abroad"),
+        ({"reason": "customer_not_responding", "comment": "Tried 3 times"}, "customer_not_responding", "Tried 3 times"),
+    ],
+)
+def test_cancel_reason_as_a_sentence(operator_a, body, code, comment):
     order = create_order(operator_a.org)
-    response = operator_a.post(f"/api/v1/order/{order.pk}/cancel", {"reason": "bored"}, format="json")
+    response = operator_a.post(f"/api/v1/order/{order.pk}/cancel", body, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["cancelReason"] == code
+    order.refresh_from_db()
+    assert (order.status, order.cancel_reason, order.cancel_comment) == (CA, code, comment)
+    event = OrderEvent.objects.get(order=order, type="order.cancelled")
+    assert event.data == {"reason": code, "comment": comment}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reason", ["", "   ", ["other"], {"code": "other"}, "x" * 501])
+def test_cancel_bad_reason_is_400(operator_a, reason):
+    order = create_order(operator_a.org)
+    response = operator_a.post(f"/api/v1/order/{order.pk}/cancel", {"reason": reason}, format="json")
     assert response.status_code == 400
     assert "reason" in response.json()["details"]
+    order.refresh_from_db()
+    assert order.status == C and order.cancel_reason is None
+    assert not OrderEvent.objects.filter(order=order, type="order.cancelled").exists()
+
+
+@pytest.mark.django_db
+def test_cancel_service_refuses_a_blank_reason(operator_a):
+    order = create_order(operator_a.org)
+    with pytest.raises(OrderValidationError):
+        services.order_cancel(order_id=order.pk, organization=operator_a.org, actor=Actor.system(), reason=" ")
     order.refresh_from_db()
     assert order.status == C
 

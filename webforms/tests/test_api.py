@@ -99,13 +99,27 @@ def test_api_applies_the_webforms_required_fields(operator_a, webform_a):
 
 def test_api_errors_use_the_order_rules(operator_a, webform_a):
     body = {**GOOD_BODY, "phoneNumber": "12", "countryCode": "XX"}
-    body["customFields"] = [*GOOD_BODY["customFields"][:1], {"customId": "cable_length_m", "value": "7"}]
+    body["customFields"] = [*GOOD_BODY["customFields"][:1], {"customId": "cable_length_m", "value": "seven"}]
     response = operator_a.post(f"/api/v1/webform/{webform_a.pk}/order", body, format="json")
     assert response.status_code == 400
     details = response.json()["details"]
     assert details["countryCode"] == ["'XX' is not a known ISO 3166-1 alpha-2 country code."]
-    assert details["customFields.cable_length_m"] == ["Must be a number."]
+    assert details["customFields.cable_length_m"] == ["Must be a number, such as 12 or 7.5."]
     assert Order.objects.count() == 0
+
+
+def test_api_takes_custom_values_as_strings_like_create_order(operator_a, webform_a):
+    body = {**GOOD_BODY}
+    body["customFields"] = [
+        {"customId": "charger_type", "value": "22 kW"},
+        {"customId": "cable_length_m", "value": "7"},
+        {"customId": "has_parking", "value": "false"},
+        {"customId": "extras", "value": "Wall mount"},
+    ]
+    response = operator_a.post(f"/api/v1/webform/{webform_a.pk}/order", body, format="json")
+    assert response.status_code == 201, response.content
+    values = {f["customId"]: f["value"] for f in response.json()["customFields"]}
+    assert (values["cable_length_m"], values["has_parking"], values["extras"]) == (7, False, ["Wall mount"])
 
 
 def test_api_rejects_fields_the_form_does_not_show(operator_a, org_a):

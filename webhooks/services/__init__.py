@@ -27,7 +27,7 @@ from webhooks.services.endpoints import (
     endpoint_update,
 )
 from webhooks.services.outbox import deliveries_queue_for_events, delivery_send_again, delivery_send_test
-from webhooks.services.signing import sign, signed_headers, signing_secrets
+from webhooks.services.signing import installer_signature, sign, signed_headers, signing_secrets
 from webhooks.services.sweep import deliveries_sweep, sweep_on_worker_start, sweep_schedule
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "endpoint_delete",
     "endpoint_rotate_secret",
     "endpoint_update",
+    "installer_signature",
     "post",
     "retry_delay",
     "sign",

@@ -16,14 +16,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role
 from installer.api.renderers import dumps
-from orders import selectors as order_selectors
-from orders.api.presenters import order_to_dict
-from orders.models import Order
 from webhooks import egress
 from webhooks.models import DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from webhooks.services.outbox import WAITING, _enqueue_many
+from webhooks.services.outbox import WAITING, _enqueue_many, order_snapshot
 from webhooks.services.signing import signed_headers
 
 logger = logging.getLogger("installer.webhooks")
@@ -101,8 +97,9 @@ def _claim(delivery_id: Any, now: datetime) -> WebhookDelivery | None:
 
 
 def delivery_body(delivery: WebhookDelivery) -> bytes:
-    """The JSON body: {id, event, timestamp, organizationId, sequence, test, data}. `data` is the order
-    object as the owning organization's viewer sees it when the attempt is made."""
+    """The JSON body: {id, event, timestamp, organizationId, sequence, test, data}. `data` is the
+    order object kept with the row when the event was written (`outbox.order_snapshot`); a row
+    without one sends the order as the owning organization's viewer sees it now."""
     organization = delivery.endpoint.organization
     event = delivery.event
     if event is None:
@@ -116,17 +113,15 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
             "data": {"endpointId": delivery.endpoint_id, "message": "A test event from Installer."},
         }
     else:
-        # all_objects: a deleted order's events (`order.deleted` last) are still delivered.
-        order = order_selectors.with_order_relations(Order.all_objects.filter(pk=event.order_id)).first()
-        viewer = order_selectors.Viewer(organization=organization, role=Role.VIEWER)
+        data = delivery.data if delivery.data is not None else order_snapshot(event.order_id, organization)
         payload = {
             "id": delivery.message_id,
             "event": delivery.event_type,
             "timestamp": event.created_at,
             "organizationId": organization.pk,
             "sequence": event.sequence,
-            "test": order.test if order is not None else False,
-            "data": order_to_dict(order, viewer) if order is not None else None,
+            "test": bool(data.get("test")) if data else False,
+            "data": data,
         }
     return dumps(payload)
 

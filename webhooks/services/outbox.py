@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -10,6 +11,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Organization, Role
+from installer.api.renderers import dumps
+from orders import selectors as order_selectors
+from orders.api.presenters import order_to_dict
 from orders.models import Order, OrderEvent
 from webhooks.models import TEST_EVENT, WEBHOOK_EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -17,18 +22,35 @@ from webhooks.models import TEST_EVENT, WEBHOOK_EVENTS, DeliveryStatus, WebhookD
 WAITING = (DeliveryStatus.PENDING, DeliveryStatus.DELIVERING)
 
 
+def order_snapshot(order_id: Any, organization: Organization) -> dict[str, Any] | None:
+    """The order object (API.md) as a viewer of `organization` sees it now, as plain JSON
+    values (what the body's `data` holds), or None when the order is gone. A deleted order still
+    reads (`all_objects`): `order.deleted` carries the order it deleted."""
+    order = order_selectors.with_order_relations(Order.all_objects.filter(pk=order_id)).first()
+    if order is None:
+        return None
+    viewer = order_selectors.Viewer(organization=organization, role=Role.VIEWER)
+    return json.loads(dumps(order_to_dict(order, viewer)))
+
+
 def deliveries_queue_for_events(events: Sequence[OrderEvent]) -> list[WebhookDelivery]:
     """`orders.hooks.events_recorded`: one delivery per (event, subscribed active
     endpoint), written in the caller's transaction; their first tasks go out on commit.
+
+    Each row keeps the order as the change leaves it (`order_snapshot`), so a late delivery
+    still tells what happened then: built once per order and organization of the change (not
+    per event or endpoint), and only when some endpoint is subscribed.
     No query when the organization has no endpoint (`Organization.has_webhook_endpoints`, read in
-    the change's transaction by `lock_order` / `order_create`), two otherwise."""
+    the change's transaction by `lock_order` / `order_create`), one when none is subscribed."""
     sendable = [e for e in events if e.type in WEBHOOK_EVENTS]
     if not sendable:
         return []
     if not _may_have_endpoints(sendable):
         return []
     org_ids = {e.organization_id for e in sendable}
-    endpoints = list(WebhookEndpoint.objects.filter(organization_id__in=org_ids, active=True))
+    endpoints = list(
+        WebhookEndpoint.objects.filter(organization_id__in=org_ids, active=True).select_related("organization")
+    )
     if not endpoints:
         return []
     now = timezone.now()
@@ -46,6 +68,13 @@ def deliveries_queue_for_events(events: Sequence[OrderEvent]) -> list[WebhookDel
     ]
     if not deliveries:
         return []
+    snapshots: dict[tuple[Any, Any], dict[str, Any] | None] = {}
+    for delivery in deliveries:
+        assert delivery.event is not None  # every delivery above has its event
+        key = (delivery.event.order_id, delivery.endpoint.organization_id)
+        if key not in snapshots:
+            snapshots[key] = order_snapshot(delivery.event.order_id, delivery.endpoint.organization)
+        delivery.data = snapshots[key]
     WebhookDelivery.objects.bulk_create(deliveries)
     # Only the first delivery per (endpoint, order) gets a task now; each completed delivery
     # enqueues the next one of its order, which keeps per-order order without idle tasks.

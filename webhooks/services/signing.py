@@ -1,5 +1,6 @@
 """Signatures in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`,
-`webhook-signature`)."""
+`webhook-signature`), and beside them Installer.com's `X-Installer-Signature`, so that
+receivers written for either verify a delivery."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
+def installer_signature(secret: str, body: bytes) -> str:
+    """`sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the secret text as shown
+    (`whsec_...`, UTF-8), as Installer.com's receivers check `X-Installer-Signature`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
 def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     """The current secret, plus the previous one during a rotation window."""
     secrets_ = [endpoint.secret]
@@ -30,7 +37,8 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
 
 
 def signed_headers(endpoint: WebhookEndpoint, msg_id: str, body: bytes, now: datetime) -> dict[str, str]:
-    """The request headers of one attempt, signed with every secret `signing_secrets` gives."""
+    """The request headers of one attempt: `webhook-signature` signed with every secret
+    `signing_secrets` gives, `X-Installer-Signature` (one value) with the current secret only."""
     timestamp = int(now.timestamp())
     signature = " ".join(sign(s, msg_id, timestamp, body) for s in signing_secrets(endpoint, now))
     return {
@@ -39,4 +47,5 @@ def signed_headers(endpoint: WebhookEndpoint, msg_id: str, body: bytes, now: dat
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signature,
+        "X-Installer-Signature": installer_signature(endpoint.secret, body),
     }

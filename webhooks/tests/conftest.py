@@ -39,9 +39,12 @@ class Hit:
 
 @dataclass
 class Receiver:
-    """Answers each POST with `respond(hit_number_for_this_webhook_id, body)` -> (status, text)."""
+    """Answers each POST with `respond(hit_number_for_this_webhook_id, body)` -> (status, text),
+    or 401 when `verify(headers, body)` is set and says no."""
 
     respond: Callable[[int, bytes], tuple[int, str]] = lambda n, body: (200, "ok")
+    # A receiver that checks signatures: when set and it returns False, the answer is 401.
+    verify: Callable[[dict[str, str], bytes], bool] | None = None
     delay: float = 0.0
     hits: list[Hit] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,6 +67,8 @@ def receiver():
             if state.delay:
                 time.sleep(state.delay)
             status, text = state.respond(seen + 1, body)
+            if state.verify is not None and not state.verify(headers, body):
+                status, text = 401, "bad signature"
             with state.lock:
                 state.hits.append(Hit(headers, body, status))
             payload = text.encode()

@@ -3,6 +3,8 @@ change, the tasks the worker runs, the signatures receivers verify with `standar
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from datetime import timedelta
 
@@ -14,7 +16,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from orders import services as order_services
 from orders.actors import Actor
-from orders.models import OrderEvent
+from orders.models import Order, OrderEvent, OrderStatus
 from orders.tests.factories import OrganizationFactory, create_order
 from webhooks import services
 from webhooks.models import TEST_EVENT, DeliveryStatus, WebhookDelivery, WebhookEndpoint, generate_secret
@@ -76,6 +78,40 @@ def test_walked_order_arrives_in_order_and_verifies(org, receiver, make_endpoint
     assert walked[-1]["data"]["allowedActions"] == []  # the owning organization's viewer
     assert not any("/beta" in h.headers.get("host", "") for h in receiver.hits)
     assert WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.SUCCEEDED).count() == len(bodies)
+
+
+def test_data_is_the_order_as_it_was_when_the_event_happened(org, receiver, make_endpoint, settings):
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 0
+    # order.assigned fails on its first attempt and is retried after the order completed.
+    receiver.respond = lambda n, body: (
+        (500, "") if json.loads(body)["event"] == "order.assigned" and n == 1 else (200, "")
+    )
+    make_endpoint(org, receiver.url, events=WALK_EVENTS)
+    order = create_order(org, name="Heat pump")
+    order_services.order_update(order_id=order.pk, organization=org, actor=Actor.system(), data={"name": "Heat pump 2"})
+    walk(order, org)  # every change is made before the first attempt
+    drain()
+
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
+    ok = [h.json() for h in receiver.ok_hits()]
+    assert [b["event"] for b in ok] == WALK_EVENTS
+    data = {b["event"]: b["data"] for b in ok}
+    assert (data["order.created"]["statusName"], data["order.created"]["name"]) == ("created", "Heat pump")
+    assert data["order.created"]["installer"] is None
+    assert (data["order.updated"]["statusName"], data["order.updated"]["name"]) == ("created", "Heat pump 2")
+    assert data["order.dispatched"]["status"] == OrderStatus.DISPATCHING
+    assigned = data["order.assigned"]
+    assert (assigned["status"], assigned["statusName"]) == (OrderStatus.DISPATCHING, "dispatching")
+    assert assigned["installer"]["name"] == "Walk Installers"
+    assert data["booking.created"]["statusName"] == "scheduled"
+    assert data["order.started"]["statusName"] == "in_progress"
+    assert data["order.completed"]["statusName"] == "completed"
+    # The retry of order.assigned, made after the order completed, sent the same body.
+    assigned_hits = [h for h in receiver.hits if h.json()["event"] == "order.assigned"]
+    assert [h.status for h in assigned_hits] == [500, 200]
+    assert assigned_hits[0].body == assigned_hits[1].body
+    # As the owning organization's viewer sees it: everything, and no actions.
+    assert assigned["clientUrl"] and assigned["email"] == "ola@example.com" and assigned["allowedActions"] == []
 
 
 def test_receiver_failing_three_times_gets_the_event_on_the_fourth_try(org, receiver, make_endpoint, settings):
@@ -168,6 +204,72 @@ def test_secret_rotation_signs_with_both_secrets_during_the_window(org, receiver
     Webhook(new).verify(hit.body, hit.headers)
     with pytest.raises(WebhookVerificationError):
         Webhook(old).verify(hit.body, hit.headers)
+
+
+def installer_com_receiver_accepts(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """What a receiver written for Installer.com checks: `X-Installer-Signature`, the hex
+    HMAC-SHA256 of the raw body keyed with the secret, with or without a `sha256=` prefix."""
+    given = headers.get("x-installer-signature", "").removeprefix("sha256=")
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(given, expected)
+
+
+def standard_webhooks_receiver_accepts(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    try:
+        Webhook(secret).verify(body, headers)
+    except WebhookVerificationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("accepts", [installer_com_receiver_accepts, standard_webhooks_receiver_accepts])
+def test_receivers_of_both_kinds_accept_our_deliveries(org, receiver, make_endpoint, accepts):
+    endpoint, secret = make_endpoint(org, receiver.url, events=["order.created", "order.cancelled"])
+    receiver.verify = lambda headers, body: accepts(secret, headers, body)
+    order = create_order(org)
+    order_services.order_cancel(order_id=order.pk, organization=org, actor=Actor.system())
+    endpoint_test = services.delivery_send_test(endpoint=endpoint)
+    drain()
+
+    assert [h.status for h in receiver.hits] == [200, 200, 200]
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 3
+    assert WebhookDelivery.objects.get(pk=endpoint_test.pk).status == DeliveryStatus.SUCCEEDED
+    for hit in receiver.hits:
+        assert hit.headers["x-installer-signature"].startswith("sha256=")
+        assert installer_com_receiver_accepts(secret, hit.headers, hit.body)
+        assert standard_webhooks_receiver_accepts(secret, hit.headers, hit.body)
+        # Another secret, or a changed body, fails both ways.
+        other = generate_secret()
+        assert not installer_com_receiver_accepts(other, hit.headers, hit.body)
+        assert not standard_webhooks_receiver_accepts(other, hit.headers, hit.body)
+        changed = hit.body.replace(b'"event":', b'"event": ')
+        assert not installer_com_receiver_accepts(secret, hit.headers, changed)
+        assert not standard_webhooks_receiver_accepts(secret, hit.headers, changed)
+    bare = {**receiver.hits[0].headers}
+    bare["x-installer-signature"] = bare["x-installer-signature"].removeprefix("sha256=")
+    assert installer_com_receiver_accepts(secret, bare, receiver.hits[0].body)
+
+
+def test_a_receiver_with_the_wrong_secret_gets_nothing_it_accepts(org, receiver, make_endpoint, settings):
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 3600
+    endpoint, _ = make_endpoint(org, receiver.url, events=["order.created"])
+    other = generate_secret()
+    receiver.verify = lambda headers, body: installer_com_receiver_accepts(other, headers, body)
+    create_order(org)
+    drain()
+    assert [h.status for h in receiver.hits] == [401]
+    assert WebhookDelivery.objects.get(endpoint=endpoint).status == DeliveryStatus.PENDING
+
+
+def test_installer_signature_uses_the_new_secret_during_a_rotation(org, receiver, make_endpoint):
+    endpoint, old = make_endpoint(org, receiver.url, events=["order.created"])
+    endpoint, new = services.endpoint_rotate_secret(endpoint=endpoint)
+    create_order(org)
+    drain()
+    hit = receiver.hits[0]
+    assert installer_com_receiver_accepts(new, hit.headers, hit.body)
+    assert not installer_com_receiver_accepts(old, hit.headers, hit.body)
+    assert standard_webhooks_receiver_accepts(old, hit.headers, hit.body)  # both sign there
 
 
 def test_sweep_sends_deliveries_whose_task_was_lost(org, receiver, make_endpoint, settings):

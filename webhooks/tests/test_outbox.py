@@ -6,6 +6,8 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -53,12 +55,33 @@ def test_deliveries_follow_subscriptions(org, make_endpoint, django_capture_on_c
     assert not WebhookDelivery.objects.filter(endpoint=other).exists()
 
 
-def test_a_change_costs_two_queries_for_its_webhooks(org, make_endpoint, django_assert_num_queries):
+def queries_of(function) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        function()
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_change_builds_one_snapshot_whatever_its_events_and_endpoints(org, make_endpoint):
     order = create_order(org)
-    make_endpoint(org, "https://a.example.com/")
-    event = OrderEvent.objects.filter(order=order).first()
-    with django_assert_num_queries(2):  # endpoints, then one bulk insert
-        services.deliveries_queue_for_events([event])
+    events = list(OrderEvent.objects.filter(order=order))  # order.created, workflow.step.activated
+    make_endpoint(org, "https://a.example.com/", events=["order.created"])
+    one = queries_of(lambda: services.deliveries_queue_for_events(events[:1]))
+    WebhookDelivery.objects.all().delete()
+    make_endpoint(org, "https://b.example.com/")
+    make_endpoint(org, "https://c.example.com/")
+    many = queries_of(lambda: services.deliveries_queue_for_events(events))
+    assert WebhookDelivery.objects.count() == 5
+    assert len(many) == len(one)  # endpoints, one snapshot of the order, one bulk insert
+    assert sum('FROM "orders_order"' in sql for sql in many) == 1
+    assert len({str(d) for d in WebhookDelivery.objects.values_list("data", flat=True)}) == 1
+
+
+def test_no_snapshot_without_a_subscribed_endpoint(org, make_endpoint, django_assert_num_queries):
+    order = create_order(org)
+    make_endpoint(org, "https://a.example.com/", events=["order.cancelled"])
+    event = OrderEvent.objects.filter(order=order, type="order.created").get()
+    with django_assert_num_queries(1):  # the endpoints; nobody wants order.created
+        assert services.deliveries_queue_for_events([event]) == []
     with django_assert_num_queries(0):
         services.deliveries_queue_for_events([OrderEvent(type="order.tag_added", organization=org, order=order)])
 
