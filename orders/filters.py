@@ -42,15 +42,41 @@ class StatusListFilter(django_filters.Filter):
         return qs.filter(status__in=value) if len(value) > 1 else qs.filter(status=value[0])
 
 
+class NotBlankMixin:
+    """A typed parameter given without a value (`?createdAfter=`) is a 400, not "no filter": the
+    schema has no empty date or id, and a client that sends one has lost its value."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not value.strip():
+            raise forms.ValidationError("Must not be empty: give a value or leave the parameter out.")
+        return super().to_python(value)
+
+
+class NotBlankUUIDField(NotBlankMixin, forms.UUIDField):
+    pass
+
+
+class NotBlankIsoDateTimeField(NotBlankMixin, django_filters.fields.IsoDateTimeField):
+    pass
+
+
+class UUIDFilter(django_filters.UUIDFilter):
+    field_class = NotBlankUUIDField
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = NotBlankIsoDateTimeField
+
+
 class OrderFilter(django_filters.FilterSet):
     status = StatusListFilter()
-    tagId = django_filters.UUIDFilter(method="filter_tag")
-    workflowId = django_filters.UUIDFilter(field_name="workflow_id")
-    installerId = django_filters.UUIDFilter(field_name="installer_id")
+    tagId = UUIDFilter(method="filter_tag")
+    workflowId = UUIDFilter(field_name="workflow_id")
+    installerId = UUIDFilter(field_name="installer_id")
     postalCode = django_filters.CharFilter(field_name="postal_code")
-    createdAfter = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    createdBefore = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updatedSince = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    createdAfter = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    createdBefore = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updatedSince = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     q = django_filters.CharFilter(method="filter_q")
 
     class Meta:
