@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from installer.api.serializers import RejectUnknownFields
 from orders.models import CancelReason
 from orders.validation import normalize_country, normalize_phone
 
@@ -98,7 +99,7 @@ class OrderCreateInput(OrderFieldsInput):
         return attrs
 
 
-class OrderUpdateInput(OrderFieldsInput):
+class OrderUpdateInput(RejectUnknownFields, OrderFieldsInput):
     fileIds = serializers.ListField(child=serializers.UUIDField(), required=False, source="file_ids", max_length=100)
 
 
@@ -114,9 +115,23 @@ class CancelInput(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
+_TAG_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}
+# The one body of Create Order Tags, as `TagCreateInput` takes it: `name`, `names` or both.
+TAG_CREATE_BODY = {
+    "type": "object",
+    "properties": {
+        "name": _TAG_NAME,
+        "names": {"type": "array", "items": _TAG_NAME, "minItems": 1, "maxItems": 100},
+    },
+    "anyOf": [{"required": ["name"]}, {"required": ["names"]}],
+}
+
+
 class TagCreateInput(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=100)
-    names = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=100)
+    names = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, min_length=1, max_length=100
+    )
 
     def validate(self, attrs):
         names = list(attrs.get("names") or [])
