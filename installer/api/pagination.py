@@ -128,7 +128,8 @@ class Page:
         self.descending = direction == "desc"
         self.cursor = params.get("cursor")
         self.use_cursor = self.cursor is not None
-        self.page = 0 if self.use_cursor else _int_param(params, "page", 0, 0, MAX_PAGE)
+        page = _int_param(params, "page", 0, 0, MAX_PAGE)  # checked even where a cursor pages
+        self.page = 0 if self.use_cursor else page
         self.time_field = time_field
 
     def ordering(self) -> list[str]:

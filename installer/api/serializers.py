@@ -18,3 +18,14 @@ class RejectUnknownFields(serializers.Serializer):
             known = ", ".join(self.fields)
             raise serializers.ValidationError({key: [f"Unknown field; this request takes {known}."] for key in unknown})
         return attrs
+
+
+class TextField(serializers.CharField):
+    """A CharField that takes only a JSON string: 0 or true is a 400, not the text "0"."""
+
+    default_error_messages = {"not_text": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)

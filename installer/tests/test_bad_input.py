@@ -236,12 +236,34 @@ def test_patch_webhook_with_a_field_it_does_not_take_is_400_and_changes_nothing(
     assert endpoint.description == "" and endpoint.secret == "s1"
 
 
+def test_an_empty_order_id_on_upload_is_400_and_stores_nothing(operator_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from orders.models import File
+
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010800000000"
+        "3a7e9b550000000a49444154789c63600000000200014873b1710000000049454e44ae426082"
+    )
+    upload = SimpleUploadedFile("f.png", png, "image/png")
+    response = operator_a.post("/api/v1/file", {"file": upload, "orderId": ""}, format="multipart")
+    assert_400(response, "orderId")
+    assert not File.objects.exists()
+
+
 # --- Create Order Tags: one documented body ---------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "body, path",
-    [({}, "names"), ({"names": []}, "names"), ({"name": " "}, "name"), ({"names": ["a", ""]}, "names[1]")],
+    [
+        ({}, "names"),
+        ({"names": []}, "names"),
+        ({"name": " "}, "name"),
+        ({"names": ["a", ""]}, "names[1]"),
+        ({"name": 0}, "name"),
+        ({"name": "a", "names": [0]}, "names[0]"),
+    ],
 )
 def test_order_tags_body_outside_the_schema_is_400(operator_a, body, path):
     assert_400(send_json(operator_a, "post", "/api/v1/order-tags", body), path)
