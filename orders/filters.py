@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Q
@@ -57,7 +59,17 @@ class NotBlankUUIDField(NotBlankMixin, forms.UUIDField):
 
 
 class NotBlankIsoDateTimeField(NotBlankMixin, django_filters.fields.IsoDateTimeField):
-    pass
+    """The time in UTC: PostgreSQL refuses offsets of 16 hours or more, which ISO 8601 (and
+    Python) allow up to 24."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(datetime.UTC)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the year 1 in UTC
+            raise forms.ValidationError("Out of the supported range of times.") from None
 
 
 class UUIDFilter(django_filters.UUIDFilter):

@@ -203,6 +203,18 @@ def test_empty_typed_order_filter_is_400(operator_a, query):
     assert "values" not in body
 
 
+@pytest.mark.parametrize(
+    "moment, status",
+    [("0582-04-21T13:39:48.27686+22:36", 200), ("2020-01-01T00:00-23:59", 200), ("0001-01-01T00:00+01:00", 400)],
+)
+def test_a_time_filter_with_any_offset_is_answered(operator_a, moment, status):
+    create_order(operator_a.org)
+    response = operator_a.get("/api/v1/order", {"updatedSince": moment, "createdBefore": moment})
+    assert response.status_code == status, response.content
+    if status == 200:
+        assert response.json()["values"] == []
+
+
 def test_empty_text_filters_still_mean_no_filter(operator_a):
     create_order(operator_a.org)
     response = operator_a.get("/api/v1/order?q=&postalCode=&cursor=")
