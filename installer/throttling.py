@@ -7,9 +7,12 @@
   `API_RATE_LIMIT` (e.g. "1200/min"; "0" or "off" turns it off). A refusal is 429 in the error
   shape with `Retry-After` (header and `retryAfter` in the body).
 
-Counting: one key per (key, window number), created with `cache.add` (atomic everywhere) and
-then `cache.incr` (atomic on Redis; on the database cache a get-and-set, so concurrent hits may
-be under-counted by a few — use Redis when exact limits matter).
+Counting: one key per (key, window number). A window's first hit creates it with `cache.add`;
+later hits increment it: atomically where the backend increments natively (Redis, local
+memory), else (the database cache) by a get and a set with the window's remaining time, so
+concurrent hits may be under-counted by a few (use Redis when exact limits matter). No hit asks
+the database cache to insert a key that exists: that insert fails, and PostgreSQL logs the
+unique violation and leaves a dead row behind.
 """
 
 from __future__ import annotations
@@ -19,10 +22,22 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.base import BaseCache
 from rest_framework.throttling import BaseThrottle
 
-PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400}
+PERIODS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
 
 
 def parse_rate(rate: str | None) -> tuple[int, int] | None:
@@ -53,18 +68,37 @@ def hit(key: str, limit: int, window: int, *, now: float | None = None) -> tuple
     now = time.time() if now is None else now
     bucket = int(now // window)
     cache_key = _cache_key(key, bucket)
-    timeout = window + 1
-    if cache.add(cache_key, 1, timeout):
-        count = 1
-    else:
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.add(cache_key, 1, timeout)
-            count = 1
+    # The key outlives its window by a second; the window number in it starts the next afresh.
+    timeout = (bucket + 1) * window - now + 1
+    count = _increment(cache_key, timeout)
     if count <= limit:
         return True, 0
     return False, max(1, math.ceil((bucket + 1) * window - now))
+
+
+def _native_incr() -> bool:
+    """Whether the cache backend increments by itself (atomically, keeping the key's expiry),
+    rather than by BaseCache's get-and-set."""
+    return type(caches[DEFAULT_CACHE_ALIAS]).incr is not BaseCache.incr
+
+
+def _increment(cache_key: str, timeout: float) -> int:
+    """The counter's value after adding one; created with `cache.add` when absent."""
+    if _native_incr():
+        try:
+            return cache.incr(cache_key)
+        except ValueError:  # the window's first hit
+            if cache.add(cache_key, 1, timeout):
+                return 1
+            return cache.incr(cache_key)  # another hit created it meanwhile
+    current = cache.get(cache_key)
+    if current is None:
+        if cache.add(cache_key, 1, timeout):
+            return 1
+        current = cache.get(cache_key, 0)  # another hit created it meanwhile
+    count = int(current) + 1
+    cache.set(cache_key, count, timeout)
+    return count
 
 
 def client_ip(request) -> str:

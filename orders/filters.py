@@ -4,11 +4,13 @@ installer may read (its offers' and its own), found through their indexes first.
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Q
 
-from installer.api.fields import AwareIsoDateTimeFilter
+from installer.api.fields import AwareIsoDateTimeField
 from orders.models import STATUS_BY_NAME, Order
 from orders.selectors import Viewer
 
@@ -72,15 +74,51 @@ class TestFlagFilter(django_filters.Filter):
         return qs.filter(test=bool(value))
 
 
+class NotBlankMixin:
+    """A typed parameter given without a value (`?createdAfter=`) is a 400, not "no filter": the
+    schema has no empty date or id, and a client that sends one has lost its value."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not value.strip():
+            raise forms.ValidationError("Must not be empty: give a value or leave the parameter out.")
+        return super().to_python(value)
+
+
+class NotBlankUUIDField(NotBlankMixin, forms.UUIDField):
+    pass
+
+
+class NotBlankIsoDateTimeField(NotBlankMixin, AwareIsoDateTimeField):
+    """A time with its offset (AwareIsoDateTimeField), in UTC: PostgreSQL refuses offsets of 16 hours or more, which ISO 8601 (and
+    Python) allow up to 24."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(datetime.UTC)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the year 1 in UTC
+            raise forms.ValidationError("Out of the supported range of times.") from None
+
+
+class UUIDFilter(django_filters.UUIDFilter):
+    field_class = NotBlankUUIDField
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = NotBlankIsoDateTimeField
+
+
 class OrderFilter(django_filters.FilterSet):
     status = StatusListFilter()
-    tagId = django_filters.UUIDFilter(method="filter_tag")
-    workflowId = django_filters.UUIDFilter(field_name="workflow_id")
-    installerId = django_filters.UUIDFilter(field_name="installer_id")
+    tagId = UUIDFilter(method="filter_tag")
+    workflowId = UUIDFilter(field_name="workflow_id")
+    installerId = UUIDFilter(field_name="installer_id")
     postalCode = django_filters.CharFilter(field_name="postal_code")
-    createdAfter = AwareIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    createdBefore = AwareIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updatedSince = AwareIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    createdAfter = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    createdBefore = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updatedSince = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     q = django_filters.CharFilter(method="filter_q")
     test = TestFlagFilter()
 

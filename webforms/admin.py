@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from accounts.admin_base import TenantScopedAdmin
+from installer.forms import JSON_FORMFIELD_OVERRIDES
 from webforms.models import Webform
 
 
@@ -17,6 +18,7 @@ class WebformAdmin(TenantScopedAdmin):
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("default_tags",)
     readonly_fields = ("created_at", "updated_at")
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES
 
     @admin.display(description="Public page")
     def public_link(self, obj: Webform):

@@ -8,6 +8,7 @@ from django.contrib import admin
 from accounts.admin_base import TenantScopedAdmin, TenantScopedInline
 from accounts.models import Organization
 from dispatch.models import Booking, CoverageArea, DispatchRun, Offer, Partnership
+from installer.forms import JSON_FORMFIELD_OVERRIDES
 
 
 class CoverageAreaInline(TenantScopedInline, admin.TabularInline):
@@ -25,6 +26,7 @@ class PartnershipAdmin(TenantScopedAdmin):
     list_select_related = ("router", "installer")
     search_fields = ("installer__name",)
     inlines = [CoverageAreaInline]
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Partners are other organizations: any installer company may be chosen.

@@ -11,7 +11,7 @@ from dispatch import selectors, services
 from dispatch.api import serializers as s
 from dispatch.api.presenters import offer_to_dict, partnership_to_dict
 from installer.api.exceptions import NotFound
-from installer.api.pagination import Page
+from installer.api.pagination import DIRECTION_PARAMETER, PAGE_PARAMETERS, Page
 from installer.api.schema import ErrorOutput
 from orders import selectors as order_selectors
 from orders.api.presenters import order_to_dict
@@ -19,10 +19,6 @@ from orders.api.viewsets import ApiViewSet
 
 ERRORS = dict.fromkeys((400, 401, 403, 404, 409), ErrorOutput)
 TRANSITION_ERRORS = {**ERRORS, 422: ErrorOutput}
-PAGE_PARAMS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="0-based page number"),
-    OpenApiParameter("pageSize", OpenApiTypes.INT, description="1-500, default 25"),
-]
 
 
 class OrderLifecycleViewSet(ApiViewSet):
@@ -97,8 +93,8 @@ class OfferViewSet(ApiViewSet):
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, many=True, description="sent, accepted, declined, ..."),
             OpenApiParameter("orderId", OpenApiTypes.UUID),
-            *PAGE_PARAMS,
-            OpenApiParameter("direction", OpenApiTypes.STR, enum=["asc", "desc"]),
+            *PAGE_PARAMETERS,
+            DIRECTION_PARAMETER,
         ],
         responses={200: s.OfferListOutput, **ERRORS},
     )
@@ -106,7 +102,7 @@ class OfferViewSet(ApiViewSet):
         query = s.OfferListQuery(
             data={
                 **({"status": request.query_params.getlist("status")} if "status" in request.query_params else {}),
-                **({"orderId": request.query_params["orderId"]} if request.query_params.get("orderId") else {}),
+                **({"orderId": request.query_params["orderId"]} if "orderId" in request.query_params else {}),
             }
         )
         if not query.is_valid():
@@ -149,7 +145,7 @@ class OfferViewSet(ApiViewSet):
 
 
 class InstallerPartnerViewSet(ApiViewSet):
-    @extend_schema(parameters=PAGE_PARAMS, responses={200: s.InstallerPartnerListOutput, **ERRORS})
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: s.InstallerPartnerListOutput, **ERRORS})
     def list(self, request):
         page = Page(request)
         qs = selectors.installer_partners(self.organization)

@@ -10,6 +10,7 @@ import base64
 import binascii
 import datetime
 import hashlib
+import re
 import time
 import uuid
 from collections.abc import Hashable
@@ -17,23 +18,50 @@ from collections.abc import Hashable
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 500
+# The last page number: page x pageSize stays far below 2^63, the largest OFFSET the databases
+# take, at any page size.
+MAX_PAGE = 10**16
+
+INTEGER = re.compile(r"-?[0-9]+")
+
+# The paging query parameters of every paged list, with the bounds `Page` enforces.
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "minimum": 0, "maximum": MAX_PAGE},
+        description=f"0-based page number, at most {MAX_PAGE}",
+    ),
+    OpenApiParameter(
+        "pageSize",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        description=f"1-{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}",
+    ),
+]
+DIRECTION_PARAMETER = OpenApiParameter("direction", OpenApiTypes.STR, enum=["asc", "desc"])
+CURSOR_PARAMETER = OpenApiParameter("cursor", OpenApiTypes.STR, description="keyset cursor; empty for the first page")
+LIST_PARAMETERS = [*PAGE_PARAMETERS, DIRECTION_PARAMETER, CURSOR_PARAMETER]
 
 
-def _int_param(params, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+def _int_param(params, name: str, default: int, minimum: int, maximum: int) -> int:
+    """An integer query parameter within [minimum, maximum]; absent is `default`, present but
+    empty or out of bounds is a 400."""
     raw = params.get(name)
-    if raw in (None, ""):
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ValidationError({name: ["Must be an integer."]}) from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise ValidationError({name: [f"Must be {bounds}."]})
+    if not isinstance(raw, str) or not INTEGER.fullmatch(raw):
+        raise ValidationError({name: ["Must be an integer."]})
+    out_of_bounds = ValidationError({name: [f"Must be between {minimum} and {maximum}."]})
+    if len(raw) > 20:  # beyond every bound, and long digit strings are slow to convert
+        raise out_of_bounds
+    value = int(raw)
+    if value < minimum or value > maximum:
+        raise out_of_bounds
     return value
 
 
@@ -94,13 +122,14 @@ class Page:
     def __init__(self, request, *, time_field: str = "created_at"):
         params = request.query_params
         self.page_size = _int_param(params, "pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-        direction = params.get("direction", "desc") or "desc"
+        direction = params.get("direction", "desc")
         if direction not in ("asc", "desc"):
             raise ValidationError({"direction": ["Must be 'asc' or 'desc'."]})
         self.descending = direction == "desc"
         self.cursor = params.get("cursor")
         self.use_cursor = self.cursor is not None
-        self.page = 0 if self.use_cursor else _int_param(params, "page", 0, 0)
+        page = _int_param(params, "page", 0, 0, MAX_PAGE)  # checked even where a cursor pages
+        self.page = 0 if self.use_cursor else page
         self.time_field = time_field
 
     def ordering(self) -> list[str]:

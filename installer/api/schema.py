@@ -3,6 +3,7 @@ endpoints added later are documented the same way without repeating anything."""
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
@@ -50,3 +51,16 @@ class ApiAutoSchema(AutoSchema):
                 responses["422"] = self._get_response_for_code(ErrorOutput, "422", direction=direction)
                 responses["422"]["description"] = "The Idempotency-Key was used with a different request."
         return responses
+
+
+class RejectUnknownFieldsExtension(OpenApiSerializerExtension):
+    """Inputs that refuse unknown keys (`installer.api.serializers.RejectUnknownFields`) say so:
+    `additionalProperties: false`."""
+
+    target_class = "installer.api.serializers.RejectUnknownFields"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        # `self.target` (not the class): a PATCH body's serializer is partial.
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False}

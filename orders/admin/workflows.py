@@ -6,18 +6,21 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from accounts.admin_base import TenantScopedAdmin, TenantScopedInline
+from installer.forms import JSON_FORMFIELD_OVERRIDES
 from orders.models import CustomFieldDefinition, OrderTag, Workflow, WorkflowStep
 
 
 class WorkflowStepInline(TenantScopedInline, admin.TabularInline):
     model = WorkflowStep
     extra = 0
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES
     fields = ("position", "key", "title", "status", "actor", "required", "descriptions")
 
 
 class CustomFieldInline(TenantScopedInline, admin.TabularInline):
     model = CustomFieldDefinition
     extra = 0
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES
     fields = ("position", "custom_id", "label", "type", "required", "options", "help_text")
 
 
@@ -28,6 +31,7 @@ class WorkflowAdmin(TenantScopedAdmin):
     list_filter = ("active", "organization")
     search_fields = ("name", "custom_id")
     inlines = [WorkflowStepInline, CustomFieldInline]
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES
     fieldsets = (
         (None, {"fields": ("organization", "custom_id", "name", "description", "active", "is_default")}),
         ("Dispatch", {"fields": ("required_skills",)}),

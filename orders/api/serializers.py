@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from installer.api.serializers import RejectUnknownFields, TextField
 from orders.models import CancelReason
 from orders.validation import normalize_country, normalize_phone
 
@@ -98,15 +99,19 @@ class OrderCreateInput(OrderFieldsInput):
         return attrs
 
 
-class OrderUpdateInput(OrderFieldsInput):
+class OrderUpdateInput(RejectUnknownFields, OrderFieldsInput):
     fileIds = serializers.ListField(child=serializers.UUIDField(), required=False, source="file_ids", max_length=100)
 
 
 class FileUploadInput(serializers.Serializer):
     file = serializers.FileField(help_text="The file (multipart). Its type is judged by its content.")
-    orderId = serializers.UUIDField(
-        required=False, allow_null=True, source="order_id", help_text="Attach to this order of yours."
-    )
+    orderId = serializers.UUIDField(required=False, source="order_id", help_text="Attach to this order of yours.")
+
+    def validate(self, attrs):
+        # DRF reads an empty form value of an optional field as absent; it is no uuid.
+        if self.initial_data.get("orderId") == "":
+            raise serializers.ValidationError({"orderId": ["Must not be empty: give an order id or leave it out."]})
+        return attrs
 
 
 class CancelInput(serializers.Serializer):
@@ -119,9 +124,21 @@ class CancelInput(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
+_TAG_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}
+# The one body of Create Order Tags, as `TagCreateInput` takes it: `name`, `names` or both.
+TAG_CREATE_BODY = {
+    "type": "object",
+    "properties": {
+        "name": _TAG_NAME,
+        "names": {"type": "array", "items": _TAG_NAME, "minItems": 1, "maxItems": 100},
+    },
+    "anyOf": [{"required": ["name"]}, {"required": ["names"]}],
+}
+
+
 class TagCreateInput(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=100)
-    names = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=100)
+    name = TextField(required=False, max_length=100)
+    names = serializers.ListField(child=TextField(max_length=100), required=False, min_length=1, max_length=100)
 
     def validate(self, attrs):
         names = list(attrs.get("names") or [])

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from installer.api.exceptions import NotFound
-from installer.api.pagination import Page
+from installer.api.pagination import LIST_PARAMETERS, PAGE_PARAMETERS, Page
 from installer.api.renderers import ORJSONRenderer
 from installer.api.schema import ErrorOutput
 from orders import selectors, services
@@ -24,12 +24,7 @@ from orders.models import STATUS_NAMES, OrderSource, OrderTag
 ERRORS = {400: ErrorOutput, 401: ErrorOutput, 403: ErrorOutput, 404: ErrorOutput, 409: ErrorOutput}
 FILE_ERRORS = {**ERRORS, 413: ErrorOutput, 415: ErrorOutput}
 
-LIST_PARAMS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="0-based page number"),
-    OpenApiParameter("pageSize", OpenApiTypes.INT, description="1-500, default 25"),
-    OpenApiParameter("direction", OpenApiTypes.STR, enum=["asc", "desc"]),
-    OpenApiParameter("cursor", OpenApiTypes.STR, description="keyset cursor; empty for the first page"),
-]
+LIST_PARAMS = LIST_PARAMETERS
 ORDER_FILTER_PARAMS = [
     OpenApiParameter("status", OpenApiTypes.STR, many=True, description="0-6 or a status name; repeatable"),
     OpenApiParameter("tagId", OpenApiTypes.UUID),
@@ -268,7 +263,7 @@ class FileViewSet(ApiViewSet):
 class OrderTagViewSet(ApiViewSet):
     """The organization's order tags."""
 
-    @extend_schema(parameters=LIST_PARAMS[:2], responses={200: s.TagListOutput, **ERRORS})
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: s.TagListOutput, **ERRORS})
     def list(self, request):
         """List Order Tags, by name."""
         page = Page(request)
@@ -277,7 +272,7 @@ class OrderTagViewSet(ApiViewSet):
         rows = list(qs.values("id", "name", "color")[start : start + page.page_size])
         return Response({"values": rows, "count": qs.count()})
 
-    @extend_schema(request=s.TagCreateInput, responses={200: s.TagListOutput, 201: s.TagListOutput, **ERRORS})
+    @extend_schema(request={"application/json": s.TAG_CREATE_BODY}, responses={201: s.TagListOutput, **ERRORS})
     def create(self, request):
         """Create Order Tags: `{"name": ...}` or `{"names": [...]}`. An existing name (any case)
         returns the existing tag."""

@@ -77,13 +77,14 @@ def test_update_with_same_values_writes_no_event(operator_a, order):
     assert not OrderEvent.objects.filter(order=order, type="order.updated").exists()
 
 
-def test_update_ignores_status_and_read_only_keys(operator_a, order):
+def test_update_refuses_status_and_read_only_keys(operator_a, order):
     response = operator_a.patch(
         f"{URL}/{order.pk}", {"status": 4, "displayId": "X-1", "workflowId": None, "name": "n"}, format="json"
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert sorted(response.json()["details"]) == ["displayId", "status", "workflowId"]
     order.refresh_from_db()
-    assert order.status == 0 and order.display_id == "A-1" and order.name == "n"
+    assert order.status == 0 and order.display_id == "A-1" and order.name != "n"
 
 
 def test_update_country_upper_cased(operator_a, order):

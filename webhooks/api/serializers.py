@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from installer.api.serializers import RejectUnknownFields
 from webhooks.models import WEBHOOK_EVENTS
 
 
@@ -12,7 +13,7 @@ class WebhookCreateInput(serializers.Serializer):
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class WebhookUpdateInput(serializers.Serializer):
+class WebhookUpdateInput(RejectUnknownFields):
     url = serializers.CharField(max_length=2000, required=False)
     events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS), required=False)
     active = serializers.BooleanField(required=False)

@@ -184,7 +184,14 @@ def _record(delivery: WebhookDelivery, result: AttemptResult) -> None:
     now = timezone.now()
     follow_up: tuple[str, datetime | None] | None = None
     with transaction.atomic():
-        current = WebhookDelivery.objects.select_for_update(of=("self",)).select_related("event").get(pk=delivery.pk)
+        current = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("event")
+            .filter(pk=delivery.pk)
+            .first()
+        )
+        if current is None:
+            return  # the endpoint was deleted meanwhile, with its delivery log
         DeliveryAttempt.objects.create(
             delivery=current,
             number=number,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import urllib.parse
 from collections.abc import Sequence
 from typing import Any
@@ -15,21 +17,71 @@ from webhooks.exceptions import InvalidEndpoint
 from webhooks.models import WEBHOOK_EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint, generate_secret
 from webhooks.services.outbox import _enqueue_many
 
+# A host name as a delivery resolves it: dot-separated labels of letters, digits, hyphens and
+# underscores, at most 63 characters each.
+_LABEL = re.compile(r"[A-Za-z0-9_-]{1,63}")
+
+
+def _invalid_url(message: str) -> InvalidEndpoint:
+    return InvalidEndpoint(f"url: {message}", details={"url": [message]})
+
+
+def _valid_host(hostname: str) -> bool:
+    """Whether a delivery can connect to `hostname` (urlsplit's: lower-cased, ASCII, without
+    brackets): an IP address, or a name of valid labels whose last label is not all digits."""
+    try:
+        ipaddress.ip_address(hostname)
+        return True
+    except ValueError:
+        pass
+    name = hostname[:-1] if hostname.endswith(".") else hostname
+    labels = name.split(".")
+    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        return False
+    return not labels[-1].isdigit()  # "999.1.1.1" is neither an address nor a name
+
+
+def _non_ascii_message(hostname: str) -> str:
+    try:
+        idna = hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        return "Must be ASCII: the host has no IDNA form, and other parts must be percent-encoded."
+    if idna != hostname:
+        return f"Must be ASCII: give the host in its IDNA form ({idna}) and percent-encode other parts."
+    return "Must be ASCII: percent-encode the path and query."
+
 
 def clean_url(url: Any) -> str:
-    """The endpoint URL, stripped: http(s), at most 2000 characters, a host that may be reached
+    """The endpoint URL, stripped, if a delivery can be made to it: http(s), at most 2000
+    characters, ASCII (an internationalized host in its IDNA form), a valid host and a port of
+    1-65535, no user name or password (a delivery sends none), and a host that may be reached
     (`webhooks.egress.check_url_host`). Raises InvalidEndpoint otherwise."""
     if not isinstance(url, str) or not url.strip():
-        raise InvalidEndpoint("url: This field is required.", details={"url": ["This field is required."]})
+        raise _invalid_url("This field is required.")
     url = url.strip()
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidEndpoint("url: Must be an http(s) URL.", details={"url": ["Must be an http:// or https:// URL."]})
-    refused = egress.check_url_host(parts.hostname)
-    if refused:
-        raise InvalidEndpoint(f"url: {refused}", details={"url": [refused]})
     if len(url) > 2000:
-        raise InvalidEndpoint("url: At most 2000 characters.", details={"url": ["At most 2000 characters."]})
+        raise _invalid_url("At most 2000 characters.")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        hostname = parts.hostname
+        port = parts.port
+    except ValueError:  # an unclosed or invalid [IPv6] host, a port that is not 0-65535
+        raise _invalid_url("Must be a valid http:// or https:// URL with a valid host and port.") from None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise _invalid_url("Must be an http:// or https:// URL.")
+    if not url.isascii():
+        raise _invalid_url(_non_ascii_message(hostname))
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise _invalid_url("Must not contain spaces or control characters.")
+    if parts.username is not None or parts.password is not None:
+        raise _invalid_url("Must not contain a user name or password.")
+    if port == 0:
+        raise _invalid_url("The port must be between 1 and 65535.")
+    if not _valid_host(hostname):
+        raise _invalid_url("The host is not a valid host name or IP address.")
+    refused = egress.check_url_host(hostname)
+    if refused:
+        raise _invalid_url(refused)
     return url
 
 
@@ -102,8 +154,15 @@ def endpoint_update(*, endpoint: WebhookEndpoint, **fields: Any) -> WebhookEndpo
 
 
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
-    """Deletes the endpoint and its delivery log."""
-    endpoint.delete()
+    """Deletes the endpoint and its delivery log, also while a worker is attempting one of its
+    deliveries. The delivery rows are locked first, in the order a worker takes its locks (its
+    delivery, then the endpoint): an attempt being recorded finishes before the log is
+    collected, and one recorded later finds its row gone (`webhooks.services.delivery`)."""
+    with transaction.atomic():
+        list(WebhookDelivery.objects.select_for_update().filter(endpoint_id=endpoint.pk).values_list("pk", flat=True))
+        current = WebhookEndpoint.objects.filter(pk=endpoint.pk).first()
+        if current is not None:
+            current.delete()
 
 
 def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> tuple[WebhookEndpoint, str]:
