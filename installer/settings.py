@@ -1,4 +1,4 @@
-"""Installer settings: one module, driven by the environment (see README "Configuration")."""
+"""Installer settings: one module, driven by the environment (see docs/configuration.md)."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
             "timeout": env_int("DB_POOL_TIMEOUT", 10),
         }
         # DB_POOL_CHECK=1: the pool tests a connection on checkout (one empty round trip), so no
-        # request meets a connection broken by a database restart (see README "Operations").
+        # request meets a connection broken by a database restart (see docs/operations.md).
         _db["CONN_HEALTH_CHECKS"] = env_bool("DB_POOL_CHECK", False)
     else:
         _db["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
@@ -203,7 +203,7 @@ TASKS = {
     }
 }
 
-# --- Webhooks (README "Webhooks") ---------------------------------------------------------------
+# --- Webhooks (docs/webhooks.md) ---------------------------------------------------------------
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)
 WEBHOOK_RETRY_MAX_DELAY_SECONDS = env_int("WEBHOOK_RETRY_MAX_DELAY_SECONDS", 6 * 3600)
@@ -256,7 +256,7 @@ STORAGES: dict[str, dict[str, Any]] = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# --- Uploaded files (orders/files.py; README "Files") ----------------------------------------------
+# --- Uploaded files (orders/files.py; docs/files.md) ----------------------------------------------
 # Local disk (MEDIA_ROOT, never served as static media) by default; S3-compatible object storage
 # through django-storages with STORAGE_BACKEND=s3. Keys are generated: <organization id>/<file id>.
 STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local").strip().lower() or "local"

@@ -354,7 +354,7 @@ class Receiver:
 
 class S3Server:
     """An S3-compatible server (moto) on 127.0.0.1 with one bucket; `env` holds the settings that
-    point the app at it (STORAGE_BACKEND=s3, README "Files")."""
+    point the app at it (STORAGE_BACKEND=s3, docs/files.md)."""
 
     BUCKET = "installer-ops"
     CREDENTIALS = {"aws_access_key_id": "ops-key", "aws_secret_access_key": "ops-secret", "region_name": "us-east-1"}

@@ -6,7 +6,7 @@ These run against a PRIVATE PostgreSQL cluster that the tests create (initdb int
 its own port from 55432 up), never the shared server on 5432, which other work uses. They run
 with the PostgreSQL suite (`DATABASE_URL=postgres://... make test`, and so in CI) as root or
 the postgres user, and are skipped elsewhere (`make test` on SQLite). About 1.5 minutes in all.
-Their figures are written to test-output/ops-figures.json and copied into README "Operations".
+Their figures are written to test-output/ops-figures.json.
 """
 
 from __future__ import annotations

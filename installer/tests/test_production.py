@@ -18,7 +18,7 @@ from orders.tests.factories import order_payload
 
 ROOT = Path(settings.BASE_DIR)
 
-# The environment of README "Deploying" (with example host names), minus the database.
+# The environment of docs/deploying.md (with example host names), minus the database.
 PRODUCTION_ENV = {
     "SECRET_KEY": "k3Yx-9fQ2-long-random-production-key-8d7f6e5a4b3c2d1e0f9a8b7c6d5e4f3a",
     "ALLOWED_HOSTS": "orders.example.com",
