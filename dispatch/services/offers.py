@@ -177,9 +177,13 @@ def expire_due_offers(order: Order, pending: PendingEvents, now: datetime.dateti
 
 
 def withdraw_open_offers(order: Order, pending: PendingEvents, actor: Actor, *, reason: str, now=None) -> int:
-    """Withdraws every open offer of the locked order with one UPDATE and one event."""
+    """Withdraws every open offer of the locked order with one UPDATE and one event. An open
+    offer already past its deadline is expired instead (`expire_due_offers`): past its deadline an
+    offer is expired for every action, a cancel or a re-dispatch included."""
+    now = now or timezone.now()
+    expire_due_offers(order, pending, now)
     count = Offer.objects.filter(order=order, status=OfferStatus.SENT).update(
-        status=OfferStatus.WITHDRAWN, responded_at=now or timezone.now()
+        status=OfferStatus.WITHDRAWN, responded_at=now
     )
     if count:
         pending.add(

@@ -242,3 +242,23 @@ def test_deadline_skips_weekends(start, hours, expected):
     assert got == expected
     assert services.offer_deadline(start, hours) == start + datetime.timedelta(hours=hours)
     assert services.offer_deadline(start, 0, skip_weekends=True) is None
+
+
+@pytest.mark.parametrize("action", ["cancel", "redispatch"])
+def test_a_cancel_or_redispatch_past_the_deadline_expires_the_offer(operator_a, trio, clock, action):
+    """The worker has not run: an open offer past its deadline is expired, not withdrawn, by a
+    cancel or a re-dispatch too (`offer.expired` on the timeline, no `offer.withdrawn` for it)."""
+    order_id = operator_a.post("/api/v1/order", order_payload(), format="json").json()["id"]
+    operator_a.post(f"/api/v1/order/{order_id}/dispatch", {}, format="json")
+    clock.advance(hours=24, minutes=1)
+    assert offers_of(order_id) == [("Xray", "sent")]
+
+    if action == "cancel":
+        response = operator_a.post(f"/api/v1/order/{order_id}/cancel", {}, format="json")
+    else:
+        response = operator_a.post(f"/api/v1/order/{order_id}/dispatch", {}, format="json")
+    assert response.status_code == 200, response.content
+    assert offers_of(order_id)[0] == ("Xray", "expired")
+    events = [e["type"] for e in operator_a.get(f"/api/v1/order/{order_id}/events").json()["values"]]
+    assert "offer.expired" in events
+    assert "offer.withdrawn" not in events
