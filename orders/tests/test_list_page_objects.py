@@ -165,3 +165,31 @@ def test_the_list_answer_is_the_get_answer(operator_a, org_a, orders):
     for order in listed:
         assert order == operator_a.get(f"/api/v1/order/{order['id']}").json()
         assert order["clientUrl"].startswith("https://track.example.com/t/")
+
+
+@pytest.mark.postgres
+def test_the_fast_read_builds_the_orm_reads_order_objects(org_a, org_b, installer_org, orders):
+    """`selectors.orders_loaded_fast` (a fast path, docs/performance.md) against the ORM read
+    it replaces: the same bytes for every kind of order, in the order asked, one query for the
+    whole page and none while the objects are built; other organizations' and deleted orders
+    are absent; an installer viewer takes the ORM path."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    viewer = selectors.Viewer(organization=org_a)
+    other = create_order(org_b)
+    deleted = create_order(org_a)
+    Order.all_objects.filter(pk=deleted.pk).update(deleted_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    asked = [*reversed(orders), other.pk, deleted.pk, uuid.uuid4()]
+    with CaptureQueriesContext(connection) as queries:
+        fast = selectors.orders_loaded_fast(viewer, asked)
+        assert fast is not None
+        mine = dumps([order_to_dict(order, viewer) for order in fast])
+    assert len(queries) == 1
+    theirs = dumps(page(viewer, list(reversed(orders))))
+    at = next((i for i, (x, y) in enumerate(zip(mine, theirs)) if x != y), None)
+    assert mine == theirs, (mine[at - 200 : at + 100], theirs[at - 200 : at + 100])
+    assert [o.pk for o in fast] == list(reversed(orders))
+    assert selectors.orders_loaded_fast(viewer, []) == []
+    assert selectors.orders_loaded_fast(selectors.Viewer(organization=installer_org), orders) is None
+    assert selectors.order_get(selectors.Viewer(organization=org_b), orders[0]) is None

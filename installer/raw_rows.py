@@ -1,0 +1,38 @@
+"""Model instances from the columns of a raw SQL row, built as the ORM builds them
+(`Model.from_db`, each field's database converters). Used only by the fast paths listed in
+docs/performance.md, each of which a test compares with its ORM version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db.models import Field, Model
+
+
+class RowShape:
+    """One model's columns in a statement: `columns` for its SELECT list (qualified by the
+    statement's alias for the model's table), `take` to build the instance from a row."""
+
+    def __init__(self, connection: Any, model: type[Model], alias: str, fields: Iterable[Field] | None = None):
+        chosen = list(model._meta.concrete_fields if fields is None else fields)
+        quote = connection.ops.quote_name
+        self.model = model
+        self.table = f"{quote(model._meta.db_table)} {alias}"
+        self.names = [f.attname for f in chosen]
+        self.columns = ", ".join(f"{alias}.{quote(f.column)}" for f in chosen)
+        self._converters = [(i, f.get_db_converters(connection)) for i, f in enumerate(chosen)]
+        self._converters = [(i, found) for i, found in self._converters if found]
+        self._connection = connection
+
+    def take(self, row: Sequence[Any], start: int) -> tuple[Model | None, int]:
+        """The instance from `row[start:]` (None when its primary key is null: an outer join
+        that found nothing), and where the next model's columns start."""
+        end = start + len(self.names)
+        values = list(row[start:end])
+        if values[0] is None:
+            return None, end
+        for i, converters in self._converters:
+            for convert in converters:
+                values[i] = convert(values[i], None, self._connection)
+        return self.model.from_db(self._connection.alias, self.names, values), end
