@@ -1,0 +1,148 @@
+"""Starting a job before its booked day: allowed, recorded on `order.started` (and so named by
+the webhook of that event), warned about by the API (`Installer-Warning`, the body unchanged) and
+confirmed explicitly in the admin. Days are the router's calendar days in its time zone."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from accounts.zones import day_text
+from dispatch import services
+from dispatch.models import Booking, Offer
+from dispatch.tests.conftest import make_partner
+from orders.actors import Actor
+from orders.models import Order, OrderEvent, OrderStatus
+from orders.tests.factories import create_order
+from webhooks import services as webhook_services
+from webhooks.models import WebhookDelivery
+from webhooks.services.delivery import delivery_body
+
+pytestmark = pytest.mark.django_db
+
+ACTOR = Actor.system("test")
+UTC = datetime.UTC
+OSLO = ZoneInfo("Europe/Oslo")  # CET (UTC+1) in December
+# Sunday 6 December 2026, 11:00 in Oslo.
+NOW = datetime.datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+# Thursday 10 December 2026, 08:00 in Oslo.
+NEXT_THURSDAY = datetime.datetime(2026, 12, 10, 7, 0, tzinfo=UTC)
+WARNING = "This order is booked for Thu 10 Dec 08:00 (Europe/Oslo) and was started before that day."
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """`timezone.now()` is NOW for the whole test (the offers, the booking and the start)."""
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+
+
+@pytest.fixture
+def oslo(org_a):
+    org_a.time_zone = "Europe/Oslo"
+    org_a.save(update_fields=["time_zone"])
+    return org_a
+
+
+@pytest.fixture
+def make_booked(oslo, installer_org):
+    """An order of the Oslo organization, assigned to the installer and booked at `start`."""
+    make_partner(oslo, installer_org)
+
+    def make(start: datetime.datetime, *, all_day: bool = False) -> Order:
+        order = create_order(oslo)
+        services.order_dispatch(order_id=order.pk, organization=oslo, actor=ACTOR)
+        offer = Offer.objects.get(order=order)
+        services.offer_accept(offer_id=offer.pk, installer=installer_org, actor=ACTOR)
+        end = start + datetime.timedelta(hours=24 if all_day else 2)
+        services.order_book(
+            order_id=order.pk, organization=oslo, actor=ACTOR, start_at=start, end_at=end, all_day=all_day
+        )
+        return order
+
+    return make
+
+
+def started_event(order) -> OrderEvent:
+    return OrderEvent.objects.get(order=order, type="order.started")
+
+
+# ---- the service ----------------------------------------------------------------------------
+
+
+def test_a_start_before_the_booked_day_is_recorded_on_the_event(frozen, make_booked, installer_org):
+    order = make_booked(NEXT_THURSDAY)
+    started = services.order_start(order_id=order.pk, organization=installer_org, actor=ACTOR)
+    assert started.status == OrderStatus.IN_PROGRESS
+    assert getattr(started, services.STARTED_BEFORE_BOOKING) == Booking.objects.get(order=order)
+    assert started_event(order).data == {"startedBeforeBooking": True, "bookedStartAt": "2026-12-10T08:00:00+01:00"}
+
+
+def test_a_start_on_the_booked_day_records_nothing_more(frozen, make_booked, installer_org):
+    order = make_booked(NOW + datetime.timedelta(hours=10))  # 21:00 in Oslo, the same Sunday
+    started = services.order_start(order_id=order.pk, organization=installer_org, actor=ACTOR)
+    assert started.status == OrderStatus.IN_PROGRESS
+    assert getattr(started, services.STARTED_BEFORE_BOOKING) is None
+    assert started_event(order).data == {}
+
+
+def test_a_start_after_the_booked_day_records_nothing_more(frozen, make_booked, installer_org):
+    order = make_booked(NOW + datetime.timedelta(hours=2))
+    # Two days late: a late start is no early start.
+    late = NOW + datetime.timedelta(days=2)
+    started = services.order_start(order_id=order.pk, organization=installer_org, actor=ACTOR, now=late)
+    assert getattr(started, services.STARTED_BEFORE_BOOKING) is None
+    assert started_event(order).data == {}
+
+
+@pytest.mark.parametrize(
+    ("now", "start", "flagged"),
+    [
+        # 23:30 UTC on the 9th is 00:30 on the 10th in Oslo; 08:00 on the 10th is the same day
+        # there although the UTC dates differ.
+        (
+            datetime.datetime(2026, 12, 9, 23, 30, tzinfo=UTC),
+            datetime.datetime(2026, 12, 10, 7, 0, tzinfo=UTC),
+            None,
+        ),
+        # 22:30 UTC on the 9th is 23:30 on the 9th in Oslo; 23:30 UTC the same UTC day is
+        # already 00:30 on the 10th there: the next day.
+        (
+            datetime.datetime(2026, 12, 9, 22, 30, tzinfo=UTC),
+            datetime.datetime(2026, 12, 9, 23, 30, tzinfo=UTC),
+            "2026-12-10T00:30:00+01:00",
+        ),
+    ],
+    ids=["utc-dates-differ-same-oslo-day", "same-utc-date-next-oslo-day"],
+)
+def test_days_are_the_organization_s_calendar_days(make_booked, installer_org, now, start, flagged):
+    order = make_booked(start)
+    services.order_start(order_id=order.pk, organization=installer_org, actor=ACTOR, now=now)
+    expected = {"startedBeforeBooking": True, "bookedStartAt": flagged} if flagged else {}
+    assert started_event(order).data == expected
+
+
+def test_the_booked_day_is_named_in_english_with_the_zone_and_the_year_when_it_differs():
+    assert day_text(NEXT_THURSDAY, OSLO, now=NOW) == "Thu 10 Dec 08:00 (Europe/Oslo)"
+    assert day_text(NEXT_THURSDAY, OSLO, now=NOW, with_time=False) == "Thu 10 Dec (Europe/Oslo)"
+    new_year = datetime.datetime(2027, 1, 4, 6, 30, tzinfo=UTC)
+    assert day_text(new_year, OSLO, now=NOW) == "Mon 4 Jan 2027 07:30 (Europe/Oslo)"
+
+
+# ---- the webhook ----------------------------------------------------------------------------
+
+
+def test_the_order_started_webhook_names_the_event_that_carries_the_flag(frozen, oslo, make_booked, installer_org):
+    order = make_booked(NEXT_THURSDAY)
+    webhook_services.endpoint_create(organization=oslo, url="https://hooks.example.com/", events=["order.started"])
+    services.order_start(order_id=order.pk, organization=installer_org, actor=ACTOR)
+    delivery = WebhookDelivery.objects.get(event_type="order.started")
+    assert delivery.event == started_event(order)
+    assert delivery.event.data == {"startedBeforeBooking": True, "bookedStartAt": "2026-12-10T08:00:00+01:00"}
+    body = json.loads(delivery_body(delivery))
+    # The body's id (and the `webhook-id` header) is that event's id; `data` is the order.
+    assert body["id"] == str(delivery.event_id) == delivery.message_id
+    assert body["event"] == "order.started" and body["data"]["statusName"] == "in_progress"
