@@ -146,3 +146,49 @@ def test_the_order_started_webhook_names_the_event_that_carries_the_flag(frozen,
     # The body's id (and the `webhook-id` header) is that event's id; `data` is the order.
     assert body["id"] == str(delivery.event_id) == delivery.message_id
     assert body["event"] == "order.started" and body["data"]["statusName"] == "in_progress"
+
+
+# ---- the API --------------------------------------------------------------------------------
+
+
+def test_the_api_warns_in_a_header_and_keeps_the_body(frozen, make_booked, installer_client, operator_a):
+    early, on_the_day = make_booked(NEXT_THURSDAY), make_booked(NOW + datetime.timedelta(hours=3))
+
+    plain = installer_client.post(f"/api/v1/order/{on_the_day.pk}/start")
+    assert plain.status_code == 200, plain.content
+    assert "Installer-Warning" not in plain
+
+    warned = installer_client.post(f"/api/v1/order/{early.pk}/start")
+    assert warned.status_code == 200, warned.content
+    assert warned["Installer-Warning"] == WARNING
+    assert set(warned.json()) == set(plain.json())  # no new field in the order object
+    assert warned.json()["statusName"] == "in_progress"
+
+    # The router's token gets the same warning; the timeline shows the flag to both.
+    third = make_booked(NEXT_THURSDAY + datetime.timedelta(hours=3))
+    response = operator_a.post(f"/api/v1/order/{third.pk}/start")
+    assert response.status_code == 200, response.content
+    assert response["Installer-Warning"] == WARNING.replace("08:00", "11:00")
+    for client in (operator_a, installer_client):
+        events = client.get(f"/api/v1/order/{early.pk}/events").json()["values"]
+        started = next(e for e in events if e["type"] == "order.started")
+        assert started["data"] == {"startedBeforeBooking": True, "bookedStartAt": "2026-12-10T08:00:00+01:00"}
+
+
+def test_the_api_names_an_all_day_booking_by_its_day(frozen, make_booked, installer_client):
+    order = make_booked(datetime.datetime(2026, 12, 9, 23, 0, tzinfo=UTC), all_day=True)  # Thu 10 Dec, 00:00
+    response = installer_client.post(f"/api/v1/order/{order.pk}/start")
+    assert response.status_code == 200, response.content
+    assert (
+        response["Installer-Warning"]
+        == "This order is booked for Thu 10 Dec (Europe/Oslo) and was started before that day."
+    )
+
+
+def test_the_schema_documents_the_warning_header(operator_a):
+    schema = operator_a.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    start = schema["paths"]["/api/v1/order/{id}/start"]["post"]
+    assert "Installer-Warning" in start["responses"]["200"]["headers"]
+    assert "Installer-Warning" not in schema["paths"]["/api/v1/order/{id}/complete"]["post"]["responses"]["200"].get(
+        "headers", {}
+    )
