@@ -9,9 +9,13 @@ import json
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role
 from accounts.zones import day_text
+from backoffice.tests.conftest import staff_client
 from dispatch import services
 from dispatch.models import Booking, Offer
 from dispatch.tests.conftest import make_partner
@@ -192,3 +196,47 @@ def test_the_schema_documents_the_warning_header(operator_a):
     assert "Installer-Warning" not in schema["paths"]["/api/v1/order/{id}/complete"]["post"]["responses"]["200"].get(
         "headers", {}
     )
+
+
+# ---- the admin ------------------------------------------------------------------------------
+
+
+def start_url(order) -> str:
+    return reverse("admin:orders_order_action", args=[order.pk, "start"])
+
+
+def test_the_admin_starts_a_job_booked_on_a_later_day_only_after_a_confirmation(frozen, oslo, make_booked):
+    order = make_booked(NEXT_THURSDAY)
+    staff = staff_client(oslo, Role.OPERATOR)
+    page = staff.get(start_url(order)).content.decode()
+    assert "This job is booked for Thu 10 Dec 08:00 (Europe/Oslo). Start it now anyway?" in page
+    assert 'name="confirm_early"' in page
+
+    response = staff.post(start_url(order), {})
+    assert response.status_code == 200
+    assert "The job is booked for a later day. Tick this box to start it now." in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SCHEDULED
+    assert not OrderEvent.objects.filter(order=order, type="order.started").exists()
+
+    # The form posts its CSRF token: without it nothing happens.
+    csrf_checked = Client(enforce_csrf_checks=True)
+    csrf_checked.force_login(staff.user)
+    assert csrf_checked.post(start_url(order), {"confirm_early": "on"}).status_code == 403
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SCHEDULED
+
+    response = staff.post(start_url(order), {"confirm_early": "on"})
+    assert response.status_code == 302
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.IN_PROGRESS
+    event = started_event(order)
+    assert event.actor_type == "user"
+    assert event.data == {"startedBeforeBooking": True, "bookedStartAt": "2026-12-10T08:00:00+01:00"}
+
+
+def test_the_admin_starts_a_job_booked_today_as_before(frozen, oslo, make_booked):
+    order = make_booked(NOW + datetime.timedelta(hours=3))
+    staff = staff_client(oslo, Role.OPERATOR)
+    page = staff.get(start_url(order)).content.decode()
+    assert "Start it now anyway" not in page and 'name="confirm_early"' not in page
+    assert staff.post(start_url(order), {}).status_code == 302
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.IN_PROGRESS
+    assert started_event(order).data == {}
