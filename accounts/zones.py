@@ -41,3 +41,20 @@ def local_html(value: datetime.datetime | None, zone: ZoneInfo, fmt: str = "%Y-%
         return "-"
     local = value.astimezone(zone)
     return format_html('{} <abbr title="{}">{}</abbr>', local.strftime(fmt), zone.key, local.tzname())
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(value: datetime.datetime, zone: ZoneInfo, *, now: datetime.datetime, with_time: bool = True) -> str:
+    """`Thu 10 Dec 08:00 (Europe/Oslo)`: the day (with the year when it is not `now`'s year in
+    `zone`) and the time in `zone`, with the zone named. English whatever the process locale,
+    so it can go into an HTTP header as it is."""
+    local = value.astimezone(zone)
+    text = f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
+    if local.year != now.astimezone(zone).year:
+        text += f" {local.year}"
+    if with_time:
+        text += f" {local:%H:%M}"
+    return f"{text} ({zone.key})"

@@ -7,7 +7,9 @@ order (a partial unique index) and, on PostgreSQL, no two overlapping bookings o
 
 from __future__ import annotations
 
+import datetime
 import uuid
+from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
@@ -234,3 +236,9 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.start_at:%Y-%m-%d %H:%M}"
+
+    def starts_on_a_later_day(self, zone: ZoneInfo, now: datetime.datetime) -> bool:
+        """Whether the booking starts on a later calendar day than `now`, both read in `zone`
+        (the organization's): 00:30 tomorrow is a later day, 23:00 today is not, whatever
+        the UTC dates say."""
+        return self.start_at.astimezone(zone).date() > now.astimezone(zone).date()

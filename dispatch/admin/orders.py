@@ -5,7 +5,8 @@ Buttons on the order page, each calling the same service as the API with the sta
 - "Dispatch…": the dispatch preview (every candidate, kept or dropped and why) and a choice
   between the routing strategy and one covering installer -> `services.order_dispatch`.
 - "Book / rebook…": start, end (the organization's local time), all day -> `services.order_book`.
-- "Unbook…", "Start…", "Complete…" -> `order_unbook`, `order_start`, `order_complete`.
+- "Unbook…", "Start…", "Complete…" -> `order_unbook`, `order_start`, `order_complete`; "Start…"
+  of a job booked on a later day asks "Start it now anyway?" first.
 A refused call (409, 422, 400) is an error message on the page, never a 500.
 
 Also: the list action "Dispatch selected orders", the "Booked" column, the booking beside the
@@ -24,9 +25,10 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import format_html
 
 from accounts.models import RoutingStrategy
-from accounts.zones import local_html, zone_of
+from accounts.zones import day_text, local_html, zone_of
 from dispatch import selectors, services
 from dispatch.models import Booking, OfferStatus
 from installer.api.exceptions import status_of
@@ -256,7 +258,7 @@ class CompleteForm(forms.Form):
 
 
 def _simple_action(verb: str, service, form_class=ConfirmForm):
-    """A confirmation page that calls one service (unbook, start, complete)."""
+    """A confirmation page that calls one service (unbook, complete)."""
 
     def view(model_admin: admin.ModelAdmin, request: HttpRequest, order: Order) -> HttpResponse:
         form = form_class(_posted(request))
@@ -278,6 +280,59 @@ def _simple_action(verb: str, service, form_class=ConfirmForm):
         )
 
     return view
+
+
+class StartForm(forms.Form):
+    """A confirmation; for a job booked on a later day it also takes an explicit "start now"."""
+
+    def __init__(self, *args, booked_later: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if booked_later:
+            self.fields["confirm_early"] = forms.BooleanField(
+                label="Start it now anyway",
+                required=False,
+                help_text="The job is booked for a later day.",
+            )
+
+    def clean(self):
+        data = super().clean()
+        if "confirm_early" in self.fields and not data.get("confirm_early"):
+            self.add_error("confirm_early", "The job is booked for a later day. Tick this box to start it now.")
+        return data
+
+
+def start_view(model_admin: admin.ModelAdmin, request: HttpRequest, order: Order) -> HttpResponse:
+    """As the other confirmation pages; when the booking is on a later day than today (in the
+    organization's zone, read when the page is shown and again when it is posted), the page
+    says so and starts the order only with "Start it now anyway" ticked."""
+    zone, now = _org_zone(order), timezone.now()
+    booking = selectors.booking_of(order)
+    booked_later = booking is not None and booking.starts_on_a_later_day(zone, now)
+    form = StartForm(_posted(request), booked_later=booked_later)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.order_start(order_id=order.pk, organization=order.organization, actor=Actor.for_user(request.user))
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, f"Order {order.display_id}: start done.")
+        return back_to(order)
+    preview = ""
+    if booked_later:
+        assert booking is not None
+        booked = day_text(booking.start_at, zone, now=now, with_time=not booking.all_day)
+        preview = format_html(
+            '<p class="start-warning"><strong>This job is booked for {}. Start it now anyway?</strong></p>', booked
+        )
+    return render_action_form(
+        request,
+        model_admin,
+        title=f"Start order {order.display_id}",
+        form=form,
+        orders=[order],
+        submit="Start",
+        preview=preview,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +366,7 @@ class OrderAdmin(order_admin.OrderAdmin):
         OrderButton("dispatch", "Dispatch…", dispatch_view),
         OrderButton("book", "Book / rebook…", book_view),
         OrderButton("unbook", "Unbook…", _simple_action("Unbook", services.order_unbook)),
-        OrderButton("start", "Start…", _simple_action("Start", services.order_start)),
+        OrderButton("start", "Start…", start_view),
         OrderButton("complete", "Complete…", _simple_action("Complete", services.order_complete, CompleteForm)),
     )
     readonly_fields = (*order_admin.OrderAdmin.readonly_fields, "booking_display")

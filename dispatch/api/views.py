@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from accounts.zones import day_text, zone_of
 from dispatch import selectors, services
 from dispatch.api import serializers as s
 from dispatch.api.presenters import offer_to_dict, partnership_to_dict
@@ -19,6 +21,18 @@ from orders.api.viewsets import ApiViewSet
 
 ERRORS = dict.fromkeys((400, 401, 403, 404, 409), ErrorOutput)
 TRANSITION_ERRORS = {**ERRORS, 422: ErrorOutput}
+
+# A response header for what succeeded but deserves a look; the body keeps its contract.
+WARNING_HEADER = "Installer-Warning"
+START_WARNING = OpenApiParameter(
+    WARNING_HEADER,
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    response=[200],
+    description="Present when the order was started before its booked day (in the organization's "
+    "time zone): one English sentence naming the booked start, e.g. `This order is booked for "
+    "Thu 10 Dec 08:00 (Europe/Oslo) and was started before that day.`",
+)
 
 
 class OrderLifecycleViewSet(ApiViewSet):
@@ -69,10 +83,17 @@ class OrderLifecycleViewSet(ApiViewSet):
         order = services.order_unbook(order_id=pk, organization=self.organization, actor=self.actor)
         return self.answer(order)
 
-    @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS})
+    @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS}, parameters=[START_WARNING])
     def start(self, request, pk=None):
         order = services.order_start(order_id=pk, organization=self.organization, actor=self.actor)
-        return self.answer(order)
+        response = self.answer(order)
+        booking = getattr(order, services.STARTED_BEFORE_BOOKING)
+        if booking is not None:
+            booked = day_text(
+                booking.start_at, zone_of(order.organization), now=timezone.now(), with_time=not booking.all_day
+            )
+            response[WARNING_HEADER] = f"This order is booked for {booked} and was started before that day."
+        return response
 
     @extend_schema(request=s.CompleteInput, responses={200: s.OrderOutput, **ERRORS})
     def complete(self, request, pk=None):

@@ -13,12 +13,13 @@ Modules: `offers` (deadlines, sending, answers, expiry), `dispatching`, `booking
 unbook, start, complete), `order_hooks` (what dispatch does when orders calls on it).
 """
 
-from dispatch.services.booking import order_book, order_complete, order_start, order_unbook
+from dispatch.services.booking import STARTED_BEFORE_BOOKING, order_book, order_complete, order_start, order_unbook
 from dispatch.services.dispatching import order_dispatch
 from dispatch.services.offers import offer_accept, offer_deadline, offer_decline, offer_expire, offers_expire_due
 from dispatch.services.order_hooks import on_order_cancel, on_order_created, on_order_delete
 
 __all__ = [
+    "STARTED_BEFORE_BOOKING",
     "offer_accept",
     "offer_deadline",
     "offer_decline",

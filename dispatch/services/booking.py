@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounts.models import Organization
+from accounts.zones import zone_of
 from dispatch import selectors
 from dispatch.exceptions import (
     BookingConflict,
@@ -134,15 +136,37 @@ def order_unbook(*, order_id: Any, organization: Organization, actor: Actor) -> 
     return order
 
 
-def order_start(*, order_id: Any, organization: Organization, actor: Actor) -> Order:
-    """scheduled -> in_progress (`order.started`). Router or assigned installer only."""
+# `order_start` sets this attribute of the order it returns: the booking when the order was
+# started before its booked day, else None.
+STARTED_BEFORE_BOOKING = "started_before_booking"
+
+
+def order_start(
+    *, order_id: Any, organization: Organization, actor: Actor, now: datetime.datetime | None = None
+) -> Order:
+    """scheduled -> in_progress (`order.started`). Router or assigned installer only.
+
+    Starting before the booked day is allowed and recorded: when the booking starts on a later
+    calendar day than `now` (default: the current time), both read in the router's time zone,
+    the event's data is `{"startedBeforeBooking": true, "bookedStartAt": <the booked start, ISO
+    with the zone's offset>}` (else `{}`), and the returned order's `STARTED_BEFORE_BOOKING`
+    attribute is the booking (else None), so that callers can warn without reading it again."""
     with transaction.atomic():
         order = _lock_for_party(order_id, organization)
         if order.status != OrderStatus.SCHEDULED:
             raise InvalidTransition(f"An order in status '{order.status_name}' cannot be started; book it first.")
+        booking = selectors.booking_of(order)  # joined by the lock's read
+        zone = zone_of(order.organization)
+        early = booking if booking is not None and booking.starts_on_a_later_day(zone, now or timezone.now()) else None
+        data = (
+            {"startedBeforeBooking": True, "bookedStartAt": early.start_at.astimezone(zone).isoformat()}
+            if early
+            else None
+        )
         pending = PendingEvents(order)
-        transition(order, OrderStatus.IN_PROGRESS, actor=actor, event_type="order.started", pending=pending)
+        transition(order, OrderStatus.IN_PROGRESS, actor=actor, event_type="order.started", pending=pending, data=data)
         finish_change(order, pending)
+    setattr(order, STARTED_BEFORE_BOOKING, early)
     return order
 
 

@@ -215,7 +215,9 @@ def test_unbook_start_complete_buttons(org_a, staff_a, installer_org, partner):
     assert Order.objects.get(pk=order.pk).status == OrderStatus.DISPATCHING
     assert not Booking.objects.filter(order=order).exists()
     staff_a.post(action_url(order, "book"), {"start_at": "2030-05-06T08:00", "end_at": "2030-05-06T12:00"})
-    assert staff_a.post(action_url(order, "start")).status_code == 302
+    # Booked for a later day than today: the start takes the explicit confirmation.
+    assert staff_a.post(action_url(order, "start")).status_code == 200
+    assert staff_a.post(action_url(order, "start"), {"confirm_early": "on"}).status_code == 302
     assert action_url(order, "complete") in staff_a.get(change_url(order)).content.decode()
     assert staff_a.post(action_url(order, "complete"), {"comment": "Done."}).status_code == 302
     order.refresh_from_db()
