@@ -183,6 +183,53 @@ def file_get(viewer: Viewer, file_id: Any) -> File | None:
 # -- Fast path (docs/performance.md) ---------------------------------------------------------------
 
 
+def _relations(quote) -> str:
+    """The tags and the files of the order `o` as two JSON columns (`_attach_relations`)."""
+    return (
+        f"(SELECT json_agg(json_build_array(l.id, t.id, t.name)) FROM {quote(TaggedOrder._meta.db_table)} l"  # noqa: S608 (names from _meta)
+        f" INNER JOIN {quote(OrderTag._meta.db_table)} t ON t.id = l.tag_id WHERE l.content_object_id = o.id),"
+        f" (SELECT json_agg(json_build_array(f.id, f.name, f.content_type, f.size, f.created_at)"
+        f" ORDER BY f.created_at, f.id) FROM {quote(File._meta.db_table)} f WHERE f.order_id = o.id)"
+    )
+
+
+def _attach_relations(order: Order, tags: Any, files: Any, alias: str, shared: dict[tuple[Any, Any], Any]) -> None:
+    """Sets the order's `tag_links` and `file_list` (as `order_relations` prefetches them) from
+    the two JSON columns of `_relations`. `shared`: one tag object per tag for a whole page."""
+    tags, files = (json.loads(v) if isinstance(v, str) else v for v in (tags, files))
+    order.tag_links = []  # type: ignore[attr-defined]
+    for link_id, tag_id, tag_name in tags or ():
+        tag_pk = uuid.UUID(tag_id)
+        link = TaggedOrder.from_db(alias, ["id", "content_object_id", "tag_id"], [link_id, order.pk, tag_pk])
+        if (OrderTag, tag_pk) not in shared:
+            shared[OrderTag, tag_pk] = OrderTag.from_db(alias, ["id", "name"], [tag_pk, tag_name])
+        link.tag = shared[OrderTag, tag_pk]
+        order.tag_links.append(link)  # type: ignore[attr-defined]
+    order.file_list = [  # type: ignore[attr-defined]
+        File.from_db(
+            alias,
+            ["id", "order_id", "name", "content_type", "size", "created_at"],
+            [uuid.UUID(file_id), order.pk, name, content_type, size, datetime.fromisoformat(created_at)],
+        )
+        for file_id, name, content_type, size, created_at in files or ()
+    ]
+
+
+def relations_loaded_fast(order: Order) -> bool:
+    """Fast path: loads the order's tags and files (`tag_links`, `file_list`) in one SQL
+    statement, where the presenter's ORM reads compile and run two; for the answer of a write,
+    whose order was read under its lock without them. False where it does not apply (a
+    database other than PostgreSQL): the presenter then reads them with the ORM."""
+    connection = connections[router.db_for_read(Order)]
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_relations(connection.ops.quote_name)} FROM (SELECT %s::uuid AS id) o", [order.pk])  # noqa: S608 (names from _meta, the id bound)
+        tags, files = cursor.fetchone()
+    _attach_relations(order, tags, files, connection.alias, {})
+    return True
+
+
 def _fast_read(connection) -> tuple[str, list[RowShape]]:
     """The statement of `orders_loaded_fast`, and the shapes of the order, its workflow, its
     installer and its booking in its rows (the tags and files follow, as JSON)."""
@@ -200,11 +247,7 @@ def _fast_read(connection) -> tuple[str, list[RowShape]]:
         RowShape(connection, booking_model, "b"),
     ]
     sql = (
-        f"SELECT {order.columns}, {workflow.columns}, {installer.columns}, {booking.columns},"  # noqa: S608 (names from _meta, values bound)
-        f" (SELECT json_agg(json_build_array(l.id, t.id, t.name)) FROM {quote(TaggedOrder._meta.db_table)} l"
-        f" INNER JOIN {quote(OrderTag._meta.db_table)} t ON t.id = l.tag_id WHERE l.content_object_id = o.id),"
-        f" (SELECT json_agg(json_build_array(f.id, f.name, f.content_type, f.size, f.created_at)"
-        f" ORDER BY f.created_at, f.id) FROM {quote(File._meta.db_table)} f WHERE f.order_id = o.id)"
+        f"SELECT {order.columns}, {workflow.columns}, {installer.columns}, {booking.columns}, {_relations(quote)}"  # noqa: S608 (names from _meta, values bound)
         f" FROM {order.table} INNER JOIN {workflow.table} ON w.id = o.workflow_id"
         f" LEFT OUTER JOIN {installer.table} ON i.id = o.installer_id"
         f" LEFT OUTER JOIN {booking.table} ON b.order_id = o.id"
@@ -254,22 +297,6 @@ def orders_loaded_fast(viewer: Viewer, pks: list[uuid.UUID]) -> list[Order] | No
         order.workflow = workflow
         Order.installer.field.set_cached_value(order, installer)
         Order.booking.related.set_cached_value(order, booking)
-        tags, files = (json.loads(v) if isinstance(v, str) else v for v in row[start : start + 2])
-        order.tag_links = []
-        for link_id, tag_id, tag_name in tags or ():
-            tag_pk = uuid.UUID(tag_id)
-            link = TaggedOrder.from_db(alias, ["id", "content_object_id", "tag_id"], [link_id, order.pk, tag_pk])
-            if (OrderTag, tag_pk) not in shared:
-                shared[OrderTag, tag_pk] = OrderTag.from_db(alias, ["id", "name"], [tag_pk, tag_name])
-            link.tag = shared[OrderTag, tag_pk]
-            order.tag_links.append(link)
-        order.file_list = [
-            File.from_db(
-                alias,
-                ["id", "order_id", "name", "content_type", "size", "created_at"],
-                [uuid.UUID(file_id), order.pk, name, content_type, size, datetime.fromisoformat(created_at)],
-            )
-            for file_id, name, content_type, size, created_at in files or ()
-        ]
+        _attach_relations(order, row[start], row[start + 1], alias, shared)
         by_pk[order.pk] = order
     return [by_pk[pk] for pk in pks if pk in by_pk]

@@ -11,7 +11,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from orders import hooks, workflow_cache
 from orders.models import STATUS_NAMES, ActorType, File, Order, OrderEvent
 from orders.policy import allowed_actions
-from orders.selectors import Viewer, current_step, own_actors
+from orders.selectors import Viewer, current_step, own_actors, relations_loaded_fast
 
 # Hidden from a viewer that neither owns the order nor is its assigned installer. `clientUrl`
 # opens the customer's tracking page without a login, so it is hidden with the rest.
@@ -37,12 +37,16 @@ def _booking(order: Order) -> dict[str, Any] | None:
 
 
 def _tags(order: Order) -> list[Any]:
+    if not hasattr(order, "tag_links"):
+        relations_loaded_fast(order)
     links = getattr(order, "tag_links", None)
     tags = [link.tag for link in links] if links is not None else list(order.tags.all())
     return sorted(tags, key=lambda t: t.name.lower())
 
 
 def _files(order: Order) -> list[File]:
+    if not hasattr(order, "file_list"):
+        relations_loaded_fast(order)
     files = getattr(order, "file_list", None)
     if files is None:
         files = list(order.files.order_by("created_at", "id"))

@@ -488,3 +488,21 @@ def test_create_input_copies_its_nested_inputs_for_each_request():
             assert errors["customFields"] == {0: {"customId": ["Give customId or id."]}}
         else:
             assert valid and data["custom_fields"] == [{"customId": f"field_{index}", "value": index}]
+
+
+@pytest.mark.postgres
+def test_the_fast_order_number_counts_as_the_orm_version(org_a):
+    """`_next_number` (one UPDATE ... RETURNING, a fast path) and `_next_number_orm` share the
+    counter and read the organization's webhook flag alike."""
+    from django.db import transaction
+
+    from accounts.models import Organization
+    from orders.services.orders import _next_number, _next_number_orm
+
+    Organization.objects.filter(pk=org_a.pk).update(order_counter=41, has_webhook_endpoints=True)
+    with transaction.atomic():
+        assert _next_number(org_a) == 42 and org_a.has_webhook_endpoints is True
+        assert _next_number_orm(org_a) == 43 and org_a.order_counter == 43
+        Organization.objects.filter(pk=org_a.pk).update(has_webhook_endpoints=False)
+        assert _next_number(org_a) == 44 and org_a.has_webhook_endpoints is False
+    assert Organization.objects.get(pk=org_a.pk).order_counter == 44
