@@ -10,7 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.models import ApiToken, Membership, Organization, Role
+from accounts.exceptions import InvalidRole
+from accounts.models import ApiToken, Membership, Organization, Role, role_valid_for
 
 
 def api_token_create(
@@ -33,6 +34,9 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
 
 
 def membership_ensure(*, user: User, organization: Organization, role: str = Role.OPERATOR) -> Membership:
+    """The user's membership of the organization with `role`, made or changed. InvalidRole for
+    an unknown role or a technician outside an installer organization."""
+    check_role(role, organization)
     membership, created = Membership.objects.get_or_create(
         user=user, organization=organization, defaults={"role": role}
     )
@@ -40,6 +44,15 @@ def membership_ensure(*, user: User, organization: Organization, role: str = Rol
         membership.role = role
         membership.save(update_fields=["role"])
     return membership
+
+
+def check_role(role: str, organization: Organization) -> None:
+    """InvalidRole unless `role` is a role and may exist in `organization`."""
+    if role not in Role.values:
+        raise InvalidRole(f"Unknown role '{role}'.", details={"role": [f"Must be one of {', '.join(Role.values)}."]})
+    if not role_valid_for(role, organization):
+        message = "The technician role exists only in an installer organization."
+        raise InvalidRole(message, details={"role": [message]})
 
 
 def test_installer_ensure(*, router: Organization) -> Organization:
