@@ -14,25 +14,40 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 
-from accounts.models import ApiToken, Membership, Organization, Role, role_may_write
+from accounts.models import ApiToken, Membership, Organization, Role, role_may_write, role_sees_only_assigned
 from orders import hooks, workflow_cache
 from orders.models import ActorType, File, Order, OrderEvent, TaggedOrder, Workflow, WorkflowStep
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """The caller: an organization acting through a membership (API token, admin user)."""
+    """The caller: an organization acting through a membership (API token, admin user, partner
+    page), with the membership's user (which a technician's reads and writes are limited to)."""
 
     organization: Organization
     role: str = Role.OPERATOR
+    user_id: Any = None
 
     @classmethod
     def for_membership(cls, membership: Membership) -> Viewer:
-        return cls(organization=membership.organization, role=membership.role)
+        return cls(organization=membership.organization, role=membership.role, user_id=membership.user_id)
 
     @property
     def can_write(self) -> bool:
         return role_may_write(self.role)
+
+    @property
+    def only_assigned(self) -> bool:
+        """A technician: it reads and works only the orders assigned to its user."""
+        return role_sees_only_assigned(self.role)
+
+    @property
+    def technician_id(self) -> Any:
+        """The user a technician's writes are limited to (services' `technician_id`), else None.
+        A technician without a user gets a value no order is assigned to."""
+        if not self.only_assigned:
+            return None
+        return self.user_id if self.user_id is not None else 0
 
 
 def parse_uuid(value: Any) -> uuid.UUID | None:
@@ -44,6 +59,11 @@ def parse_uuid(value: Any) -> uuid.UUID | None:
 
 
 def order_visibility(viewer: Viewer) -> Q:
+    if viewer.only_assigned:
+        # A technician: the jobs of its installer organization assigned to its user, nothing else.
+        if viewer.user_id is None:
+            return Q(pk__in=[])
+        return Q(installer=viewer.organization, assignee_id=viewer.user_id)
     condition = Q(organization=viewer.organization)
     if viewer.organization.is_installer:
         condition |= Q(installer=viewer.organization)
@@ -56,7 +76,7 @@ def order_visibility(viewer: Viewer) -> Q:
 def orders_visible_to(viewer: Viewer) -> QuerySet[Order]:
     """Every order the viewer may read. Another organization's orders are simply absent (404)."""
     qs = Order.objects.filter(order_visibility(viewer))
-    if viewer.organization.is_installer and hooks.installer_visibility:
+    if viewer.organization.is_installer and hooks.installer_visibility and not viewer.only_assigned:
         qs = qs.distinct()
     return qs
 
@@ -65,12 +85,15 @@ def orders_visible_to(viewer: Viewer) -> QuerySet[Order]:
 # orders.workflow_cache) and installer, of the tags and of the files; the others are not loaded.
 WORKFLOW_COLUMNS = ("id", "organization", "custom_id", "version")
 INSTALLER_COLUMNS = ("id", "name", "is_installer")
+ASSIGNEE_COLUMNS = ("id", "username", "first_name", "last_name")
 
 
 def _unread_columns() -> list[str]:
+    user_model = get_user_model()
     return [
         *(f"workflow__{f.name}" for f in Workflow._meta.concrete_fields if f.name not in WORKFLOW_COLUMNS),
         *(f"installer__{f.name}" for f in Organization._meta.concrete_fields if f.name not in INSTALLER_COLUMNS),
+        *(f"assignee__{f.name}" for f in user_model._meta.concrete_fields if f.name not in ASSIGNEE_COLUMNS),
     ]
 
 
@@ -87,10 +110,11 @@ def order_relations() -> list[Prefetch]:
 
 def with_order_relations(qs: QuerySet[Order], viewer: Viewer | None = None) -> QuerySet[Order]:
     """Everything the order object needs, in a constant number of queries for any number of
-    orders: workflow and installer joined, tags and files prefetched (`order_relations`), and
+    orders: workflow, installer and assignee joined, tags and files prefetched (`order_relations`), and
     what other apps add for this caller (`orders.hooks.order_reads`). Workflow steps and custom
     field definitions come from orders.workflow_cache."""
-    qs = qs.select_related("workflow", "installer").defer(*_unread_columns()).prefetch_related(*order_relations())
+    qs = qs.select_related("workflow", "installer", "assignee").defer(*_unread_columns())
+    qs = qs.prefetch_related(*order_relations())
     if hooks.order_reads:
         qs = hooks.order_reads(qs, viewer)
     return qs
@@ -160,6 +184,13 @@ def files_visible_to(viewer: Viewer) -> QuerySet[File]:
     photos included), and files on orders assigned to it as installer, while the order is not
     deleted. Others are absent (404)."""
     org = viewer.organization
+    if viewer.only_assigned:
+        # A technician: the files of the jobs assigned to it, and its organization's uploads
+        # not on any order yet (what it uploads before completing a job with them).
+        return File.objects.filter(
+            Q(order__installer=org, order__assignee_id=viewer.technician_id, order__deleted_at__isnull=True)
+            | Q(organization=org, order__isnull=True)
+        )
     return File.objects.filter(
         Q(organization=org) | Q(order__organization=org) | Q(order__installer=org, order__deleted_at__isnull=True)
     )

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from installer.middleware import current_request_id
-from orders import hooks, transitions, workflow_cache
+from orders import hooks, policy, transitions, workflow_cache
 from orders.actors import Actor
 from orders.exceptions import Conflict, InvalidTransition, NotFound, OrderValidationError, StepRequired
 from orders.models import STATUS_NAMES, CancelReason, Order, OrderEvent, OrderStatus, WorkflowStep
@@ -26,7 +26,7 @@ from orders.validation import cancel_reason_code
 
 
 def lock_order(order_id: Any, *, organization: Organization | None = None) -> Order:
-    """Re-reads the order under a row lock, with its workflow, organization and installer joined
+    """Re-reads the order under a row lock, with its workflow, organization, installer and assignee joined
     (and what other apps join: `orders.hooks.order_reads`), so that the answer can be built from
     it afterwards. Precondition: inside `transaction.atomic()`. Only the order row is locked; the
     organization row is read in the transaction, so its `has_webhook_endpoints` is fresh.
@@ -34,7 +34,9 @@ def lock_order(order_id: Any, *, organization: Organization | None = None) -> Or
     pk = parse_uuid(order_id)
     if pk is None:
         raise NotFound("Order not found.")
-    qs = Order.objects.select_for_update(of=("self",)).select_related("workflow", "organization", "installer")
+    qs = Order.objects.select_for_update(of=("self",)).select_related(
+        "workflow", "organization", "installer", "assignee"
+    )
     if organization is not None:
         qs = qs.filter(organization=organization)
     if hooks.order_reads:
@@ -220,10 +222,16 @@ def order_delete(*, order_id: Any, organization: Organization, actor: Actor) -> 
     return order
 
 
-def workflow_step_complete(*, order_id: Any, organization: Organization | None, step_key: str, actor: Actor) -> Order:
-    """Completes a step of the order's current status; the next open step becomes current."""
+def workflow_step_complete(
+    *, order_id: Any, organization: Organization | None, step_key: str, actor: Actor, technician_id: Any = None
+) -> Order:
+    """Completes a step of the order's current status; the next open step becomes current.
+    With `technician_id` (a technician acting) the order must be assigned to that user, else
+    NotFound (`orders.policy.technician_may_act`)."""
     with transaction.atomic():
         order = lock_order(order_id, organization=organization)
+        if not policy.technician_may_act(order, technician_id):
+            raise NotFound("Order not found.")
         step = next((s for s in _steps_of(order) if s.key == step_key), None)
         if step is None:
             raise NotFound(f"The workflow has no step '{step_key}'.")
