@@ -450,3 +450,26 @@ def test_schema_documents_assignee(client):
     assert put["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AssigneeInputRequest")
     assert {"400", "403", "404", "409"} <= set(put["responses"])
     assert "assignee" in schema["components"]["schemas"]["OrderOutput"]["properties"]
+
+
+def test_seed_demo_gives_each_installer_a_technician_with_a_job():
+    import io
+
+    from django.core.management import call_command
+
+    from accounts.models import Membership, Organization
+
+    call_command("seed_demo", "--quiet", stdout=io.StringIO())
+    for slug, city in (("oslo-elektro", "oslo"), ("fjord-installasjon", "fjord"), ("nordic-charge", "nordic")):
+        installer = Organization.objects.get(slug=slug)
+        membership = Membership.objects.select_related("user").get(user__username=f"{city}-tech")
+        assert membership.organization == installer and membership.role == Role.TECHNICIAN
+        assert membership.user.check_password("installer-demo") and not membership.user.is_staff
+    assigned = Order.objects.filter(assignee__username__endswith="-tech").select_related("assignee", "installer")
+    assert assigned.exists()
+    for order in assigned:
+        assert order.status == 2 and order.assignee.username == f"{order.installer.slug.split('-')[0]}-tech"
+    assert OrderEvent.objects.filter(type="order.assignee_changed").count() == assigned.count()
+    # Idempotent: a second run assigns nothing more.
+    call_command("seed_demo", "--quiet", stdout=io.StringIO())
+    assert OrderEvent.objects.filter(type="order.assignee_changed").count() == assigned.count()
