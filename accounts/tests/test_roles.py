@@ -109,3 +109,11 @@ def test_technician_membership_opens_nothing_in_the_back_office(client, installe
     membership.role = Role.VIEWER
     membership.save()
     assert client.get("/admin/orders/order/").status_code == 200
+
+
+def test_role_names_and_invitation_texts_are_translated_to_norwegian():
+    from django.utils import translation
+
+    with translation.override("nb"):
+        assert [str(label) for label in Role.labels] == ["Administrator", "Operatør", "Leser", "Tekniker"]
+        assert translation.gettext("Join %(organization)s") == "Bli med i %(organization)s"
