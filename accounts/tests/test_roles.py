@@ -117,3 +117,16 @@ def test_role_names_and_invitation_texts_are_translated_to_norwegian():
     with translation.override("nb"):
         assert [str(label) for label in Role.labels] == ["Administrator", "Operatør", "Leser", "Tekniker"]
         assert translation.gettext("Join %(organization)s") == "Bli med i %(organization)s"
+
+
+def test_create_api_token_refuses_a_router_technician(org_a, installer_org):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    UserFactory(username="tech")
+    with pytest.raises(CommandError, match="installer organization"):
+        call_command("create_api_token", "alpha", "--user", "tech", "--role", "technician", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("create_api_token", "fixit", "--user", "tech", "--role", "technician", stdout=out)
+    assert out.getvalue().startswith("ins_")
