@@ -12,7 +12,8 @@ from django.utils.html import format_html
 
 from accounts import services as account_services
 from accounts.admin_base import TenantScopedAdmin, scope, writable_org_ids
-from accounts.models import ApiToken, Membership, Role
+from accounts.models import ApiToken, Invitation, Membership, Role, role_valid_for
+from installer.errors import DomainError
 
 
 @admin.register(Membership)
@@ -142,3 +143,83 @@ class ApiTokenAdmin(TenantScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: the timeline keeps pointing at the token
+
+
+class InvitationForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ("organization", "email", "role")
+
+    def clean(self):
+        data = super().clean()
+        organization, role = data.get("organization"), data.get("role")
+        if organization is not None and role and not role_valid_for(role, organization):
+            self.add_error("role", "The technician role exists only in an installer organization.")
+        return data
+
+
+@admin.action(description="Revoke selected invitations", permissions=["change"])
+def revoke_invitations(modeladmin, request, queryset):
+    count = 0
+    for invitation in queryset.filter(accepted_at__isnull=True, revoked_at__isnull=True).select_related("organization"):
+        account_services.invitation_revoke(
+            invitation_id=invitation.pk, organization=invitation.organization, revoked_by=request.user
+        )
+        count += 1
+    modeladmin.message_user(request, f"{count} invitation(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(TenantScopedAdmin):
+    """Invitations: made (and emailed) by accounts.services.invitation_create, revoked by
+    invitation_revoke. The link's token is never shown: it is only in the email."""
+
+    tenant_write_roles = (Role.ADMIN,)
+    form = InvitationForm
+    list_display = ("email", "organization", "role", "state", "invited_by", "created_at", "expires_at")
+    list_select_related = ("organization", "invited_by")
+    list_filter = ("role", "organization")
+    search_fields = ("email", "organization__name")
+    actions = [revoke_invitations]
+
+    @admin.display(description="State")
+    def state(self, obj):
+        return obj.state
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("organization", "email", "role")
+        return ("organization", "email", "role", "state", "invited_by", "created_at", "expires_at", "accepted_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return self.get_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # an invitation is not edited: revoke it and invite again
+        try:
+            invitation, _ = account_services.invitation_create(
+                organization=form.cleaned_data["organization"],
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                invited_by=request.user,
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            raise _Refused from None
+        obj.pk = invitation.pk
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except _Refused:
+            return redirect("admin:accounts_invitation_changelist")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the row records who invited whom
+
+
+class _Refused(Exception):
+    """The service refused the admin's invitation; its message is already shown."""

@@ -44,7 +44,9 @@ def memberships_of(request) -> dict[uuid.UUID, str]:
         user = request.user
         cached = {}
         if user.is_authenticated and user.is_active:
-            cached = dict(Membership.objects.filter(user=user).values_list("organization_id", "role"))
+            # A technician works in the partner workspace only: its membership opens nothing here.
+            memberships = Membership.objects.filter(user=user).exclude(role=Role.TECHNICIAN)
+            cached = dict(memberships.values_list("organization_id", "role"))
         request._tenant_roles = cached
     return cached
 

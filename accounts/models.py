@@ -9,8 +9,11 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class RoutingStrategy(models.TextChoices):
@@ -22,14 +25,63 @@ class RoutingStrategy(models.TextChoices):
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    OPERATOR = "operator", "Operator"
-    VIEWER = "viewer", "Viewer"
+    """A membership's role. In an installer organization admin is the partner admin and operator
+    the dispatcher; technician exists only there (`Membership.clean`, `membership_ensure`)."""
+
+    ADMIN = "admin", _("Admin")
+    OPERATOR = "operator", _("Operator")
+    VIEWER = "viewer", _("Viewer")
+    TECHNICIAN = "technician", _("Technician")
+
+
+# Roles valid only in an installer organization.
+INSTALLER_ONLY_ROLES = frozenset({Role.TECHNICIAN})
+
+# What each role may do. The one table: the API's permission (accounts.api.permissions), the
+# order's `allowedActions` (orders.policy), the services that take a technician and the
+# partner pages all read it through the functions below.
+#  - write: every write its organization may make (create, update, dispatch, cancel, assign,
+#    answer offers, tags, webhooks, tokens);
+#  - work_jobs: book / reschedule / unbook, start, complete, complete steps and upload files,
+#    on the jobs (orders assigned to its installer organization) it may read;
+#  - all_jobs: reads and works every job of its organization, not only those assigned to it.
+ROLE_RIGHTS: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset({"write", "work_jobs", "all_jobs"}),
+    Role.OPERATOR: frozenset({"write", "work_jobs", "all_jobs"}),
+    Role.VIEWER: frozenset({"all_jobs"}),
+    Role.TECHNICIAN: frozenset({"work_jobs"}),
+}
 
 
 def role_may_write(role: str) -> bool:
-    """The one write rule: admins and operators may write; viewers only read."""
-    return role in (Role.ADMIN, Role.OPERATOR)
+    """Admins and operators may write; viewers only read; a technician writes only through
+    `role_may_work_jobs`, on the jobs assigned to it."""
+    return "write" in ROLE_RIGHTS.get(role, ())
+
+
+def role_may_work_jobs(role: str) -> bool:
+    """Book, reschedule, unbook, start, complete and complete steps of a job it may read."""
+    return "work_jobs" in ROLE_RIGHTS.get(role, ())
+
+
+def role_sees_only_assigned(role: str) -> bool:
+    """A technician reads and acts on only the orders assigned to its user (others are 404)."""
+    return "all_jobs" not in ROLE_RIGHTS.get(role, ())
+
+
+def role_may_invite(role: str) -> bool:
+    """Only an organization's admin invites people and manages memberships."""
+    return role == Role.ADMIN
+
+
+def role_may_assign(role: str) -> bool:
+    """Who may set a job's assignee: the assigned installer's admins and operators (dispatchers)."""
+    return role_may_write(role)
+
+
+def role_valid_for(role: str, organization: Organization) -> bool:
+    """A technician membership exists only in an installer organization."""
+    return role not in INSTALLER_ONLY_ROLES or organization.is_installer
 
 
 class Organization(models.Model):  # type: ignore[django-manager-missing]  # taggit's tag model
@@ -95,6 +147,11 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
 
+    def clean(self) -> None:
+        super().clean()
+        if self.organization_id is not None and not role_valid_for(self.role, self.organization):
+            raise ValidationError({"role": _("The technician role exists only in an installer organization.")})
+
     @property
     def can_write(self) -> bool:
         return role_may_write(self.role)
@@ -158,3 +215,56 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+INVITATION_VALID_DAYS = 7
+
+
+class Invitation(models.Model):
+    """An organization admin's invitation of a person (by email) with a role. Only the SHA-256 of
+    the link's token is stored; the token itself is in the emailed link only. Open while not
+    accepted, revoked or expired; at most one is open per email and organization."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.TECHNICIAN)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(editable=False)
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                "organization",
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="invitation_role_valid"),
+        ]
+        indexes = [models.Index(fields=["organization", "created_at"], name="invitation_org_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization} ({self.role})"
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= timezone.now() else "open"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"

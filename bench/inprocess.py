@@ -21,6 +21,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -70,7 +71,7 @@ def main() -> None:
     ids = list(Order.objects.filter(organization=org).values_list("id", flat=True)[:500])
     tag = OrderTag.objects.filter(organization=org).order_by("name").first()
     created = iter(Order.objects.filter(organization=org, status=0).order_by("created_at").values_list("id", flat=True))
-    list_params = {"status": "created", "pageSize": 50, **({"tagId": str(tag.pk)} if tag else {})}
+    list_params: dict[str, Any] = {"status": "created", "pageSize": 50, **({"tagId": str(tag.pk)} if tag else {})}
     calls = {
         "me": lambda i: client.get("/api/v1/me"),
         "get": lambda i: client.get(f"/api/v1/order/{ids[i % len(ids)]}"),

@@ -1,9 +1,11 @@
 """Demo data for dispatch (called by `manage.py seed_demo`, idempotent).
 
 Three installer companies partner with the demo router and cover the demo postal codes (Oslo
-0150-0599 by range, 0* by prefix, and a 15 km radius); each gets an admin user. Demo orders are
-walked through the lifecycle so that every status shows: dispatching, scheduled, in_progress,
-completed, declined, plus the created and cancelled ones of orders.demo.
+0150-0599 by range, 0* by prefix, and a 15 km radius); each gets an admin user
+(`installer-<city>`) and a technician (`<city>-tech`). Demo orders are walked through the
+lifecycle so that every status shows: dispatching, scheduled, in_progress, completed, declined,
+plus the created and cancelled ones of orders.demo; each installer's first scheduled job is
+assigned to its technician.
 """
 
 from __future__ import annotations
@@ -63,8 +65,22 @@ EXTRA_ORDERS = [
 ]
 
 
+def technician_username(admin_username: str) -> str:
+    """`installer-oslo` -> `oslo-tech`."""
+    return f"{admin_username.removeprefix('installer-')}-tech"
+
+
+def _user(username: str):
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"email": f"{username}@example.com", "is_staff": False}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
 def _installers(stdout, quiet) -> list[Organization]:
-    User = get_user_model()
     out = []
     for slug, name, username, (lat, lng), _, _, _ in DEMO_INSTALLERS:
         org = Organization.objects.filter(slug=slug).first() or order_services.organization_create(
@@ -77,13 +93,9 @@ def _installers(stdout, quiet) -> list[Organization]:
             phone_number="+4722000000",
             time_zone="Europe/Oslo",
         )
-        user, created = User.objects.get_or_create(
-            username=username, defaults={"email": f"{username}@example.com", "is_staff": False}
-        )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-        account_services.membership_ensure(user=user, organization=org, role=Role.ADMIN)
+        account_services.membership_ensure(user=_user(username), organization=org, role=Role.ADMIN)
+        technician = _user(technician_username(username))
+        account_services.membership_ensure(user=technician, organization=org, role=Role.TECHNICIAN)
         out.append(org)
     return out
 
@@ -142,7 +154,7 @@ def _walk(order: Order, target: str, demo: Organization, installers: list[Organi
     if offer is None:
         return
     installer = offer.installer
-    membership = installer.memberships.select_related("user").first()
+    membership = installer.memberships.filter(role=Role.ADMIN).select_related("user").order_by("pk").first()
     if membership is None:
         return
     user = membership.user
@@ -189,6 +201,30 @@ WALKS = {
 }
 
 
+def _assign_technicians(demo: Organization, installers: list[Organization]) -> None:
+    """Each installer's first scheduled demo job goes to its technician (by its admin), unless
+    a job of the installer already has an assignee."""
+    for installer in installers:
+        if Order.objects.filter(organization=demo, installer=installer, assignee__isnull=False).exists():
+            continue
+        job = (
+            Order.objects.filter(organization=demo, installer=installer, status=OrderStatus.SCHEDULED)
+            .order_by("created_at", "id")
+            .first()
+        )
+        admin = installer.memberships.filter(role=Role.ADMIN).select_related("user").order_by("pk").first()
+        technician = installer.memberships.filter(role=Role.TECHNICIAN).select_related("user").order_by("pk").first()
+        if job is None or admin is None or technician is None:
+            continue
+        services.order_assign(
+            order_id=job.pk,
+            organization=installer,
+            actor=Actor.for_user(admin.user),
+            role=admin.role,
+            assignee=technician.user,
+        )
+
+
 def seed(*, demo: Organization, other: Organization, stdout, quiet: bool) -> None:
     installers = _installers(stdout, quiet)
     _partnerships(demo, installers)
@@ -202,8 +238,9 @@ def seed(*, demo: Organization, other: Organization, stdout, quiet: bool) -> Non
         if order is None or order.status != OrderStatus.CREATED or order.dispatch_runs.exists():
             continue
         _walk(order, target, demo, installers, day)
+    _assign_technicians(demo, installers)
     if not quiet:
         stdout.write(
-            "  Installer logins: installer-oslo, installer-fjord, installer-nordic / "
-            f"{DEMO_PASSWORD}  (tokens: make tokens)"
+            "  Installer logins: installer-oslo, installer-fjord, installer-nordic (partner admins), "
+            f"oslo-tech, fjord-tech, nordic-tech (technicians) / {DEMO_PASSWORD}  (tokens: make tokens)"
         )

@@ -1,6 +1,6 @@
 """Domain errors raised by dispatch services and selectors (installer.errors' categories)."""
 
-from installer.errors import Conflict, InvalidInput, NotFound, Unprocessable
+from installer.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 
 
 class UnknownInstaller(InvalidInput):
@@ -22,6 +22,7 @@ class BookingConflict(Conflict):
 __all__ = [
     "BookingConflict",
     "Conflict",
+    "Forbidden",
     "InvalidInput",
     "NoInstallerCovers",
     "NotFound",

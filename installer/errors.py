@@ -35,6 +35,12 @@ class NotFound(DomainError):
     default_message = "Not found."
 
 
+class Forbidden(DomainError):
+    """The caller's role does not allow the change (a technician assigning, a dispatcher inviting)."""
+
+    default_message = "Your role does not allow this."
+
+
 class Conflict(DomainError):
     """The object's current state does not allow the change."""
 

@@ -22,6 +22,8 @@ urlpatterns = [
     path("api/<path:rest>", api_exceptions.api_not_found),
     path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="backoffice-dashboard"),
     path("admin/", admin.site.urls),
+    # Invitation links (/partner/invitations/<token>/): before the partner workspace's URLs.
+    path("", include("accounts.urls")),
     path("", include("webforms.urls")),
 ]
 

@@ -324,6 +324,19 @@ class Order(models.Model):  # type: ignore[django-manager-missing]  # taggit's t
         editable=False,
         db_index=False,  # order_installer_status_idx starts with it
     )
+    # The installer's person doing the job (Installer.com's "assignee"): a member of the
+    # installer organization, set by dispatch.services.order_assign and cleared when the order
+    # is dispatched again. No index of its own: order_installer_assignee_idx serves the
+    # technician's list, and deleting a user (SET_NULL) is rare enough to scan for.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_jobs",
+        editable=False,
+        db_index=False,
+    )
     source = models.CharField(max_length=16, choices=OrderSource.choices, default=OrderSource.API)
     webform_id = models.UUIDField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
@@ -366,6 +379,9 @@ class Order(models.Model):  # type: ignore[django-manager-missing]  # taggit's t
             models.Index(fields=["organization", "workflow", "created_at"], name="order_org_workflow_idx"),
             models.Index(fields=["organization", "installer", "created_at"], name="order_org_installer_idx"),
             models.Index(fields=["installer", "status"], name="order_installer_status_idx"),
+            # A technician's jobs (installer and assignee, newest first), and the partner's jobs
+            # filtered by technician.
+            models.Index(fields=["installer", "assignee", "created_at", "id"], name="order_installer_assignee_idx"),
             models.Index(fields=["organization", "postal_code"], name="order_org_postal_idx"),
             models.Index(fields=["organization", "updated_at"], name="order_org_updated_idx"),
             # `q` of List Orders: the display id matches exactly but in any case. The text fields

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.db.models import Prefetch, Q, QuerySet
 
-from accounts.models import ApiToken, Membership, Organization, Role, role_may_write
+from accounts.models import ApiToken, Membership, Organization, Role, role_may_write, role_sees_only_assigned
 from installer.raw_rows import RowShape
 from orders import hooks, workflow_cache
 from orders.models import ActorType, File, Order, OrderEvent, OrderTag, TaggedOrder, Workflow, WorkflowStep
@@ -25,18 +25,33 @@ from orders.models import ActorType, File, Order, OrderEvent, OrderTag, TaggedOr
 
 @dataclass(frozen=True)
 class Viewer:
-    """The caller: an organization acting through a membership (API token, admin user)."""
+    """The caller: an organization acting through a membership (API token, admin user, partner
+    page), with the membership's user (which a technician's reads and writes are limited to)."""
 
     organization: Organization
     role: str = Role.OPERATOR
+    user_id: Any = None
 
     @classmethod
     def for_membership(cls, membership: Membership) -> Viewer:
-        return cls(organization=membership.organization, role=membership.role)
+        return cls(organization=membership.organization, role=membership.role, user_id=membership.user_id)
 
     @property
     def can_write(self) -> bool:
         return role_may_write(self.role)
+
+    @property
+    def only_assigned(self) -> bool:
+        """A technician: it reads and works only the orders assigned to its user."""
+        return role_sees_only_assigned(self.role)
+
+    @property
+    def technician_id(self) -> Any:
+        """The user a technician's writes are limited to (services' `technician_id`), else None.
+        A technician without a user gets a value no order is assigned to."""
+        if not self.only_assigned:
+            return None
+        return self.user_id if self.user_id is not None else 0
 
 
 def parse_uuid(value: Any) -> uuid.UUID | None:
@@ -48,6 +63,11 @@ def parse_uuid(value: Any) -> uuid.UUID | None:
 
 
 def order_visibility(viewer: Viewer) -> Q:
+    if viewer.only_assigned:
+        # A technician: the jobs of its installer organization assigned to its user, nothing else.
+        if viewer.user_id is None:
+            return Q(pk__in=[])
+        return Q(installer=viewer.organization, assignee_id=viewer.user_id)
     condition = Q(organization=viewer.organization)
     if viewer.organization.is_installer:
         condition |= Q(installer=viewer.organization)
@@ -60,7 +80,7 @@ def order_visibility(viewer: Viewer) -> Q:
 def orders_visible_to(viewer: Viewer) -> QuerySet[Order]:
     """Every order the viewer may read. Another organization's orders are simply absent (404)."""
     qs = Order.objects.filter(order_visibility(viewer))
-    if viewer.organization.is_installer and hooks.installer_visibility:
+    if viewer.organization.is_installer and hooks.installer_visibility and not viewer.only_assigned:
         qs = qs.distinct()
     return qs
 
@@ -69,12 +89,15 @@ def orders_visible_to(viewer: Viewer) -> QuerySet[Order]:
 # orders.workflow_cache) and installer, of the tags and of the files; the others are not loaded.
 WORKFLOW_COLUMNS = ("id", "organization", "custom_id", "version")
 INSTALLER_COLUMNS = ("id", "name", "is_installer")
+ASSIGNEE_COLUMNS = ("id", "username", "first_name", "last_name")
 
 
 def _unread_columns() -> list[str]:
+    user_model = get_user_model()
     return [
         *(f"workflow__{f.name}" for f in Workflow._meta.concrete_fields if f.name not in WORKFLOW_COLUMNS),
         *(f"installer__{f.name}" for f in Organization._meta.concrete_fields if f.name not in INSTALLER_COLUMNS),
+        *(f"assignee__{f.name}" for f in user_model._meta.concrete_fields if f.name not in ASSIGNEE_COLUMNS),
     ]
 
 
@@ -91,10 +114,11 @@ def order_relations() -> list[Prefetch]:
 
 def with_order_relations(qs: QuerySet[Order], viewer: Viewer | None = None) -> QuerySet[Order]:
     """Everything the order object needs, in a constant number of queries for any number of
-    orders: workflow and installer joined, tags and files prefetched (`order_relations`), and
+    orders: workflow, installer and assignee joined, tags and files prefetched (`order_relations`), and
     what other apps add for this caller (`orders.hooks.order_reads`). Workflow steps and custom
     field definitions come from orders.workflow_cache."""
-    qs = qs.select_related("workflow", "installer").defer(*_unread_columns()).prefetch_related(*order_relations())
+    qs = qs.select_related("workflow", "installer", "assignee").defer(*_unread_columns())
+    qs = qs.prefetch_related(*order_relations())
     if hooks.order_reads:
         qs = hooks.order_reads(qs, viewer)
     return qs
@@ -168,6 +192,13 @@ def files_visible_to(viewer: Viewer) -> QuerySet[File]:
     photos included), and files on orders assigned to it as installer, while the order is not
     deleted. Others are absent (404)."""
     org = viewer.organization
+    if viewer.only_assigned:
+        # A technician: the files of the jobs assigned to it, and its organization's uploads
+        # not on any order yet (what it uploads before completing a job with them).
+        return File.objects.filter(
+            Q(order__installer=org, order__assignee_id=viewer.technician_id, order__deleted_at__isnull=True)
+            | Q(organization=org, order__isnull=True)
+        )
     return File.objects.filter(
         Q(organization=org) | Q(order__organization=org) | Q(order__installer=org, order__deleted_at__isnull=True)
     )
@@ -232,10 +263,11 @@ def relations_loaded_fast(order: Order) -> bool:
 
 def _fast_read(connection) -> tuple[str, list[RowShape]]:
     """The statement of `orders_loaded_fast`, and the shapes of the order, its workflow, its
-    installer and its booking in its rows (the tags and files follow, as JSON)."""
+    installer, its booking and its assignee in its rows (the tags and files follow, as JSON)."""
     quote = connection.ops.quote_name
     booking_model = Order._meta.get_field("booking").related_model  # dispatch's, found through the relation
-    order, workflow, installer, booking = shapes = [
+    user_model = get_user_model()
+    order, workflow, installer, booking, assignee = shapes = [
         RowShape(connection, Order, "o"),
         RowShape(connection, Workflow, "w", [f for f in Workflow._meta.concrete_fields if f.name in WORKFLOW_COLUMNS]),
         RowShape(
@@ -245,12 +277,17 @@ def _fast_read(connection) -> tuple[str, list[RowShape]]:
             [f for f in Organization._meta.concrete_fields if f.name in INSTALLER_COLUMNS],
         ),
         RowShape(connection, booking_model, "b"),
+        RowShape(
+            connection, user_model, "a", [f for f in user_model._meta.concrete_fields if f.name in ASSIGNEE_COLUMNS]
+        ),
     ]
     sql = (
-        f"SELECT {order.columns}, {workflow.columns}, {installer.columns}, {booking.columns}, {_relations(quote)}"  # noqa: S608 (names from _meta, values bound)
+        f"SELECT {order.columns}, {workflow.columns}, {installer.columns}, {booking.columns}, {assignee.columns},"  # noqa: S608 (names from _meta, values bound)
+        f" {_relations(quote)}"
         f" FROM {order.table} INNER JOIN {workflow.table} ON w.id = o.workflow_id"
         f" LEFT OUTER JOIN {installer.table} ON i.id = o.installer_id"
         f" LEFT OUTER JOIN {booking.table} ON b.order_id = o.id"
+        f" LEFT OUTER JOIN {assignee.table} ON a.{quote(user_model._meta.pk.column)} = o.assignee_id"
         " WHERE o.id = ANY(%s) AND o.organization_id = %s AND o.deleted_at IS NULL"
     )
     return sql, shapes
@@ -266,7 +303,7 @@ def fast_reads_apply(viewer: Viewer) -> bool:
 
 def orders_loaded_fast(viewer: Viewer, pks: list[uuid.UUID]) -> list[Order] | None:
     """Fast path: the viewer's orders of `pks`, in that order, loaded as `with_order_relations`
-    loads them (workflow, installer, booking, `tag_links`, `file_list`) from one SQL statement
+    loads them (workflow, installer, booking, assignee, `tag_links`, `file_list`) from one SQL statement
     written once per database alias, where the ORM compiles three on every request. The order
     object built from either is the same (orders/tests/test_list_page_objects.py). None where it does
     not apply, and the caller takes the ORM path: a database other than PostgreSQL, or an
@@ -284,18 +321,19 @@ def orders_loaded_fast(viewer: Viewer, pks: list[uuid.UUID]) -> list[Order] | No
         cursor.execute(sql, [list(pks), viewer.organization.pk])
         rows = cursor.fetchall()
     by_pk = {}
-    shared: dict[tuple[Any, Any], Any] = {}  # one workflow, installer and tag object per page
+    shared: dict[tuple[Any, Any], Any] = {}  # one workflow, installer, assignee and tag object per page
     for row in rows:
         built: list[Any] = []
         start = 0
         for shape in shapes:
             instance, start = shape.take(row, start)
-            if instance is not None and shape in (shapes[1], shapes[2]):
+            if instance is not None and shape in (shapes[1], shapes[2], shapes[4]):
                 instance = shared.setdefault((shape.model, instance.pk), instance)
             built.append(instance)
-        order, workflow, installer, booking = built
+        order, workflow, installer, booking, assignee = built
         order.workflow = workflow
         Order.installer.field.set_cached_value(order, installer)
+        Order.assignee.field.set_cached_value(order, assignee)
         Order.booking.related.set_cached_value(order, booking)
         _attach_relations(order, row[start], row[start + 1], alias, shared)
         by_pk[order.pk] = order

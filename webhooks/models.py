@@ -25,6 +25,7 @@ WEBHOOK_EVENTS: tuple[str, ...] = (
     "order.updated",
     "order.dispatched",
     "order.assigned",
+    "order.assignee_changed",
     "order.declined",
     "order.started",
     "order.completed",

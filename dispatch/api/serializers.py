@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -14,6 +16,24 @@ from orders.api.serializers import IdNameOutput, OrderOutput
 
 class DispatchInput(serializers.Serializer):
     installerId = serializers.UUIDField(required=False, allow_null=True, source="installer_id")
+
+
+class AssigneeInput(serializers.Serializer):
+    """`{"userId": "<id>"}` sets the job's assignee, `{"userId": null}` clears it."""
+
+    userId = serializers.CharField(allow_null=True, max_length=64, source="user_id")
+
+    def validate_userId(self, value):
+        if value is None:
+            return None
+        pk = get_user_model()._meta.pk
+        try:
+            user_id = pk.to_python(value.strip())
+        except DjangoValidationError:
+            raise serializers.ValidationError("Not a user id.") from None
+        if isinstance(user_id, int) and not 0 < user_id < 2**63:
+            raise serializers.ValidationError("Not a user id.")
+        return user_id
 
 
 class DeclineInput(serializers.Serializer):

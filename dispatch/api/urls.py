@@ -8,6 +8,7 @@ urlpatterns = [
     path("order/<str:pk>/dispatch/preview", lifecycle.as_view({"get": "preview"}), name="order-dispatch-preview"),
     path("order/<str:pk>/dispatch", lifecycle.as_view({"post": "dispatch_order"}), name="order-dispatch"),
     path("order/<str:pk>/booking", lifecycle.as_view({"put": "book", "delete": "unbook"}), name="order-booking"),
+    path("order/<str:pk>/assignee", lifecycle.as_view({"put": "assign"}), name="order-assignee"),
     path("order/<str:pk>/start", lifecycle.as_view({"post": "start"}), name="order-start"),
     path("order/<str:pk>/complete", lifecycle.as_view({"post": "complete"}), name="order-complete"),
     path("offers", views.OfferViewSet.as_view({"get": "list"}), name="offers"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,6 +13,7 @@ from accounts.zones import day_text, zone_of
 from dispatch import selectors, services
 from dispatch.api import serializers as s
 from dispatch.api.presenters import offer_to_dict, partnership_to_dict
+from dispatch.services import assignment
 from installer.api.exceptions import NotFound
 from installer.api.pagination import DIRECTION_PARAMETER, PAGE_PARAMETERS, Page
 from installer.api.schema import ErrorOutput
@@ -36,7 +38,10 @@ START_WARNING = OpenApiParameter(
 
 
 class OrderLifecycleViewSet(ApiViewSet):
-    """Dispatch, booking, start and complete of one order."""
+    """Dispatch, booking, start, complete and the assignee of one order. A technician's token
+    books, unbooks, starts and completes the jobs assigned to it (others are 404)."""
+
+    technician_actions = ("book", "unbook", "start", "complete")
 
     @property
     def viewer(self) -> order_selectors.Viewer:
@@ -74,18 +79,26 @@ class OrderLifecycleViewSet(ApiViewSet):
         body = s.BookingInput(data=request.data)
         body.is_valid(raise_exception=True)
         order = services.order_book(
-            order_id=pk, organization=self.organization, actor=self.actor, **body.validated_data
+            order_id=pk,
+            organization=self.organization,
+            actor=self.actor,
+            technician_id=self.viewer.technician_id,
+            **body.validated_data,
         )
         return self.answer(order)
 
     @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS})
     def unbook(self, request, pk=None):
-        order = services.order_unbook(order_id=pk, organization=self.organization, actor=self.actor)
+        order = services.order_unbook(
+            order_id=pk, organization=self.organization, actor=self.actor, technician_id=self.viewer.technician_id
+        )
         return self.answer(order)
 
     @extend_schema(request=None, responses={200: s.OrderOutput, **ERRORS}, parameters=[START_WARNING])
     def start(self, request, pk=None):
-        order = services.order_start(order_id=pk, organization=self.organization, actor=self.actor)
+        order = services.order_start(
+            order_id=pk, organization=self.organization, actor=self.actor, technician_id=self.viewer.technician_id
+        )
         response = self.answer(order)
         booking = getattr(order, services.STARTED_BEFORE_BOOKING)
         if booking is not None:
@@ -105,6 +118,29 @@ class OrderLifecycleViewSet(ApiViewSet):
             actor=self.actor,
             comment=body.validated_data.get("comment", ""),
             file_ids=body.validated_data.get("file_ids") or [],
+            technician_id=self.viewer.technician_id,
+        )
+        return self.answer(order)
+
+    @extend_schema(request=s.AssigneeInput, responses={200: s.OrderOutput, **ERRORS})
+    def assign(self, request, pk=None):
+        """Set the job's assignee (`{"userId": "<id>"}`) or clear it (`{"userId": null}`): the
+        order's assigned installer's admin and operator tokens only (403 for other roles, 404 for
+        any other organization, the router included). The user must be a partner admin,
+        dispatcher or technician of the installer (else 400)."""
+        order = order_selectors.order_get(self.viewer, pk, with_relations=False)
+        if order is None or order.installer_id != self.organization.pk:
+            raise NotFound("Order not found.")  # the router's too: only its installer assigns
+        body = s.AssigneeInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        user_id = body.validated_data["user_id"]
+        assignee = None
+        if user_id is not None:
+            assignee = get_user_model().objects.filter(pk=user_id).first()
+            if assignee is None:
+                raise assignment.not_a_member()
+        order = services.order_assign(
+            order_id=pk, organization=self.organization, actor=self.actor, role=self.membership.role, assignee=assignee
         )
         return self.answer(order)
 

@@ -10,9 +10,10 @@ win, an expiry racing an accept loses cleanly. Offer expiry tasks are enqueued i
 transaction with the database task backend, after commit with any other.
 
 Modules: `offers` (deadlines, sending, answers, expiry), `dispatching`, `booking` (book,
-unbook, start, complete), `order_hooks` (what dispatch does when orders calls on it).
+unbook, start, complete), `assignment` (the job's assignee), `order_hooks` (what dispatch does when orders calls on it).
 """
 
+from dispatch.services.assignment import order_assign
 from dispatch.services.booking import STARTED_BEFORE_BOOKING, order_book, order_complete, order_start, order_unbook
 from dispatch.services.dispatching import order_dispatch
 from dispatch.services.offers import offer_accept, offer_deadline, offer_decline, offer_expire, offers_expire_due
@@ -28,6 +29,7 @@ __all__ = [
     "on_order_cancel",
     "on_order_created",
     "on_order_delete",
+    "order_assign",
     "order_book",
     "order_complete",
     "order_dispatch",

@@ -18,6 +18,7 @@ from dispatch.exceptions import (
     NotFound,
 )
 from dispatch.models import BOOKING_NO_OVERLAP, Booking
+from orders import policy
 from orders.actors import Actor
 from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderStatus
@@ -28,10 +29,13 @@ from orders.services import PendingEvents, files_attach, files_check, finish_cha
 # --------------------------------------------------------------------------------------------
 
 
-def _lock_for_party(order_id: Any, organization: Organization) -> Order:
-    """Locks the order if the caller is its router or its assigned installer; 404 otherwise."""
+def _lock_for_party(order_id: Any, organization: Organization, technician_id: Any = None) -> Order:
+    """Locks the order if the caller is its router or its assigned installer, and, for a
+    technician (`technician_id`, its user id), if the job is assigned to it; 404 otherwise."""
     order = lock_order(order_id)
     if organization.pk not in (order.organization_id, order.installer_id):
+        raise NotFound("Order not found.")
+    if not policy.technician_may_act(order, technician_id):
         raise NotFound("Order not found.")
     return order
 
@@ -70,14 +74,16 @@ def order_book(
     start_at: datetime.datetime,
     end_at: datetime.datetime,
     all_day: bool = False,
+    technician_id: Any = None,
 ) -> Order:
     """Books (dispatching with an installer -> scheduled, `booking.created`) or reschedules
     (scheduled stays scheduled, `booking.updated`). Router or assigned installer only.
-    409 without an installer, from other statuses, or when the installer is booked then."""
+    409 without an installer, from other statuses, or when the installer is booked then.
+    `technician_id` (every verb here): a technician acting, limited to the jobs assigned to it."""
     if end_at <= start_at:
         raise InvalidInput("endAt must be after startAt.", details={"endAt": ["Must be after startAt."]})
     with transaction.atomic():
-        order = _lock_for_party(order_id, organization)
+        order = _lock_for_party(order_id, organization, technician_id)
         if order.status == OrderStatus.DISPATCHING and order.installer_id is None:
             raise InvalidTransition("The order has no installer yet: an installer must accept an offer first.")
         if order.status not in (OrderStatus.DISPATCHING, OrderStatus.SCHEDULED):
@@ -112,10 +118,10 @@ def order_book(
     return order
 
 
-def order_unbook(*, order_id: Any, organization: Organization, actor: Actor) -> Order:
+def order_unbook(*, order_id: Any, organization: Organization, actor: Actor, technician_id: Any = None) -> Order:
     """scheduled -> dispatching: removes the booking (`booking.cancelled`); the installer stays."""
     with transaction.atomic():
-        order = _lock_for_party(order_id, organization)
+        order = _lock_for_party(order_id, organization, technician_id)
         if order.status != OrderStatus.SCHEDULED:
             raise InvalidTransition(f"An order in status '{order.status_name}' has no booking to remove.")
         booking = selectors.booking_of(order)
@@ -142,7 +148,12 @@ STARTED_BEFORE_BOOKING = "started_before_booking"
 
 
 def order_start(
-    *, order_id: Any, organization: Organization, actor: Actor, now: datetime.datetime | None = None
+    *,
+    order_id: Any,
+    organization: Organization,
+    actor: Actor,
+    technician_id: Any = None,
+    now: datetime.datetime | None = None,
 ) -> Order:
     """scheduled -> in_progress (`order.started`). Router or assigned installer only.
 
@@ -152,7 +163,7 @@ def order_start(
     with the zone's offset>}` (else `{}`), and the returned order's `STARTED_BEFORE_BOOKING`
     attribute is the booking (else None), so that callers can warn without reading it again."""
     with transaction.atomic():
-        order = _lock_for_party(order_id, organization)
+        order = _lock_for_party(order_id, organization, technician_id)
         if order.status != OrderStatus.SCHEDULED:
             raise InvalidTransition(f"An order in status '{order.status_name}' cannot be started; book it first.")
         booking = selectors.booking_of(order)  # joined by the lock's read
@@ -177,11 +188,12 @@ def order_complete(
     actor: Actor,
     comment: str = "",
     file_ids: Sequence[Any] = (),
+    technician_id: Any = None,
 ) -> Order:
     """in_progress -> completed (`order.completed`), once every required step of in_progress is
     done (409 naming the step). `file_ids` (the caller's uploads) are attached to the order."""
     with transaction.atomic():
-        order = _lock_for_party(order_id, organization)
+        order = _lock_for_party(order_id, organization, technician_id)
         if order.status != OrderStatus.IN_PROGRESS:
             raise InvalidTransition(f"An order in status '{order.status_name}' cannot be completed.")
         ids = files_check(organization=organization, file_ids=file_ids, order=order) if file_ids else []

@@ -15,6 +15,7 @@ from dispatch.exceptions import (
     NoInstallerCovers,
 )
 from dispatch.models import DispatchRun
+from dispatch.services.assignment import record_assignee_change
 from dispatch.services.offers import send_offers, withdraw_open_offers
 from orders.actors import Actor
 from orders.exceptions import InvalidTransition
@@ -41,7 +42,8 @@ def order_dispatch(*, order_id: Any, organization: Organization, actor: Actor, i
 
     Without `installer_id` the routing strategy ranks the candidates and `offers_at_once` of them
     get an offer; with it, only that installer (it must be a covering, active partner). A
-    re-dispatch withdraws the open offers first. An order pre-assigned at create
+    re-dispatch withdraws the open offers first and clears the assignee (`order.assignee_changed`,
+    same transaction). An order pre-assigned at create
     (`actorAssignments`) moves to dispatching with its installer and no offers.
     Raises InvalidTransition (409) from other statuses, Unprocessable (422) when no installer
     covers the order (nothing changes), InvalidInput (400) for an unknown installer or a `manual`
@@ -81,6 +83,8 @@ def order_dispatch(*, order_id: Any, organization: Organization, actor: Actor, i
         at_once = 1 if strategy == RoutingStrategy.MANUAL else routing.offers_at_once
         if order.status == OrderStatus.DISPATCHING:
             withdraw_open_offers(order, pending, actor, reason="redispatched", now=now)
+        # Offers go out: whoever the installer had put on the job no longer has it.
+        assignee_cleared = record_assignee_change(order, None, pending, actor)
         run = DispatchRun.objects.create(
             order=order,
             strategy=strategy,
@@ -98,7 +102,7 @@ def order_dispatch(*, order_id: Any, organization: Organization, actor: Actor, i
             data={"strategy": strategy, "offersAtOnce": at_once, "dispatchRunId": str(run.pk)},
         )
         sent = send_offers(order, run, ranked[:at_once], routing, pending, actor, now)
-        finish_change(order, pending)
+        finish_change(order, pending, ["assignee"] if assignee_cleared else ())
     if first_dispatch:
         # Offers exist only from a dispatch on: a created order's offers are the ones just sent.
         order.offer_list = sent  # type: ignore[attr-defined]

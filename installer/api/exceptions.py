@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from installer.errors import (
     Conflict,
     DomainError,
+    Forbidden,
     InvalidInput,
     NotFound,
     TooLarge,
@@ -45,6 +46,7 @@ PayloadTooLarge = TooLarge
 UnsupportedMediaType = UnsupportedType
 CATEGORY_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
+    (Forbidden, 403),
     (Conflict, 409),
     (Unprocessable, 422),
     (TooLarge, 413),

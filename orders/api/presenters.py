@@ -53,10 +53,18 @@ def _files(order: Order) -> list[File]:
     return files
 
 
+def user_ref(user: Any) -> dict[str, Any] | None:
+    """A person as the API names them: `{id, name}` (the user's id as a string, the full name or
+    else the username), or None."""
+    if user is None:
+        return None
+    return {"id": str(user.pk), "name": user.get_full_name() or user.get_username()}
+
+
 def order_to_dict(order: Order, viewer: Viewer | None = None) -> dict[str, Any]:
     """The order object of API.md. A viewer that neither owns the order nor is its assigned
-    installer (an installer with an open offer) gets no customer name, email, phone, street or
-    `clientUrl` (null).
+    installer (an installer with an open offer) gets no customer name, email, phone, street,
+    `clientUrl` or `assignee` (null).
     Reads the tags and files that orders.selectors prefetched (`tag_links`, `file_list`), or
     queries them."""
     hide_contact = viewer is not None and viewer.organization.pk not in (order.organization_id, order.installer_id)
@@ -87,6 +95,7 @@ def order_to_dict(order: Order, viewer: Viewer | None = None) -> dict[str, Any]:
         "tags": [{"id": t.id, "name": t.name} for t in _tags(order)],
         "files": [{"id": f.id, "name": f.name, "contentType": f.content_type, "size": f.size} for f in _files(order)],
         "installer": {"id": installer.id, "name": installer.name} if installer else None,
+        "assignee": None if hide_contact or order.assignee_id is None else user_ref(order.assignee),
         "booking": _booking(order),
         "source": order.source,
         "webformId": order.webform_id,

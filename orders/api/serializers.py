@@ -159,6 +159,11 @@ class IdNameOutput(serializers.Serializer):
     name = serializers.CharField()
 
 
+class AssigneeOutput(serializers.Serializer):
+    id = serializers.CharField(help_text="The user's id.")
+    name = serializers.CharField(help_text="The user's full name, else the username.")
+
+
 class TagOutput(IdNameOutput):
     color = serializers.CharField()
 
@@ -224,6 +229,10 @@ class OrderOutput(serializers.Serializer):
     tags = IdNameOutput(many=True)
     files = FileRefOutput(many=True)
     installer = IdNameOutput(allow_null=True)
+    assignee = AssigneeOutput(
+        allow_null=True,
+        help_text="The installer's person on the job; null for an installer that is not the order's installer.",
+    )
     booking = BookingOutput(allow_null=True)
     source = serializers.CharField()  # type: ignore[assignment]  # a wire name that DRF uses too
     webformId = serializers.UUIDField(allow_null=True)

@@ -45,9 +45,11 @@ ORDER_FILTER_PARAMS = [
 
 
 class OrderViewSet(ApiViewSet):
-    """Orders of the caller's organization (and, for an installer, the orders assigned to it)."""
+    """Orders of the caller's organization (and, for an installer, the orders assigned to it;
+    for a technician, only the jobs assigned to its user)."""
 
     idempotency_exempt_actions = ("create",)
+    technician_actions = ("list", "retrieve", "events", "complete_step")
 
     @property
     def viewer(self) -> selectors.Viewer:
@@ -100,7 +102,8 @@ class OrderViewSet(ApiViewSet):
         page = Page(request)
         # The list as the count cache knows it: whose orders, which filters (normalized).
         filters = sorted((k, repr(v)) for k, v in filterset.form.cleaned_data.items() if v not in (None, "", []))
-        count_key = ("orders", viewer.organization.pk, tuple(filters))
+        # A technician's list is its own (only the jobs assigned to it): keyed by its user too.
+        count_key = ("orders", viewer.organization.pk, viewer.technician_id, tuple(filters))
         if selectors.fast_reads_apply(viewer):
             keys, extra = page.apply(filterset.qs.values_list("id", "created_at"), count_key=count_key)
             rows = selectors.orders_loaded_fast(viewer, [key[0] for key in keys]) or []
@@ -162,7 +165,11 @@ class OrderViewSet(ApiViewSet):
         if self.organization.pk not in (order.organization_id, order.installer_id):
             raise NotFound("Order not found.")
         order = services.workflow_step_complete(
-            order_id=order.pk, organization=None, step_key=step_key, actor=self.actor
+            order_id=order.pk,
+            organization=None,
+            step_key=step_key,
+            actor=self.actor,
+            technician_id=self.viewer.technician_id,
         )
         return self.answer(order)
 
@@ -205,6 +212,8 @@ class OrderViewSet(ApiViewSet):
 class MeViewSet(ApiViewSet):
     """The caller: the token's organization, role and name."""
 
+    technician_actions = ("retrieve",)
+
     @extend_schema(responses={200: s.MeOutput, **ERRORS})
     def retrieve(self, request):
         """Who am I: the organization the token acts for, its role and the token's name. One
@@ -221,7 +230,10 @@ class MeViewSet(ApiViewSet):
 
 class FileViewSet(ApiViewSet):
     """Upload File, File metadata and File content (API.md). Reads are open to the owning
-    organization and the order's assigned installer; everyone else gets 404."""
+    organization and the order's assigned installer (a technician: the files of its jobs and
+    its organization's uploads not yet on an order); everyone else gets 404."""
+
+    technician_actions = ("create", "retrieve", "content")
 
     @property
     def viewer(self) -> selectors.Viewer:

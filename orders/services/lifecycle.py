@@ -12,13 +12,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import router, transaction
 from django.utils import timezone
 
 from accounts.models import Organization
 from installer.middleware import current_request_id
 from installer.raw_rows import RowShape
-from orders import hooks, transitions, workflow_cache
+from orders import hooks, policy, transitions, workflow_cache
 from orders.actors import Actor
 from orders.exceptions import Conflict, InvalidTransition, NotFound, OrderValidationError, StepRequired
 from orders.models import STATUS_NAMES, CancelReason, Order, OrderEvent, OrderStatus, Workflow, WorkflowStep
@@ -27,7 +28,7 @@ from orders.validation import cancel_reason_code
 
 
 def lock_order(order_id: Any, *, organization: Organization | None = None) -> Order:
-    """Re-reads the order under a row lock, with its workflow, organization and installer joined
+    """Re-reads the order under a row lock, with its workflow, organization, installer and assignee joined
     (and what other apps join: `orders.hooks.order_reads`), so that the answer can be built from
     it afterwards. Precondition: inside `transaction.atomic()`. Only the order row is locked; the
     organization row is read in the transaction, so its `has_webhook_endpoints` is fresh.
@@ -45,7 +46,9 @@ def lock_order(order_id: Any, *, organization: Organization | None = None) -> Or
 
 def lock_order_orm(pk: Any, organization: Organization | None) -> Order | None:
     """`lock_order`'s read with the ORM; `lock_order_fast` is compared with it in tests."""
-    qs = Order.objects.select_for_update(of=("self",)).select_related("workflow", "organization", "installer")
+    qs = Order.objects.select_for_update(of=("self",)).select_related(
+        "workflow", "organization", "installer", "assignee"
+    )
     if organization is not None:
         qs = qs.filter(organization=organization)
     if hooks.order_reads:
@@ -55,19 +58,23 @@ def lock_order_orm(pk: Any, organization: Organization | None) -> Order | None:
 
 def _lock_read(connection) -> tuple[str, list[RowShape]]:
     booking_model = Order._meta.get_field("booking").related_model  # dispatch's, found through the relation
-    order, workflow, organization, installer, booking = shapes = [
+    user_model = get_user_model()
+    order, workflow, organization, installer, booking, assignee = shapes = [
         RowShape(connection, Order, "o"),
         RowShape(connection, Workflow, "w"),
         RowShape(connection, Organization, "r"),
         RowShape(connection, Organization, "i"),
         RowShape(connection, booking_model, "b"),
+        RowShape(connection, user_model, "a"),
     ]
     sql = (
-        f"SELECT {order.columns}, {workflow.columns}, {organization.columns}, {installer.columns}, {booking.columns}"  # noqa: S608 (names from _meta, values bound)
+        f"SELECT {order.columns}, {workflow.columns}, {organization.columns}, {installer.columns}, {booking.columns},"  # noqa: S608 (names from _meta, values bound)
+        f" {assignee.columns}"
         f" FROM {order.table} INNER JOIN {workflow.table} ON w.id = o.workflow_id"
         f" INNER JOIN {organization.table} ON r.id = o.organization_id"
         f" LEFT OUTER JOIN {installer.table} ON i.id = o.installer_id"
         f" LEFT OUTER JOIN {booking.table} ON b.order_id = o.id"
+        f" LEFT OUTER JOIN {assignee.table} ON a.{connection.ops.quote_name(user_model._meta.pk.column)} = o.assignee_id"
         " WHERE o.id = %s AND o.deleted_at IS NULL AND (%s::uuid IS NULL OR o.organization_id = %s::uuid)"
         " FOR UPDATE OF o"
     )
@@ -96,10 +103,11 @@ def lock_order_fast(pk: Any, organization: Organization | None) -> Order | None:
     for shape in shapes:
         instance, start = shape.take(row, start)
         built.append(instance)
-    order, workflow, owner, installer, booking = built
+    order, workflow, owner, installer, booking, assignee = built
     order.workflow = workflow
     order.organization = owner
     Order.installer.field.set_cached_value(order, installer)
+    Order.assignee.field.set_cached_value(order, assignee)
     Order.booking.related.set_cached_value(order, booking)
     if booking is not None:
         Order.booking.related.field.set_cached_value(booking, order)
@@ -281,10 +289,16 @@ def order_delete(*, order_id: Any, organization: Organization, actor: Actor) -> 
     return order
 
 
-def workflow_step_complete(*, order_id: Any, organization: Organization | None, step_key: str, actor: Actor) -> Order:
-    """Completes a step of the order's current status; the next open step becomes current."""
+def workflow_step_complete(
+    *, order_id: Any, organization: Organization | None, step_key: str, actor: Actor, technician_id: Any = None
+) -> Order:
+    """Completes a step of the order's current status; the next open step becomes current.
+    With `technician_id` (a technician acting) the order must be assigned to that user, else
+    NotFound (`orders.policy.technician_may_act`)."""
     with transaction.atomic():
         order = lock_order(order_id, organization=organization)
+        if not policy.technician_may_act(order, technician_id):
+            raise NotFound("Order not found.")
         step = next((s for s in _steps_of(order) if s.key == step_key), None)
         if step is None:
             raise NotFound(f"The workflow has no step '{step_key}'.")

@@ -32,6 +32,7 @@ def loaded(order):
         "workflow": values(order.workflow),
         "organization": values(order.organization),
         "installer": values(order.installer),
+        "assignee": values(order.assignee),
         "booking": values(booking) if booking != "not read" else booking,
     }
 

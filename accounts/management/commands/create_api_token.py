@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
+from accounts.exceptions import InvalidRole
 from accounts.models import Membership, Organization, Role
 
 
@@ -39,7 +40,10 @@ class Command(BaseCommand):
                 raise CommandError(f"No user '{user}'.") from None
             membership = Membership.objects.filter(user=account, organization=org).first()
             if membership is None:
-                membership = services.membership_ensure(user=account, organization=org, role=role or Role.OPERATOR)
+                try:
+                    membership = services.membership_ensure(user=account, organization=org, role=role or Role.OPERATOR)
+                except InvalidRole as exc:
+                    raise CommandError(exc.message) from None
         else:
             membership = (
                 Membership.objects.filter(organization=org, role=Role.ADMIN)
