@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/<path:rest>", api_exceptions.api_not_found),
     path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="backoffice-dashboard"),
     path("admin/", admin.site.urls),
+    path("partner/", include("partners.urls")),
     path("", include("webforms.urls")),
 ]
 
