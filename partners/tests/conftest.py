@@ -36,7 +36,7 @@ def make_company(router, name: str):
     installer = OrganizationFactory(
         name=name, slug=name.lower().replace(" ", "-"), is_installer=True, time_zone="Europe/Oslo"
     )
-    make_partner(router, installer, skills=["ev-charger"], capacity=5)
+    make_partner(router, installer, skills=["ev-charger"])
     return installer
 
 

@@ -60,7 +60,11 @@ def test_accept_reveals_the_customer_on_the_job_page_and_records_the_user(partne
     order.refresh_from_db()
     assert order.installer_id == company.pk and order.status == OrderStatus.DISPATCHING
     event = OrderEvent.objects.get(order=order, type="order.assigned")
-    assert (event.actor_type, event.actor_id, event.actor_label) == (ActorType.USER, str(partner_user.pk), "fixit-admin")
+    assert (event.actor_type, event.actor_id, event.actor_label) == (
+        ActorType.USER,
+        str(partner_user.pk),
+        "fixit-admin",
+    )
     page = partner.get(response["Location"]).content.decode()
     for shown in CUSTOMER.values():
         assert shown in page
@@ -170,7 +174,9 @@ def test_past_offers_are_paginated(partner, router, company):
 
 
 @pytest.mark.parametrize("count", [1, 50])
-def test_the_inbox_costs_the_same_queries_for_1_and_50_offers(partner, router, company, count, django_assert_max_num_queries):
+def test_the_inbox_costs_the_same_queries_for_1_and_50_offers(
+    partner, router, company, count, django_assert_max_num_queries
+):
     tags_field = add_custom_field(router.workflows.get(is_default=True), "notes", label="Notes")
     for _ in range(count):
         offered(router, company, custom_fields=[{"customId": tags_field.custom_id, "value": "x"}])
