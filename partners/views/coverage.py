@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from dispatch.models import CoverageKind
@@ -13,7 +14,7 @@ from partners.workspace import Workspace, partner_view
 
 def area_text(area) -> str:
     if area.kind == CoverageKind.RADIUS:
-        return f"{area.radius_km:g} km"
+        return _("%(km)s km around your base") % {"km": f"{area.radius_km:g}"}
     if area.kind == CoverageKind.RANGE:
         return f"{area.country_code} {area.value}–{area.value_to}"
     if area.kind == CoverageKind.PREFIX:
