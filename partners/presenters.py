@@ -111,7 +111,8 @@ def _actor(row: dict[str, Any]) -> str:
 def event_sentence(row: dict[str, Any], zone: ZoneInfo) -> SafeString | str:
     """One timeline row (orders.api.presenters.timeline_to_dicts) as a sentence."""
     who = _actor(row)
-    data = row.get("data") if isinstance(row.get("data"), dict) else {}
+    raw = row.get("data")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
     kind = row.get("type")
     if kind == "order.created":
         return _("%(who)s created the order.") % {"who": who}

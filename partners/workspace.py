@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -87,12 +88,12 @@ def no_access(request: HttpRequest) -> HttpResponse:
     return render(request, "partners/no_access.html", status=404)
 
 
-def partner_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def partner_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Pages of the workspace: sign-in required (else to /partner/login/), a membership of an
     installer organization required (else 404), `request.workspace` set; private, never cached."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("partners:login"))
         workspace = workspace_for(request)

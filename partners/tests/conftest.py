@@ -5,6 +5,7 @@ services to an open offer, an assigned job or a booking."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -51,7 +52,7 @@ def rival(router):
 
 
 def member(organization, username: str, role: str = Role.ADMIN):
-    user = UserFactory(username=username, is_staff=False)
+    user: Any = UserFactory(username=username, is_staff=False)
     user.set_password(PASSWORD)
     user.save()
     MembershipFactory(user=user, organization=organization, role=role)

@@ -31,7 +31,8 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("partners:login")
+    def get_success_url(self) -> str:
+        return reverse("partners:login")
 
 
 class PartnerPasswordResetForm(auth_forms.PasswordResetForm):

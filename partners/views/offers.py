@@ -101,7 +101,7 @@ def _refused(request: HttpRequest, offer_id: str, error: DomainError) -> HttpRes
     taken = False
     if isinstance(error, OfferNotOpen):
         order_installer = (
-            Offer.objects.filter(pk=parse_uuid(offer_id), installer=ws.organization)
+            Offer.objects.filter(pk=str(offer_id), installer=ws.organization)
             .values_list("order__installer", flat=True)
             .first()
         )
