@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Invitation links (/partner/invitations/<token>/): before the partner workspace's URLs.
     path("", include("accounts.urls")),
+    path("partner/", include("partners.urls")),
     path("", include("webforms.urls")),
 ]
 

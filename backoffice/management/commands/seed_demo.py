@@ -12,6 +12,7 @@ from django.db import transaction
 from backoffice import demo as backoffice_demo
 from dispatch import demo as dispatch_demo
 from orders import demo as orders_demo
+from partners import demo as partners_demo
 from webforms import demo as webforms_demo
 
 
@@ -30,10 +31,11 @@ class Command(BaseCommand):
         dispatch_demo.seed(demo=demo, other=other, stdout=extra, quiet=quiet)
         webforms_demo.seed(demo=demo, other=other, stdout=extra, quiet=quiet)
         backoffice_demo.seed(demo=demo, other=other, stdout=extra, quiet=quiet)
+        port = os.environ.get("PORT") or "8000"  # `make run` passes its PORT
+        partners_demo.seed(stdout=extra, quiet=quiet, port=port)
         if not quiet:
             password = orders_demo.DEMO_PASSWORD
             self.stdout.write(self.style.SUCCESS("Demo data ready."))
-            port = os.environ.get("PORT") or "8000"  # `make run` passes its PORT
             self.stdout.write(f"  Admin login:    http://127.0.0.1:{port}/admin/  admin / {password}")
             self.stdout.write(f"  Operator login: operator / {password}   (other org: other-admin / {password})")
             self.stdout.write(printed.getvalue(), ending="")

@@ -1,0 +1,114 @@
+"""The partner pages' forms. They parse; the views call the services (the API's) and turn
+domain errors into form errors."""
+
+from __future__ import annotations
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from orders.models import OrderStatus
+from partners import workspace
+
+MAX_PHOTOS = 10
+
+
+class PartnerLoginForm(AuthenticationForm):
+    """Django's login form; an account that is no installer organization's member is refused
+    as "no partner access" (it authenticated, so django-axes counts it as a success)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "no_partner_access": _("This account has no partner access."),
+    }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not workspace.partner_memberships(user):
+            raise forms.ValidationError(self.error_messages["no_partner_access"], code="no_partner_access")
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False, widget=forms.Textarea({"rows": 2}))
+
+
+class BookingForm(forms.Form):
+    """A date and a start and end time, in the partner's zone."""
+
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    end = forms.TimeField(label=_("To"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+
+    def __init__(self, *args, zone: ZoneInfo, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+
+    def clean(self):
+        data = super().clean()
+        day, start, end = data.get("date"), data.get("start"), data.get("end")
+        if day and start and end:
+            if end <= start:
+                self.add_error("end", _("The end must be after the start."))
+            else:
+                try:
+                    data["start_at"] = _aware(day, start, self.zone)
+                    data["end_at"] = _aware(day, end, self.zone)
+                except OverflowError:
+                    self.add_error("date", _("Enter a valid date."))
+        return data
+
+
+def _aware(day: datetime.date, time: datetime.time, zone: ZoneInfo) -> datetime.datetime:
+    """The wall-clock time in the zone, in UTC (a time skipped by a DST change moves forward)."""
+    local = datetime.datetime.combine(day, time, tzinfo=zone)
+    return local.astimezone(datetime.UTC)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if len(files) > MAX_PHOTOS:
+            raise forms.ValidationError(_("At most %(n)d photos.") % {"n": MAX_PHOTOS})
+        return [super(PhotosField, self).clean(f, initial) for f in files]
+
+
+class CompleteForm(forms.Form):
+    comment = forms.CharField(label=_("Comment"), max_length=2000, required=False, widget=forms.Textarea({"rows": 3}))
+    photos = PhotosField(
+        label=_("Photos"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/*"}),
+        help_text=_("JPEG, PNG, HEIC or PDF."),
+    )
+
+
+class JobFilterForm(forms.Form):
+    STATUS_CHOICES = [
+        ("", _("All")),
+        (str(OrderStatus.DISPATCHING.value), _("To book")),
+        (str(OrderStatus.SCHEDULED.value), _("Scheduled")),
+        (str(OrderStatus.IN_PROGRESS.value), _("In progress")),
+        (str(OrderStatus.COMPLETED.value), _("Completed")),
+        (str(OrderStatus.CANCELLED.value), _("Cancelled")),
+    ]
+
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
+    q = forms.CharField(label=_("Search"), max_length=200, required=False)
+    booked_from = forms.DateField(
+        label=_("Booked from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    booked_to = forms.DateField(label=_("Booked to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("booked_from"), data.get("booked_to")
+        if start and end and end < start:
+            self.add_error("booked_to", _("The end date is before the start date."))
+        return data

@@ -1,0 +1,155 @@
+"""The partner workspace in headless Chromium at phone size (390x844): a demo partner admin
+signs in, accepts an offer, books it, starts and completes it with a photo. Every page is
+checked with axe-core (no serious or critical violations) and has no sideways scroll.
+Screenshots go to test-output/partners/.
+
+axe-core comes from npm into a cache directory (AXE_CACHE_DIR, default
+~/.cache/installer-axe): installed once when missing; the test skips only when npm is not
+available."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from PIL import Image
+
+from dispatch import services as dispatch_services
+from dispatch.models import Offer, OfferStatus
+from orders.actors import Actor
+from orders.demo import DEMO_PASSWORD
+from orders.models import File, Order, OrderStatus
+from orders.tests.factories import create_order
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+OUTPUT = Path(settings.BASE_DIR) / "test-output" / "partners"
+CHROMIUM = "/usr/bin/chromium"
+AXE_DIR = Path(os.environ.get("AXE_CACHE_DIR", Path.home() / ".cache" / "installer-axe"))
+AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_script() -> Path:
+    if not AXE_JS.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed: axe-core cannot be fetched")
+        AXE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [npm, "install", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund", "axe-core@4"],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return AXE_JS
+
+
+@pytest.fixture
+def browser_page():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def check(page, name: str, axe: Path) -> None:
+    """No sideways scroll, no serious or critical axe-core violation; a screenshot."""
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+    page.add_script_tag(path=str(axe))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == [], f"{name}: {bad}"
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 60)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_partner_admin_walks_an_offer_to_a_completed_job(live_server, browser_page, monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM calls while Playwright's loop runs
+    axe = axe_script()
+    call_command("seed_demo", quiet=True)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page = browser_page
+    oslo = Order.objects.filter(installer__slug="oslo-elektro").first().installer
+    # A fresh order offered to Oslo Elektro, as the router's dispatch sends it.
+    demo = Order.objects.filter(idempotency_key="demo-1").first().organization
+    order = create_order(demo, postal_code="0155", name="EV charger in Oslo", contact_person_name="Kari Kunde")
+    dispatch_services.order_dispatch(
+        order_id=order.pk, organization=demo, actor=Actor.system("test"), installer_id=oslo.pk
+    )
+    offer = Offer.objects.get(order=order, installer=oslo, status=OfferStatus.SENT)
+
+    page.goto(f"{live_server.url}/partner/login/")
+    check(page, "login", axe)
+    page.get_by_label("Username").fill("oslo-admin")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/partner/offers/$"))
+    card = page.locator(f"#offer-{offer.pk}")
+    assert order.display_id in card.inner_text() and "Kari Kunde" not in page.content()
+    check(page, "offers", axe)
+
+    card.get_by_role("button", name=re.compile("^Accept")).click()
+    page.wait_for_url(re.compile(rf"/partner/jobs/{order.pk}/$"))
+    assert "Kari Kunde" in page.locator("#customer").inner_text()
+    check(page, "job-accepted", axe)
+
+    page.locator("#id_date").fill("2031-03-04")
+    page.locator("#id_start").fill("10:00")
+    page.locator("#id_end").fill("12:00")
+    page.get_by_role("button", name="Book", exact=True).click()
+    page.wait_for_load_state()
+    assert "2031-03-04 10:00" in page.locator("#booking").inner_text()
+    check(page, "job-booked", axe)
+
+    page.get_by_role("button", name="Start the work").click()
+    page.wait_for_load_state()
+    assert "You started before the booked day" in page.content()
+    check(page, "job-started", axe)
+
+    page.get_by_label("Comment").fill("Charger installed and tested.")
+    page.locator('input[name="photos"]').set_input_files(
+        files=[{"name": "done.png", "mimeType": "image/png", "buffer": _png()}]
+    )
+    page.get_by_role("button", name="Mark as completed").click()
+    page.wait_for_load_state()
+    assert "Job completed." in page.content()
+    check(page, "job-completed", axe)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED
+    assert File.objects.get(order=order).content_type == "image/png"
+
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    page.wait_for_load_state()
+    check(page, "jobs", axe)
+    page.get_by_role("link", name="Coverage").click()
+    page.wait_for_load_state()
+    check(page, "coverage", axe)
+    for name in ("login", "offers", "job-completed", "jobs"):
+        assert (OUTPUT / f"{name}.png").stat().st_size > 5000

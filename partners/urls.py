@@ -1,0 +1,34 @@
+from django.urls import path
+from django.views.i18n import set_language
+
+from partners.views import auth, coverage, jobs, offers
+
+app_name = "partners"
+
+urlpatterns = [
+    path("", offers.home, name="home"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", auth.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done/", auth.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("organization/", auth.switch_organization, name="switch"),
+    path("language/", set_language, name="language"),
+    path("offers/", offers.inbox, name="offers"),
+    path("offers/<str:offer_id>/accept/", offers.accept, name="offer_accept"),
+    path("offers/<str:offer_id>/decline/", offers.decline, name="offer_decline"),
+    path("jobs/", jobs.job_list, name="jobs"),
+    path("jobs/<str:order_id>/", jobs.job_detail, name="job"),
+    path("jobs/<str:order_id>/book/", jobs.book, name="job_book"),
+    path("jobs/<str:order_id>/unbook/", jobs.unbook, name="job_unbook"),
+    path("jobs/<str:order_id>/start/", jobs.start, name="job_start"),
+    path("jobs/<str:order_id>/complete/", jobs.complete, name="job_complete"),
+    path("jobs/<str:order_id>/steps/", jobs.complete_step, name="job_step"),
+    path("jobs/<str:order_id>/files/<str:file_id>/", jobs.file_download, name="job_file"),
+    path("coverage/", coverage.coverage, name="coverage"),
+]
