@@ -252,3 +252,74 @@ def invitation_revoke(*, invitation_id: Any, organization: Organization, revoked
             invitation.revoked_at = timezone.now()
             invitation.save(update_fields=["revoked_at"])
     return invitation
+
+
+# --------------------------------------------------------------------------------------------
+# Memberships managed by an organization's admin
+# --------------------------------------------------------------------------------------------
+
+
+def _locked_member(*, membership_id: Any, organization: Organization, changed_by: Any, verb: str) -> Membership:
+    """Checks that `changed_by` is an admin of the organization (NotAllowed) and is not changing
+    itself (NotAllowed); locks the organization's row, which serialises every membership change
+    of it (two admins demoting each other at once cannot leave it without an admin), and
+    returns the membership, locked (NotFound for another organization's). Caller is in a
+    transaction."""
+    if not role_may_invite(_role_in(changed_by, organization) or ""):
+        raise NotAllowed(f"Only an admin of the organization can {verb} members.")
+    Organization.objects.select_for_update().filter(pk=organization.pk).values_list("pk", flat=True).first()
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user", "organization")
+        .filter(pk=membership_id, organization=organization)
+        .first()
+    )
+    if membership is None:
+        raise NotFound("Member not found.")
+    if changed_by is not None and membership.user_id == changed_by.pk:
+        raise NotAllowed(f"You cannot {verb} yourself; another admin can.")
+    return membership
+
+
+def _keeps_an_admin(membership: Membership) -> None:
+    """Conflict when `membership` is the organization's last admin (the caller holds the
+    organization's lock)."""
+    if membership.role != Role.ADMIN:
+        return
+    others = Membership.objects.filter(organization_id=membership.organization_id, role=Role.ADMIN).exclude(
+        pk=membership.pk
+    )
+    if not others.exists():
+        raise Conflict("The organization must keep at least one admin.")
+
+
+def membership_set_role(*, membership_id: Any, organization: Organization, role: str, changed_by: Any) -> Membership:
+    """Changes a member's role, in one transaction under the organization's lock. Only an admin
+    of the organization (NotAllowed), not on itself (NotAllowed); NotFound for another
+    organization's membership; InvalidRole for a role the organization cannot have; Conflict
+    when it would leave the organization without an admin."""
+    check_role(role, organization)
+    with transaction.atomic():
+        membership = _locked_member(
+            membership_id=membership_id, organization=organization, changed_by=changed_by, verb="change"
+        )
+        if membership.role == role:
+            return membership
+        if role != Role.ADMIN:
+            _keeps_an_admin(membership)
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def membership_remove(*, membership_id: Any, organization: Organization, removed_by: Any) -> Membership:
+    """Removes a member from the organization (its API tokens go with the membership), in one
+    transaction under the organization's lock. The same refusals as `membership_set_role`.
+    Jobs assigned to the user keep their assignee until a dispatcher assigns them again."""
+    with transaction.atomic():
+        membership = _locked_member(
+            membership_id=membership_id, organization=organization, changed_by=removed_by, verb="remove"
+        )
+        _keeps_an_admin(membership)
+        membership.delete()
+    return membership

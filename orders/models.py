@@ -378,7 +378,10 @@ class Order(models.Model):  # type: ignore[django-manager-missing]  # taggit's t
             models.Index(fields=["organization", "status", "created_at", "id"], name="order_org_status_idx"),
             models.Index(fields=["organization", "workflow", "created_at"], name="order_org_workflow_idx"),
             models.Index(fields=["organization", "installer", "created_at"], name="order_org_installer_idx"),
-            models.Index(fields=["installer", "status"], name="order_installer_status_idx"),
+            # The partner's jobs, newest first: all of them, and by status (the status alone
+            # also serves the capacity counts).
+            models.Index(fields=["installer", "created_at", "id"], name="order_installer_created_idx"),
+            models.Index(fields=["installer", "status", "created_at", "id"], name="order_installer_status_idx"),
             # A technician's jobs (installer and assignee, newest first), and the partner's jobs
             # filtered by technician.
             models.Index(fields=["installer", "assignee", "created_at", "id"], name="order_installer_assignee_idx"),

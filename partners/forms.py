@@ -105,6 +105,22 @@ class JobFilterForm(forms.Form):
         label=_("Booked from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     booked_to = forms.DateField(label=_("Booked to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    technician = forms.ChoiceField(label=_("Technician"), required=False)
+
+    UNASSIGNED = "none"
+
+    def __init__(self, *args, members: list | None = None, **kwargs):
+        """`members`: the memberships a job may be assigned to (the technician filter's choices);
+        None for a technician, whose list is its own jobs only."""
+        super().__init__(*args, **kwargs)
+        if members is None:
+            del self.fields["technician"]
+        else:
+            self.fields["technician"].choices = [
+                ("", _("Everyone")),
+                (self.UNASSIGNED, _("Unassigned")),
+                *((str(m.user_id), m.user.get_full_name() or m.user.get_username()) for m in members),
+            ]
 
     def clean(self):
         data = super().clean()
@@ -112,3 +128,41 @@ class JobFilterForm(forms.Form):
         if start and end and end < start:
             self.add_error("booked_to", _("The end date is before the start date."))
         return data
+
+
+class AssignForm(forms.Form):
+    """The job's assignee: one of the members who may be assigned, or nobody."""
+
+    assignee = forms.ChoiceField(label=_("Assigned to"), required=False)
+
+    def __init__(self, *args, members: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = {str(m.user_id): m for m in members}
+        self.fields["assignee"].choices = [
+            ("", _("Nobody")),
+            *((key, m.user.get_full_name() or m.user.get_username()) for key, m in self.members.items()),
+        ]
+
+    def clean_assignee(self):
+        key = self.cleaned_data.get("assignee") or ""
+        return self.members[key].user if key else None
+
+
+def partner_role_choices() -> list[tuple[str, str]]:
+    """The roles a partner admin gives, in the workspace's words (operator = dispatcher)."""
+    from accounts.models import Role
+
+    return [
+        (Role.ADMIN.value, _("Partner admin")),
+        (Role.OPERATOR.value, _("Dispatcher")),
+        (Role.TECHNICIAN.value, _("Technician")),
+    ]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=partner_role_choices, initial="technician")
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=partner_role_choices)

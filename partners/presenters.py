@@ -192,3 +192,8 @@ def custom_fields(order_data: dict[str, Any], *, skip_empty: bool = False) -> li
         for row in order_data.get("customFields") or []
         if not (skip_empty and row.get("value") in (None, "", []))
     ]
+
+
+def person_name(user) -> str:
+    """A person as the pages name them: the full name, else the username."""
+    return user.get_full_name() or user.get_username()

@@ -10,10 +10,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Organization
-from dispatch.models import Offer, OfferStatus, Partnership
+from accounts.models import Invitation, Membership, Organization, Role, hash_token, role_may_work_jobs
+from dispatch.models import Booking, Offer, OfferStatus, Partnership
 from orders import selectors as order_selectors
-from orders.models import Order
+from orders.models import Order, OrderStatus
+from partners.models import CalendarFeed
 from orders.selectors import Viewer
 
 
@@ -56,10 +57,13 @@ def offer_orders(viewer: Viewer, offers: list[Offer]) -> dict[Any, Order]:
 
 
 def assigned_jobs(viewer: Viewer) -> QuerySet[Order]:
-    """The orders whose installer is the viewer's organization (index order_installer_status_idx),
-    newest first, with what the order object reads."""
-    qs = Order.objects.filter(installer=viewer.organization).order_by("-created_at", "-id")
-    return order_selectors.with_order_relations(qs, viewer)
+    """The orders whose installer is the viewer's organization, newest first, with what the order
+    object reads; for a technician only those assigned to its user (index
+    order_installer_assignee_idx)."""
+    qs = Order.objects.filter(installer=viewer.organization)
+    if viewer.only_assigned:
+        qs = qs.filter(assignee_id=viewer.technician_id)
+    return order_selectors.with_order_relations(qs.order_by("-created_at", "-id"), viewer)
 
 
 def job_get(viewer: Viewer, order_id: Any) -> Order | None:
@@ -79,3 +83,64 @@ def partnerships_of(installer: Organization) -> QuerySet[Partnership]:
         .prefetch_related("coverage")
         .order_by("router__name", "id")
     )
+
+
+def team_members(organization: Organization) -> QuerySet[Membership]:
+    """The organization's memberships with their users, by name (one query)."""
+    return (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username", "id")
+    )
+
+
+def assignable_members(organization: Organization) -> list[Membership]:
+    """The members a job may be assigned to: active users whose role works jobs (as
+    dispatch.services.order_assign checks), by name."""
+    roles = [role for role in Role.values if role_may_work_jobs(role)]
+    return list(team_members(organization).filter(role__in=roles, user__is_active=True))
+
+
+def open_invitations(organization: Organization, now: datetime.datetime | None = None) -> QuerySet[Invitation]:
+    """The organization's invitations not yet accepted, revoked or expired, newest first (index
+    invitation_org_created_idx)."""
+    now = now or timezone.now()
+    return Invitation.objects.filter(
+        organization=organization, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    ).order_by("-created_at", "-id")
+
+
+def bookings_between(
+    viewer: Viewer, start: datetime.datetime, end: datetime.datetime, limit: int | None = None
+) -> QuerySet[Booking]:
+    """The bookings of the viewer's organization that overlap [start, end), soonest first, with
+    their order and its assignee (one query; index booking_installer_start_idx); a technician's
+    only those of jobs assigned to it. Cancelled orders are left out."""
+    qs = (
+        Booking.objects.filter(
+            installer=viewer.organization, start_at__lt=end, end_at__gt=start, order__deleted_at__isnull=True
+        )
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .select_related("order", "order__assignee")
+        .order_by("start_at", "id")
+    )
+    if viewer.only_assigned:
+        qs = qs.filter(order__assignee_id=viewer.technician_id)
+    return qs[:limit] if limit else qs
+
+
+def calendar_feed_for_secret(raw: str) -> CalendarFeed | None:
+    """The feed of a secret, with its membership, organization and user; None for an unknown
+    secret (or one too long to be ours). The lookup is by the secret's SHA-256, so no
+    comparison of the secret itself can leak its bytes through timing."""
+    if not raw or len(raw) > 100:
+        return None
+    return (
+        CalendarFeed.objects.select_related("membership__organization", "membership__user")
+        .filter(secret_hash=hash_token(raw))
+        .first()
+    )
+
+
+def has_calendar_feed(membership: Membership) -> bool:
+    return CalendarFeed.objects.filter(membership=membership).exists()

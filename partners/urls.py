@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from partners.views import auth, coverage, jobs, offers
+from partners.views import auth, calendar, coverage, jobs, offers, team
 
 app_name = "partners"
 
@@ -29,6 +29,15 @@ urlpatterns = [
     path("jobs/<str:order_id>/start/", jobs.start, name="job_start"),
     path("jobs/<str:order_id>/complete/", jobs.complete, name="job_complete"),
     path("jobs/<str:order_id>/steps/", jobs.complete_step, name="job_step"),
+    path("jobs/<str:order_id>/assign/", jobs.assign, name="job_assign"),
     path("jobs/<str:order_id>/files/<str:file_id>/", jobs.file_download, name="job_file"),
     path("coverage/", coverage.coverage, name="coverage"),
+    path("team/", team.team, name="team"),
+    path("team/invite/", team.invite, name="team_invite"),
+    path("team/invitations/<str:invitation_id>/revoke/", team.revoke, name="team_revoke"),
+    path("team/members/<int:membership_id>/role/", team.change_role, name="team_role"),
+    path("team/members/<int:membership_id>/remove/", team.remove, name="team_remove"),
+    path("calendar/", calendar.calendar, name="calendar"),
+    path("calendar/rotate/", calendar.rotate, name="calendar_rotate"),
+    path("calendar/<str:secret>.ics", calendar.feed, name="calendar_feed"),
 ]

@@ -15,7 +15,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 
-from accounts.models import Membership, Organization
+from accounts.models import Membership, Organization, role_may_assign, role_may_invite, role_may_work_jobs
 from accounts.zones import zone_of
 from orders.actors import Actor
 from orders.selectors import Viewer
@@ -47,7 +47,31 @@ class Workspace:
 
     @property
     def can_write(self) -> bool:
+        """Answers offers (admin, dispatcher)."""
         return self.membership.can_write
+
+    @property
+    def can_work_jobs(self) -> bool:
+        """Books, starts, completes the jobs it reads (a technician: those assigned to it)."""
+        return role_may_work_jobs(self.membership.role)
+
+    @property
+    def can_assign(self) -> bool:
+        return role_may_assign(self.membership.role)
+
+    @property
+    def can_invite(self) -> bool:
+        """Manages the team: invitations, roles, removals (a partner admin)."""
+        return role_may_invite(self.membership.role)
+
+    @property
+    def technician_id(self):
+        """The services' `technician_id`: the user for a technician, else None (as in the API)."""
+        return self.viewer.technician_id
+
+    @property
+    def only_assigned(self) -> bool:
+        return self.viewer.only_assigned
 
 
 def partner_memberships(user: Any) -> list[Membership]:
@@ -86,6 +110,13 @@ def select_organization(request: HttpRequest, organization_id: str) -> Workspace
 def no_access(request: HttpRequest) -> HttpResponse:
     """A signed-in user who is no installer organization's member: a 404 that shows nothing."""
     return render(request, "partners/no_access.html", status=404)
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    """A page the user's role may not use: 403 with the reason. (Another organization's data is
+    a 404; a page every partner company has is no secret, so the person is told why.)"""
+    ws = getattr(request, "workspace", None)
+    return render(request, "partners/forbidden.html", {"ws": ws, "message": message}, status=403)
 
 
 def partner_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:

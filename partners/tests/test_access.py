@@ -38,7 +38,8 @@ def test_anonymous_is_sent_to_the_login_page(client):
 
 def test_login_opens_the_offers_inbox(partner_user):
     response, client = login(NEIGHBOUR, "fixit-admin", PASSWORD)
-    assert response.status_code == 302 and response["Location"] == "/partner/offers/"
+    assert response.status_code == 302 and response["Location"] == "/partner/"
+    assert client.get("/partner/")["Location"] == "/partner/offers/"
     page = client.get("/partner/offers/")
     assert page.status_code == 200 and "Fix It" in page.content.decode()
 

@@ -22,7 +22,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = False
 
     def get_default_redirect_url(self) -> str:
-        return reverse("partners:offers")
+        return reverse("partners:home")
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -68,4 +68,4 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 def switch_organization(request: HttpRequest) -> HttpResponse:
     """Makes another of the user's installer organizations the current one (404 for any other)."""
     workspace.select_organization(request, str(request.POST.get("organization", "")))
-    return redirect("partners:offers")
+    return redirect("partners:home")

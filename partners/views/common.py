@@ -6,11 +6,11 @@ from django.utils.translation import gettext as _
 
 from dispatch.exceptions import BookingConflict, OfferNotOpen
 from dispatch.models import OfferStatus
-from installer.errors import Conflict, DomainError, InvalidInput, NotFound, TooLarge, UnsupportedType
+from installer.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, TooLarge, UnsupportedType
 from orders.exceptions import InvalidTransition, StepRequired
 
 # A domain error's category -> the HTTP status of the page that shows it (as the API maps them).
-STATUS = ((NotFound, 404), (Conflict, 409), (TooLarge, 413), (UnsupportedType, 415), (InvalidInput, 400))
+STATUS = ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (TooLarge, 413), (UnsupportedType, 415), (InvalidInput, 400))
 
 
 def error_status(error: DomainError) -> int:

@@ -28,7 +28,7 @@ from orders.filters import OrderFilter
 from orders.models import Order, StepActor
 from orders.selectors import file_get, order_events
 from partners import presenters, selectors
-from partners.forms import BookingForm, CompleteForm, JobFilterForm
+from partners.forms import AssignForm, BookingForm, CompleteForm, JobFilterForm
 from partners.views.common import error_status, error_text
 from partners.workspace import Workspace, partner_view
 
@@ -49,7 +49,8 @@ def _local_midnight(day: datetime.date, ws: Workspace) -> datetime.datetime:
 
 
 def _filtered(qs: QuerySet[Order], data: dict[str, Any], ws: Workspace) -> QuerySet[Order]:
-    """Status (index order_installer_status_idx), search (orders.filters' `q`, as the API's List
+    """Status (index order_installer_status_idx; unfiltered: order_installer_created_idx),
+    technician (order_installer_assignee_idx), search (orders.filters' `q`, as the API's List
     Orders searches for an installer), booked between two days in the partner's zone (index
     booking_installer_start_idx)."""
     if data.get("status"):
@@ -63,6 +64,11 @@ def _filtered(qs: QuerySet[Order], data: dict[str, Any], ws: Workspace) -> Query
     if data.get("booked_to"):
         end = _local_midnight(data["booked_to"] + datetime.timedelta(days=1), ws)
         qs = qs.filter(booking__installer=ws.organization, booking__start_at__lt=end)
+    technician = data.get("technician")
+    if technician == JobFilterForm.UNASSIGNED:
+        qs = qs.filter(assignee__isnull=True)  # index order_installer_assignee_idx
+    elif technician:
+        qs = qs.filter(assignee_id=int(technician))
     return qs
 
 
@@ -70,7 +76,8 @@ def _filtered(qs: QuerySet[Order], data: dict[str, Any], ws: Workspace) -> Query
 @partner_view
 def job_list(request: HttpRequest) -> HttpResponse:
     ws = _workspace(request)
-    form = JobFilterForm(request.GET)
+    members = None if ws.only_assigned else selectors.assignable_members(ws.organization)
+    form = JobFilterForm(request.GET, members=members)
     valid = form.is_valid()
     data = form.cleaned_data  # the fields that parsed, on an invalid form too
     qs = _filtered(selectors.assigned_jobs(ws.viewer), data, ws)
@@ -83,6 +90,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
                 "order": order,
                 "status": presenters.status_label(order.status),
                 "booked": presenters.local_html(booking.start_at, ws.zone) if booking else None,
+                "assignee": presenters.person_name(order.assignee) if order.assignee_id else "",
             }
         )
     query = request.GET.copy()
@@ -160,6 +168,7 @@ def _job_page(
         for row in timeline_to_dicts(order, events, viewer)
     ]
     forms = forms or {}
+    members = selectors.assignable_members(ws.organization) if "assign" in actions else []
     book_initial = {}
     if booking is not None:
         start, end = booking.start_at.astimezone(ws.zone), booking.end_at.astimezone(ws.zone)
@@ -179,6 +188,12 @@ def _job_page(
         "timeline": timeline,
         "book_form": forms.get("book") or BookingForm(zone=ws.zone, initial=book_initial),
         "complete_form": forms.get("complete") or CompleteForm(),
+        "assign_form": (
+            (forms.get("assign") or AssignForm(members=members, initial={"assignee": str(order.assignee_id or "")}))
+            if "assign" in actions
+            else None
+        ),
+        "assignee": presenters.person_name(order.assignee) if order.assignee_id else "",
         "error": error,
         "zone": ws.zone.key,
         "nav": "jobs",
@@ -193,10 +208,11 @@ def job_detail(request: HttpRequest, order_id: str) -> HttpResponse:
 
 
 def _writer(request: HttpRequest, order_id: str) -> HttpResponse | None:
-    """Checks that the job is the partner's (404) and that the user's role may change it."""
+    """Checks that the job is one the user may read (the partner's; a technician's own: else
+    404) and that the user's role works jobs (a viewer does not: 403)."""
     ws = _workspace(request)
     _job(ws, order_id)
-    if not ws.can_write:
+    if not ws.can_work_jobs:
         return _job_page(request, order_id, status=403, error=_("Your role may not change jobs."))
     return None
 
@@ -217,6 +233,7 @@ def book(request: HttpRequest, order_id: str) -> HttpResponse:
             order_id=order_id,
             organization=ws.organization,
             actor=ws.actor,
+            technician_id=ws.technician_id,
             start_at=form.cleaned_data["start_at"],
             end_at=form.cleaned_data["end_at"],
         )
@@ -233,7 +250,7 @@ def _simple_action(request: HttpRequest, order_id: str, action, success: str) ->
     if refused is not None:
         return refused
     try:
-        action(order_id=order_id, organization=ws.organization, actor=ws.actor)
+        action(order_id=order_id, organization=ws.organization, actor=ws.actor, technician_id=ws.technician_id)
     except DomainError as exc:
         return _job_page(request, order_id, status=error_status(exc), error=error_text(exc))
     messages.success(request, success)
@@ -283,6 +300,7 @@ def complete(request: HttpRequest, order_id: str) -> HttpResponse:
             actor=ws.actor,
             comment=form.cleaned_data["comment"],
             file_ids=[file.pk for file in uploaded],
+            technician_id=ws.technician_id,
         )
     except DomainError as exc:
         for file in uploaded:
@@ -307,10 +325,38 @@ def complete_step(request: HttpRequest, order_id: str) -> HttpResponse:
     if step is None or step.actor != StepActor.INSTALLER:
         return _job_page(request, order_id, status=400, error=_("This step cannot be completed here."))
     try:
-        order_services.workflow_step_complete(order_id=order.pk, organization=None, step_key=key, actor=ws.actor)
+        order_services.workflow_step_complete(
+            order_id=order.pk, organization=None, step_key=key, actor=ws.actor, technician_id=ws.technician_id
+        )
     except DomainError as exc:
         return _job_page(request, order_id, status=error_status(exc), error=error_text(exc))
     messages.success(request, _("Step completed: %(step)s") % {"step": step.title})
+    return redirect("partners:job", order_id=order_id)
+
+
+@require_POST
+@partner_view
+def assign(request: HttpRequest, order_id: str) -> HttpResponse:
+    """Sets or clears the job's assignee (admin, dispatcher) through the API's service."""
+    ws = _workspace(request)
+    order = _job(ws, order_id)
+    if not ws.can_assign:
+        return _job_page(request, order_id, status=403, error=_("Your role may not assign jobs."))
+    form = AssignForm(request.POST, members=selectors.assignable_members(ws.organization))
+    if not form.is_valid():
+        return _job_page(request, order_id, status=400, forms={"assign": form})
+    assignee = form.cleaned_data["assignee"]
+    try:
+        dispatch_services.order_assign(
+            order_id=order.pk, organization=ws.organization, actor=ws.actor, role=ws.membership.role, assignee=assignee
+        )
+    except DomainError as exc:
+        form.add_error("assignee", error_text(exc))
+        return _job_page(request, order_id, status=error_status(exc), forms={"assign": form})
+    if assignee is None:
+        messages.success(request, _("The job is unassigned."))
+    else:
+        messages.success(request, _("Assigned to %(name)s.") % {"name": presenters.person_name(assignee)})
     return redirect("partners:job", order_id=order_id)
 
 

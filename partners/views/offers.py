@@ -24,7 +24,7 @@ from orders.selectors import parse_uuid
 from partners import presenters, selectors
 from partners.forms import DeclineForm
 from partners.views.common import error_status, error_text
-from partners.workspace import Workspace, partner_view
+from partners.workspace import Workspace, forbidden, partner_view
 
 OPEN_LIMIT = 100
 PAST_PAGE_SIZE = 20
@@ -33,13 +33,26 @@ PAST_PAGE_SIZE = 20
 @require_GET
 @partner_view
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("partners:offers")
+    """A technician starts at its jobs (it has no offers), everyone else at the offers."""
+    ws: Workspace = request.workspace  # type: ignore[attr-defined]
+    return redirect("partners:jobs" if ws.only_assigned else "partners:offers")
+
+
+def _no_offers(request: HttpRequest) -> HttpResponse | None:
+    """A technician neither sees nor answers offers: 403, nothing listed."""
+    ws: Workspace = request.workspace  # type: ignore[attr-defined]
+    if ws.only_assigned:
+        return forbidden(request, _("Offers are answered by your company's admin or dispatcher."))
+    return None
 
 
 def _inbox(
     request: HttpRequest, *, status: int = 200, error: str = "", error_offer: str = "", forms: dict | None = None
 ) -> HttpResponse:
     ws: Workspace = request.workspace  # type: ignore[attr-defined]
+    refused = _no_offers(request)
+    if refused is not None:
+        return refused
     now = timezone.now()
     viewer = ws.viewer
     offers = list(selectors.open_offers(ws.organization, now)[:OPEN_LIMIT])
