@@ -1,5 +1,6 @@
 """The partner workspace in headless Chromium at phone size (390x844): a demo partner admin
-signs in, accepts an offer, books it, starts and completes it with a photo. Every page is
+signs in, accepts an offer, books it, assigns the demo technician, visits the calendar and the
+team and signs out; the technician signs in, starts and completes the job with a photo. Every page is
 checked with axe-core (no serious or critical violations) and has no sideways scroll.
 Screenshots go to test-output/partners/.
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from PIL import Image
 
@@ -30,6 +32,7 @@ from orders.tests.factories import create_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+User = get_user_model()
 OUTPUT = Path(settings.BASE_DIR) / "test-output" / "partners"
 CHROMIUM = "/usr/bin/chromium"
 AXE_DIR = Path(os.environ.get("AXE_CACHE_DIR", Path.home() / ".cache" / "installer-axe"))
@@ -90,7 +93,7 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
-def test_a_partner_admin_walks_an_offer_to_a_completed_job(live_server, browser_page, monkeypatch):
+def test_an_admin_and_a_technician_walk_an_offer_to_a_completed_job(live_server, browser_page, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM calls while Playwright's loop runs
     axe = axe_script()
     call_command("seed_demo", quiet=True)
@@ -128,6 +131,49 @@ def test_a_partner_admin_walks_an_offer_to_a_completed_job(live_server, browser_
     assert "2031-03-04 10:00" in page.locator("#booking").inner_text()
     check(page, "job-booked", axe)
 
+    # The admin assigns the demo technician, looks at the calendar and the team, signs out.
+    tech = User.objects.get(username="oslo-tech")
+    page.get_by_label("Assigned to").select_option(str(tech.pk))
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    order.refresh_from_db()
+    assert order.assignee_id == tech.pk
+    assert page.locator("#assignee").inner_text().strip() == (tech.get_full_name() or tech.username)
+    check(page, "job-assigned", axe)
+
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    page.wait_for_load_state()
+    check(page, "jobs", axe)
+    page.goto(f"{live_server.url}/partner/calendar/?date=2031-03-04")
+    assert order.display_id in page.locator("#calendar").inner_text()
+    check(page, "calendar-week", axe)
+    page.get_by_role("link", name="Month").click()
+    page.wait_for_load_state()
+    check(page, "calendar-month", axe)
+    page.get_by_role("button", name=re.compile("calendar link")).click()
+    page.wait_for_load_state()
+    assert ".ics" in page.locator("#feed-link").input_value()
+    check(page, "calendar-link", axe)
+    page.get_by_role("link", name="Team").click()
+    page.wait_for_load_state()
+    assert "oslo-tech" in page.locator("#members").inner_text() or tech.get_full_name() in page.content()
+    check(page, "team", axe)
+    page.get_by_role("link", name="Coverage").click()
+    page.wait_for_load_state()
+    check(page, "coverage", axe)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/partner/login/$"))
+
+    # The technician signs in, lands on its jobs, starts and completes with a photo.
+    page.get_by_label("Username").fill("oslo-tech")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/partner/jobs/$"))
+    assert "Offers" not in page.locator("nav.main").inner_text()
+    check(page, "tech-jobs", axe)
+    page.get_by_role("link", name=order.display_id).click()
+    page.wait_for_url(re.compile(rf"/partner/jobs/{order.pk}/$"))
+    assert page.get_by_label("Assigned to").count() == 0
     page.get_by_role("button", name="Start the work").click()
     page.wait_for_load_state()
     assert "You started before the booked day" in page.content()
@@ -144,12 +190,7 @@ def test_a_partner_admin_walks_an_offer_to_a_completed_job(live_server, browser_
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
     assert File.objects.get(order=order).content_type == "image/png"
-
-    page.get_by_role("link", name="Jobs", exact=True).click()
-    page.wait_for_load_state()
-    check(page, "jobs", axe)
-    page.get_by_role("link", name="Coverage").click()
-    page.wait_for_load_state()
-    check(page, "coverage", axe)
-    for name in ("login", "offers", "job-completed", "jobs"):
+    page.goto(f"{live_server.url}/partner/calendar/?date=2031-03-04")
+    check(page, "tech-calendar", axe)
+    for name in ("login", "offers", "job-assigned", "team", "calendar-week", "tech-jobs", "job-completed"):
         assert (OUTPUT / f"{name}.png").stat().st_size > 5000
