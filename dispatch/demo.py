@@ -2,10 +2,12 @@
 
 Three installer companies partner with the demo router and cover the demo postal codes (Oslo
 0150-0599 by range, 0* by prefix, and a 15 km radius); each gets an admin user
-(`installer-<city>`) and a technician (`<city>-tech`). Demo orders are walked through the
-lifecycle so that every status shows: dispatching, scheduled, in_progress, completed, declined,
-plus the created and cancelled ones of orders.demo; each installer's first scheduled job is
-assigned to its technician.
+(`installer-<city>`, whose tokens `make tokens` prints), a partner admin for the partner
+workspace (`<city>-admin`) and a technician (`<city>-tech`): every demo installer person is
+made here, and partners.demo prints the workspace logins from `partner_logins`. Demo orders
+are walked through the lifecycle so that every status shows: dispatching, scheduled,
+in_progress, completed, declined, plus the created and cancelled ones of orders.demo; each
+installer's first scheduled job is assigned to its technician.
 """
 
 from __future__ import annotations
@@ -70,9 +72,23 @@ def technician_username(admin_username: str) -> str:
     return f"{admin_username.removeprefix('installer-')}-tech"
 
 
-def _user(username: str):
+def partner_admin_username(admin_username: str) -> str:
+    """`installer-oslo` -> `oslo-admin`: the partner admin who signs in at /partner/."""
+    return f"{admin_username.removeprefix('installer-')}-admin"
+
+
+def partner_logins() -> list[str]:
+    """The partner workspace's demo logins: each installer's partner admin and technician."""
+    return sorted(
+        name
+        for _, _, username, *_ in DEMO_INSTALLERS
+        for name in (partner_admin_username(username), technician_username(username))
+    )
+
+
+def _user(username: str, name: str = ""):
     user, created = get_user_model().objects.get_or_create(
-        username=username, defaults={"email": f"{username}@example.com", "is_staff": False}
+        username=username, defaults={"email": f"{username}@example.com", "first_name": name, "is_staff": False}
     )
     if created:
         user.set_password(DEMO_PASSWORD)
@@ -94,7 +110,9 @@ def _installers(stdout, quiet) -> list[Organization]:
             time_zone="Europe/Oslo",
         )
         account_services.membership_ensure(user=_user(username), organization=org, role=Role.ADMIN)
-        technician = _user(technician_username(username))
+        partner_admin = _user(partner_admin_username(username), f"{name} admin")
+        account_services.membership_ensure(user=partner_admin, organization=org, role=Role.ADMIN)
+        technician = _user(technician_username(username), f"{name} technician")
         account_services.membership_ensure(user=technician, organization=org, role=Role.TECHNICIAN)
         out.append(org)
     return out
@@ -241,6 +259,6 @@ def seed(*, demo: Organization, other: Organization, stdout, quiet: bool) -> Non
     _assign_technicians(demo, installers)
     if not quiet:
         stdout.write(
-            "  Installer logins: installer-oslo, installer-fjord, installer-nordic (partner admins), "
-            f"oslo-tech, fjord-tech, nordic-tech (technicians) / {DEMO_PASSWORD}  (tokens: make tokens)"
+            "  Installer API logins: installer-oslo, installer-fjord, installer-nordic (admins) / "
+            f"{DEMO_PASSWORD}  (tokens: make tokens)"
         )
