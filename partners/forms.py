@@ -4,6 +4,7 @@ domain errors into form errors."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -116,7 +117,7 @@ class JobFilterForm(forms.Form):
         if members is None:
             del self.fields["technician"]
         else:
-            self.fields["technician"].choices = [
+            self.fields["technician"].choices = [  # type: ignore[attr-defined]
                 ("", _("Everyone")),
                 (self.UNASSIGNED, _("Unassigned")),
                 *((str(m.user_id), m.user.get_full_name() or m.user.get_username()) for m in members),
@@ -138,7 +139,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args, members: list, **kwargs):
         super().__init__(*args, **kwargs)
         self.members = {str(m.user_id): m for m in members}
-        self.fields["assignee"].choices = [
+        self.fields["assignee"].choices = [  # type: ignore[attr-defined]
             ("", _("Nobody")),
             *((key, m.user.get_full_name() or m.user.get_username()) for key, m in self.members.items()),
         ]
@@ -148,7 +149,7 @@ class AssignForm(forms.Form):
         return self.members[key].user if key else None
 
 
-def partner_role_choices() -> list[tuple[str, str]]:
+def partner_role_choices() -> list[tuple[str, Any]]:
     """The roles a partner admin gives, in the workspace's words (operator = dispatcher)."""
     from accounts.models import Role
 

@@ -14,8 +14,8 @@ from accounts.models import Invitation, Membership, Organization, Role, hash_tok
 from dispatch.models import Booking, Offer, OfferStatus, Partnership
 from orders import selectors as order_selectors
 from orders.models import Order, OrderStatus
-from partners.models import CalendarFeed
 from orders.selectors import Viewer
+from partners.models import CalendarFeed
 
 
 def _still_open(now: datetime.datetime) -> Q:

@@ -22,4 +22,3 @@ def calendar_feed_rotate(*, membership: Membership) -> str:
             feed.secret_hash = hash_token(raw)
             feed.save(update_fields=["secret_hash", "created_at"])
     return raw
-

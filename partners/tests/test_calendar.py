@@ -87,7 +87,10 @@ def test_a_technician_sees_only_its_own_bookings(router, company, tech):
 
 def test_other_companies_bookings_are_absent(partner, router, company, rival):
     theirs = booked(router, rival, start=_at(1, 8))
-    assert theirs.display_id not in partner.get("/partner/calendar/", {"date": _at(1, 8).date().isoformat()}).content.decode()
+    assert (
+        theirs.display_id
+        not in partner.get("/partner/calendar/", {"date": _at(1, 8).date().isoformat()}).content.decode()
+    )
 
 
 @pytest.mark.parametrize("count", [1, 50])

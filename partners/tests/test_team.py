@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from accounts.exceptions import Conflict, NotAllowed, NotFound
 from accounts.models import Invitation, Membership, Role
 from accounts.services import invitation_create, membership_remove, membership_set_role
-from accounts.exceptions import Conflict, NotAllowed, NotFound
 from dispatch import services as dispatch_services
 from orders.actors import Actor
 from orders.models import OrderEvent
@@ -60,7 +60,9 @@ def test_inviting_a_member_or_twice_is_a_409_form_error(partner, company, tech):
 
 
 def test_revoking_an_invitation(partner, partner_user, company, rival):
-    invitation, _ = invitation_create(organization=company, email="c@example.com", role="technician", invited_by=partner_user)
+    invitation, _ = invitation_create(
+        organization=company, email="c@example.com", role="technician", invited_by=partner_user
+    )
     assert partner.post(f"/partner/team/invitations/{invitation.pk}/revoke/").status_code == 302
     invitation.refresh_from_db()
     assert invitation.revoked_at is not None
@@ -121,7 +123,11 @@ def test_another_organizations_member_is_a_404(partner, company, rival):
     assert partner.post(f"/partner/team/members/{theirs.pk}/role/", {"role": "admin"}).status_code == 404
     assert partner.post(f"/partner/team/members/{theirs.pk}/remove/").status_code == 404
     with pytest.raises(NotFound):
-        membership_remove(membership_id=theirs.pk, organization=company, removed_by=Membership.objects.filter(organization=company).first().user)
+        membership_remove(
+            membership_id=theirs.pk,
+            organization=company,
+            removed_by=Membership.objects.filter(organization=company).first().user,
+        )
     assert Membership.objects.filter(pk=theirs.pk, role=Role.TECHNICIAN).exists()
 
 

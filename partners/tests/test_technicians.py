@@ -192,7 +192,9 @@ def test_the_list_filters_by_technician_and_shows_the_assignee(partner, router, 
 
 
 @pytest.mark.parametrize("rows", [1, 50])
-def test_a_technicians_list_takes_a_constant_number_of_queries(router, company, tech, rows, django_assert_max_num_queries):
+def test_a_technicians_list_takes_a_constant_number_of_queries(
+    router, company, tech, rows, django_assert_max_num_queries
+):
     for _ in range(rows):
         assign_to(assigned(router, company), company, tech)
     client = signed_in(tech)

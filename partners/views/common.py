@@ -10,7 +10,14 @@ from installer.errors import Conflict, DomainError, Forbidden, InvalidInput, Not
 from orders.exceptions import InvalidTransition, StepRequired
 
 # A domain error's category -> the HTTP status of the page that shows it (as the API maps them).
-STATUS = ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (TooLarge, 413), (UnsupportedType, 415), (InvalidInput, 400))
+STATUS = (
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Conflict, 409),
+    (TooLarge, 413),
+    (UnsupportedType, 415),
+    (InvalidInput, 400),
+)
 
 
 def error_status(error: DomainError) -> int:

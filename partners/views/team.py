@@ -28,7 +28,7 @@ from partners.workspace import Workspace, forbidden, partner_view
 
 
 def role_label(role: str) -> str:
-    return dict(partner_role_choices()).get(role) or Role(role).label
+    return str(dict(partner_role_choices()).get(role) or Role(role).label)
 
 
 def _admin_only(request: HttpRequest) -> HttpResponse | None:
@@ -54,7 +54,9 @@ def _error_sentence(error: DomainError) -> str:
     return message
 
 
-def _page(request: HttpRequest, *, status: int = 200, invite_form: InviteForm | None = None, error: str = "") -> HttpResponse:
+def _page(
+    request: HttpRequest, *, status: int = 200, invite_form: InviteForm | None = None, error: str = ""
+) -> HttpResponse:
     ws: Workspace = request.workspace  # type: ignore[attr-defined]
     now = timezone.now()
     members = [
@@ -147,7 +149,10 @@ def change_role(request: HttpRequest, membership_id: int) -> HttpResponse:
         return _page(request, status=400, error=_("Choose a role."))
     try:
         membership = account_services.membership_set_role(
-            membership_id=membership_id, organization=ws.organization, role=form.cleaned_data["role"], changed_by=request.user
+            membership_id=membership_id,
+            organization=ws.organization,
+            role=form.cleaned_data["role"],
+            changed_by=request.user,
         )
     except DomainError as exc:
         return _refused(request, exc)
@@ -180,9 +185,7 @@ def remove(request: HttpRequest, membership_id: int) -> HttpResponse:
 def _unassign_open_jobs(ws: Workspace, user: Any) -> None:
     """A removed member's open jobs go back to "unassigned" through the API's service (timeline
     and webhook for each), so that no job waits for someone who left."""
-    open_jobs = Order.objects.filter(installer=ws.organization, assignee=user).exclude(
-        status__in=transitions.TERMINAL
-    )
+    open_jobs = Order.objects.filter(installer=ws.organization, assignee=user).exclude(status__in=transitions.TERMINAL)
     for order_id in open_jobs.values_list("pk", flat=True):
         try:
             dispatch_services.order_assign(
@@ -203,4 +206,3 @@ def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
     if isinstance(error, NotFound):
         raise Http404(error.message)
     return _page(request, status=error_status(error), error=_error_sentence(error))
-
