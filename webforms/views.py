@@ -1,5 +1,5 @@
-"""Public pages: the webform (/f/<slug>/), its confirmation, and the customer's tracking page
-(/t/<token>/). They parse the request, call a selector or service, and answer; they work
+"""Public pages: the webform (/f/<slug>/) and its confirmation (the customer's order page
+/t/<token>/ is the portal's: portal.views). They parse the request, call a selector or service, and answer; they work
 without JavaScript and never answer 500 for anything a visitor can send."""
 
 from __future__ import annotations
@@ -120,13 +120,3 @@ def webform_done(request, slug: str, token: str):
         "tracking_url": order.client_url,
     }
     return _private(render(request, "webforms/done.html", context))
-
-
-@require_GET
-def tracking(request, token: str):
-    """The customer's view of their order: status in words, booked date, installer name."""
-    order = selectors.order_for_tracking(token)
-    if order is None:
-        return _private(render(request, "webforms/tracking_unknown.html", status=404))
-    context = {"t": presenters.tracking_context(order), "base_url": settings.PUBLIC_BASE_URL}
-    return _private(render(request, "webforms/tracking.html", context))
