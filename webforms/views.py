@@ -8,6 +8,7 @@ import logging
 
 from django.conf import settings
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from orders.exceptions import Conflict, DuplicateIdempotencyKey
@@ -20,7 +21,7 @@ logger = logging.getLogger("installer.webforms")
 
 DEMO_SLUG = "demo-ev-charger"
 
-DEFAULT_SUCCESS_TEXT = (
+DEFAULT_SUCCESS_TEXT = _(
     "We will now find an installer near you. The installer will contact you to agree a date. "
     "You can follow your request at any time with the link below."
 )
@@ -89,7 +90,7 @@ def webform_page(request, slug: str):
                 first = Order.objects.filter(pk=first_id, webform_id=webform.pk).first() if first_id else None
                 if first is not None:
                     return redirect("webforms:done", slug=webform.slug, token=first.client_token)
-                form.add_error(None, "This form was already sent. Reload the page to send a new request.")
+                form.add_error(None, _("This form was already sent. Reload the page to send a new request."))
             except Conflict:
                 return _unavailable(request, webform, 410)
         else:
