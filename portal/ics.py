@@ -25,7 +25,12 @@ def booking_ics(order: Order, booking: Booking) -> bytes:
     event.add("dtstamp", timezone.now().astimezone(datetime.UTC))
     if booking.all_day:
         event.add("dtstart", booking.start_at.date())
-        event.add("dtend", booking.end_at.date() if booking.end_at.date() > booking.start_at.date() else booking.start_at.date() + datetime.timedelta(days=1))
+        event.add(
+            "dtend",
+            booking.end_at.date()
+            if booking.end_at.date() > booking.start_at.date()
+            else booking.start_at.date() + datetime.timedelta(days=1),
+        )
     else:
         event.add("dtstart", booking.start_at.astimezone(datetime.UTC))
         event.add("dtend", booking.end_at.astimezone(datetime.UTC))

@@ -51,7 +51,11 @@ def portal_context(order: Order, *, with_slots: bool = True) -> dict[str, Any]:
         "actions": actions,
         "finished": selectors.is_finished(order),
         "slots": [
-            {"value": f"{s.start.isoformat()}|{s.end.isoformat()}", "start": s.start.astimezone(zone), "end": s.end.astimezone(zone)}
+            {
+                "value": f"{s.start.isoformat()}|{s.end.isoformat()}",
+                "start": s.start.astimezone(zone),
+                "end": s.end.astimezone(zone),
+            }
             for s in slots
         ],
         "booking_step": step,

@@ -85,7 +85,11 @@ def booking_step(order: Order) -> WorkflowStep | None:
     `customer` in `dispatching` or `scheduled`. None: this workflow does not let the customer
     book (the customer may still ask to reschedule)."""
     return next(
-        (s for s in workflow_cache.steps(order.workflow) if s.actor == StepActor.CUSTOMER and s.status in BOOKING_STATUSES),
+        (
+            s
+            for s in workflow_cache.steps(order.workflow)
+            if s.actor == StepActor.CUSTOMER and s.status in BOOKING_STATUSES
+        ),
         None,
     )
 
@@ -234,7 +238,9 @@ def free_slots(order: Order, *, now: datetime.datetime | None = None) -> list[Sl
     if installer is None:
         return []
     now = now or timezone.now()
-    slots = working_slots(week_of(installer.pk), zone_of(installer), start=now, days=slot_days(), minutes=slot_minutes())
+    slots = working_slots(
+        week_of(installer.pk), zone_of(installer), start=now, days=slot_days(), minutes=slot_minutes()
+    )
     if not slots:
         return []
     busy = list(
@@ -288,7 +294,7 @@ def messages_for(order: Order) -> list[SentMessage]:
     with status `sent`. One query."""
     if not apps.is_installed("notifications"):
         return []
-    message_model = apps.get_model("notifications", "Message")
+    message_model = apps.get_model("notifications", "Message")  # type: ignore[misc]  # installed later
     names = {f.name for f in message_model._meta.get_fields()}
     rows = message_model._default_manager.filter(order_id=order.pk, status="sent")
     if "channel" in names:

@@ -49,7 +49,9 @@ def _clean_text(value: Any, field: str, *, required: bool) -> str:
         raise PortalInvalid(f"{field}: must be text.", details={field: ["Must be text."]})
     value = value.strip()
     if "\x00" in value:
-        raise PortalInvalid(f"{field}: must not contain NUL characters.", details={field: ["Must not contain NUL characters."]})
+        raise PortalInvalid(
+            f"{field}: must not contain NUL characters.", details={field: ["Must not contain NUL characters."]}
+        )
     if required and not value:
         raise PortalInvalid(f"{field}: write a few words.", details={field: ["This field is required."]})
     if len(value) > MESSAGE_MAX:
@@ -133,9 +135,7 @@ def customer_photo(*, order: Order, content) -> File:
         raise OrderFinished()
     info = order_files.inspect(content, name=getattr(content, "name", "") or "")
     if not info.content_type.startswith("image/"):
-        raise UnsupportedType(
-            "Upload a photo (JPEG, PNG, GIF, WebP or HEIC).", extra={"allowedTypes": ["image/*"]}
-        )
+        raise UnsupportedType("Upload a photo (JPEG, PNG, GIF, WebP or HEIC).", extra={"allowedTypes": ["image/*"]})
     content.seek(0)
     try:
         return order_files.file_upload(

@@ -21,7 +21,17 @@ from installer.errors import Conflict, DomainError, InvalidInput, NotFound, TooL
 from orders.models import Order
 from portal import ics, presenters, selectors, services
 from portal.exceptions import OrderFinished, PortalInvalid
-from webforms.views import _private
+from webforms.views import _private as _no_store
+
+
+def _private(response):
+    """Never stored, never indexed; the secret address never leaves the site in a Referer.
+    `same-origin`, not `no-referrer`: with `no-referrer` browsers send `Origin: null` on the
+    page's own POST forms, which CSRF checking refuses."""
+    response = _no_store(response)
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
 
 logger = logging.getLogger("installer.portal")
 

@@ -38,7 +38,12 @@ STANDARD_FIELDS: dict[str, dict] = {
     "city": {"label": _("City"), "type": "text", "fixed": True, "autocomplete": "address-level2"},
     "countryCode": {"label": _("Country"), "type": "country", "fixed": False, "default": FieldMode.REQUIRED},
     "workplace": {"label": _("Company or site name"), "type": "text", "fixed": False, "default": FieldMode.HIDDEN},
-    "description": {"label": _("What should be done?"), "type": "textarea", "fixed": False, "default": FieldMode.OPTIONAL},
+    "description": {
+        "label": _("What should be done?"),
+        "type": "textarea",
+        "fixed": False,
+        "default": FieldMode.OPTIONAL,
+    },
 }
 
 # Wire name -> the snake_case name used inside (order fields and the HTML form's input names).

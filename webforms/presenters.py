@@ -5,11 +5,16 @@ customer entered themselves."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+else:
+    StrOrPromise = str
 
 from accounts.zones import zone_of
 from dispatch.selectors import booking_of
@@ -45,7 +50,7 @@ def _blank_fields_html(
 
 
 # The status as the customer reads it: a title and a sentence.
-STATUS_TEXT: dict[OrderStatus, tuple[str, str]] = {
+STATUS_TEXT: dict[OrderStatus, tuple[StrOrPromise, StrOrPromise]] = {
     OrderStatus.CREATED: (_("Received"), _("We have received your request and will find an installer for you.")),
     OrderStatus.DISPATCHING: (_("Finding an installer"), _("We are finding an installer for your job.")),
     OrderStatus.SCHEDULED: (_("Appointment booked"), _("Your installation has a date.")),
@@ -64,6 +69,8 @@ def tracking_context(order: Order) -> dict[str, Any]:
     The page needs no login, so it never shows more than the order's current installer may see
     in the API: the customer's name and street only once an installer is assigned; before that
     (no installer, or offers not accepted yet) the area (postal code and city) only."""
+    title: StrOrPromise
+    sentence: StrOrPromise
     title, sentence = STATUS_TEXT[OrderStatus(order.status)]
     if order.status == OrderStatus.DISPATCHING and order.installer_id:
         title = _("Installer found")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods

@@ -91,7 +91,9 @@ class ClientRequestView(ClientView):
     write = True
 
     @extend_schema(
-        operation_id="client_request", request=s.ClientRequestInput, responses={201: s.ClientOrderOutput, **WRITE_ERRORS}
+        operation_id="client_request",
+        request=s.ClientRequestInput,
+        responses={201: s.ClientOrderOutput, **WRITE_ERRORS},
     )
     def post(self, request, token: str):
         order = self.order(token)
@@ -134,7 +136,9 @@ class ClientFilesView(ClientView):
         order = self.order(token)
         upload = request.FILES.get("file")
         if upload is None:
-            raise PortalInvalid("file: send a photo as multipart field 'file'.", details={"file": ["No file was sent."]})
+            raise PortalInvalid(
+                "file: send a photo as multipart field 'file'.", details={"file": ["No file was sent."]}
+            )
         file = services.customer_photo(order=order, content=upload)
         return Response(
             {"id": str(file.pk), "name": file.name, "contentType": file.content_type, "size": file.size}, status=201

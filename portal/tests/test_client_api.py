@@ -97,7 +97,10 @@ def test_bad_booking_is_400_naming_the_field(api, assigned, body, field):
 
 def test_unknown_step_and_a_workflow_without_customer_booking_are_404(api, router, installer):
     order = assign(create_order(router), router, installer)
-    good = {"startAt": next_weekday(datetime.time(8, 0)).isoformat(), "endAt": next_weekday(datetime.time(10, 0)).isoformat()}
+    good = {
+        "startAt": next_weekday(datetime.time(8, 0)).isoformat(),
+        "endAt": next_weekday(datetime.time(10, 0)).isoformat(),
+    }
     for step in ("appointment", "999999", "nope"):
         response = api.put(f"/api/clients/{order.client_token}/workflow-steps/{step}/bookings", good, format="json")
         assert response.status_code == 404 and response.json()["error"] == "Not Found"
@@ -106,7 +109,10 @@ def test_unknown_step_and_a_workflow_without_customer_booking_are_404(api, route
 def test_booking_before_an_installer_is_409(api, router):
     order = create_order(router)
     let_customer_book(order)
-    good = {"startAt": next_weekday(datetime.time(8, 0)).isoformat(), "endAt": next_weekday(datetime.time(10, 0)).isoformat()}
+    good = {
+        "startAt": next_weekday(datetime.time(8, 0)).isoformat(),
+        "endAt": next_weekday(datetime.time(10, 0)).isoformat(),
+    }
     response = api.put(f"/api/clients/{order.client_token}/workflow-steps/appointment/bookings", good, format="json")
     assert response.status_code == 409
     assert api.get(f"/api/clients/{order.client_token}/slots").json()["values"] == []
@@ -140,7 +146,10 @@ def test_finished_order_is_readable_and_every_action_is_409(api, assigned):
     order_cancel(order_id=assigned.pk, organization=assigned.organization, actor=SYSTEM)
     body = api.get(base(assigned)).json()
     assert body["statusName"] == "cancelled" and body["allowedActions"] == []
-    good = {"startAt": next_weekday(datetime.time(8, 0)).isoformat(), "endAt": next_weekday(datetime.time(10, 0)).isoformat()}
+    good = {
+        "startAt": next_weekday(datetime.time(8, 0)).isoformat(),
+        "endAt": next_weekday(datetime.time(10, 0)).isoformat(),
+    }
     assert api.put(f"{base(assigned)}/workflow-steps/appointment/bookings", good, format="json").status_code == 409
     assert api.post(f"{base(assigned)}/requests", {"kind": "cancel"}, format="json").status_code == 409
     assert api.post(f"{base(assigned)}/notes", {"note": "hi"}, format="json").status_code == 409

@@ -120,7 +120,9 @@ def test_workflow_without_a_customer_step_offers_no_booking(client, router, inst
 
 def test_reschedule_and_cancel_requests_are_customer_events(client, assigned):
     order = book(assigned, next_weekday(datetime.time(8, 0)))
-    response = client.post(f"/t/{order.client_token}/request/", {"kind": "reschedule", "message": "Tuesday suits better"})
+    response = client.post(
+        f"/t/{order.client_token}/request/", {"kind": "reschedule", "message": "Tuesday suits better"}
+    )
     assert response.status_code == 302
     response = client.post(f"/t/{order.client_token}/request/", {"kind": "cancel", "message": ""})
     assert response.status_code == 302
@@ -168,7 +170,13 @@ def test_finished_orders_stay_readable_and_refuse_every_action(client, assigned)
         ("request", {"kind": "cancel"}),
         ("note", {"note": "hello"}),
         ("photo", {"photo": png()}),
-        ("book", {"slot": f"{next_weekday(datetime.time(8, 0)).isoformat()}|{next_weekday(datetime.time(10, 0)).isoformat()}", "step": "appointment"}),
+        (
+            "book",
+            {
+                "slot": f"{next_weekday(datetime.time(8, 0)).isoformat()}|{next_weekday(datetime.time(10, 0)).isoformat()}",
+                "step": "appointment",
+            },
+        ),
     ):
         response = client.post(f"/t/{assigned.client_token}/{path}/", data)
         assert response.status_code == 409, path
