@@ -72,3 +72,15 @@ def installer_client(installer_org):
 @pytest.fixture
 def anon():
     return APIClient()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` are skipped on any other database (SQLite by default)."""
+    from django.conf import settings
+
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL only")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

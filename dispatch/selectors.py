@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 from typing import Any, cast
 
+from django.db import connections
+from django.db import router as router_db
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -13,6 +15,7 @@ from accounts.models import Organization, RoutingStrategy
 from dispatch import strategies
 from dispatch.exceptions import NoInstallerCovers, UnknownInstaller
 from dispatch.models import Booking, CoverageArea, DispatchRun, Offer, OfferStatus, Partnership
+from installer.raw_rows import RowShape
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.selectors import Viewer, parse_uuid
 
@@ -49,9 +52,17 @@ def _partnerships_query(router_id) -> QuerySet[Partnership]:
 
 def partnerships_for_dispatch(router: Organization) -> list[Partnership]:
     """Every partnership of the router (inactive too, so the explanation can name them) except
-    one with a test installer, which never gets a real order; with the installer, its coverage rules (`coverage_list`), its open orders of this router and its
-    last offer time. ONE query whatever the number of partners: the coverage rules come joined
-    (a partnership row per rule, or one with no rule)."""
+    one with a test installer, which never gets a real order; with the installer, its coverage
+    rules (`coverage_list`), its open orders of this router and its last offer time. ONE query
+    whatever the number of partners: the coverage rules come joined (a partnership row per
+    rule, or one with no rule). On PostgreSQL this is `partnerships_for_dispatch_fast`."""
+    if connections[router_db.db_for_read(Partnership)].vendor == "postgresql":
+        return partnerships_for_dispatch_fast(router)
+    return partnerships_for_dispatch_orm(router)
+
+
+def partnerships_for_dispatch_orm(router: Organization) -> list[Partnership]:
+    """`partnerships_for_dispatch` with the ORM; the fast path is compared with it in tests."""
     rows = _partnerships_query(router.pk)
     partnerships: dict[Any, Partnership] = {}
     for row in rows:
@@ -67,6 +78,66 @@ def partnerships_for_dispatch(router: Organization) -> list[Partnership]:
 
 
 COVERAGE_COLUMNS = ("id", "kind", "country_code", "value", "value_to", "radius_km")
+
+
+def _candidates_read(connection) -> tuple[str, list[RowShape]]:
+    quote = connection.ops.quote_name
+    coverage_fields = [f for f in CoverageArea._meta.concrete_fields if f.name in COVERAGE_COLUMNS]
+    partnership, installer, coverage = shapes = [
+        RowShape(connection, Partnership, "p"),
+        RowShape(connection, Organization, "i"),
+        RowShape(connection, CoverageArea, "c", coverage_fields),
+    ]
+    orders, offers = quote(Order._meta.db_table), quote(Offer._meta.db_table)
+    statuses = ", ".join(str(int(status)) for status in OPEN_ORDER_STATUSES)
+    sql = (
+        f"SELECT {partnership.columns}, {installer.columns},"  # noqa: S608 (names from _meta, constants, the id bound)
+        f" COALESCE((SELECT COUNT(*) FROM {orders} oo WHERE oo.deleted_at IS NULL AND oo.installer_id = p.installer_id"
+        f" AND oo.organization_id = p.router_id AND oo.status IN ({statuses})), 0),"
+        f" (SELECT f.sent_at FROM {offers} f INNER JOIN {orders} fo ON fo.id = f.order_id"
+        " WHERE f.installer_id = p.installer_id AND fo.organization_id = p.router_id ORDER BY f.sent_at DESC LIMIT 1),"
+        f" {coverage.columns}"
+        f" FROM {partnership.table} INNER JOIN {installer.table} ON i.id = p.installer_id"
+        f" LEFT OUTER JOIN {coverage.table} ON c.partnership_id = p.id"
+        " WHERE p.router_id = %s AND i.test_installer_for_id IS NULL ORDER BY p.priority, p.id, c.id"
+    )
+    return sql, shapes
+
+
+_candidates_reads: dict[str, tuple[str, list[RowShape]]] = {}
+
+
+def partnerships_for_dispatch_fast(router: Organization) -> list[Partnership]:
+    """Fast path (docs/performance.md): what `partnerships_for_dispatch_orm` reads, from one SQL
+    statement written once per database alias instead of an ORM query with two subqueries
+    compiled in every dispatch, the instances built as the ORM builds them
+    (`installer.raw_rows`). PostgreSQL only."""
+    connection = connections[router_db.db_for_read(Partnership)]
+    if connection.alias not in _candidates_reads:
+        _candidates_reads[connection.alias] = _candidates_read(connection)
+    sql, (partnership_shape, installer_shape, coverage_shape) = _candidates_reads[connection.alias]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [router.pk])
+        rows = cursor.fetchall()
+    partnerships: dict[Any, Any] = {}
+    partnership: Any
+    for row in rows:
+        partnership, start = partnership_shape.take(row, 0)
+        if partnership.pk not in partnerships:
+            installer, start = installer_shape.take(row, start)
+            partnership.installer = installer
+            partnership.open_orders, partnership.last_offered_at = row[start], row[start + 1]
+            partnership.coverage_list = []
+            partnerships[partnership.pk] = partnership
+        coverage: Any
+        coverage, _ = coverage_shape.take(row, len(row) - len(COVERAGE_COLUMNS))
+        if coverage is not None:  # built unsaved, as the ORM version builds it
+            partnerships[partnership.pk].coverage_list.append(
+                CoverageArea(
+                    partnership_id=partnership.pk, **{name: getattr(coverage, name) for name in COVERAGE_COLUMNS}
+                )
+            )
+    return list(partnerships.values())
 
 
 def installer_partners(router: Organization) -> QuerySet[Partnership]:

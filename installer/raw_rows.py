@@ -24,6 +24,7 @@ class RowShape:
         self._converters = [(i, f.get_db_converters(connection)) for i, f in enumerate(chosen)]
         self._converters = [(i, found) for i, found in self._converters if found]
         self._connection = connection
+        self.width = len(self.names)
 
     def take(self, row: Sequence[Any], start: int) -> tuple[Model | None, int]:
         """The instance from `row[start:]` (None when its primary key is null: an outer join

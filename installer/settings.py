@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "backoffice",
     "webhooks",
     "partners",
+    "portal",
     "axes",  # last, as django-axes asks: it records every admin login attempt
 ]
 
@@ -82,7 +83,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "partners.middleware.PartnerLanguageMiddleware",  # the partner pages' language, /partner/ only
+    "partners.middleware.PageLanguageMiddleware",  # the language of the pages people read
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: answers a locked-out login attempt
 ]
@@ -239,8 +240,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LANGUAGE_CODE = "en-us"
-# The languages of the pages people read (the partner workspace). Only /partner/ switches
-# language (partners.middleware): the API, the admin and the webforms answer in English.
+# The languages of the pages people read: the partner workspace (/partner/) and the customer's
+# pages (webforms /f/, the portal /t/). Only they switch language (partners.middleware); the
+# API and the admin answer in English.
 LANGUAGES = [("en", "English"), ("nb", "Norsk bokmål")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
@@ -345,6 +347,12 @@ SPECTACULAR_SETTINGS = {
 
 # Public webforms: submissions per client (REMOTE_ADDR) per minute, counted in the default cache.
 WEBFORM_RATE_LIMIT = env_int("WEBFORM_RATE_LIMIT", 5)
+# The customer's portal (docs/customers.md): actions per client address per minute (page forms
+# and client API writes), client API reads per client address per minute, and the slots offered.
+PORTAL_RATE_LIMIT = env_int("PORTAL_RATE_LIMIT", 10)
+PORTAL_READ_RATE_LIMIT = env_int("PORTAL_READ_RATE_LIMIT", 120)
+PORTAL_SLOT_MINUTES = env_int("PORTAL_SLOT_MINUTES", 120)
+PORTAL_SLOT_DAYS = env_int("PORTAL_SLOT_DAYS", 14)
 
 # How often (seconds) an API token's last_used_at is written at most.
 TOKEN_LAST_USED_RESOLUTION = env_int("TOKEN_LAST_USED_RESOLUTION", 60)

@@ -325,10 +325,15 @@ def orders_loaded_fast(viewer: Viewer, pks: list[uuid.UUID]) -> list[Order] | No
     for row in rows:
         built: list[Any] = []
         start = 0
-        for shape in shapes:
+        for index, shape in enumerate(shapes):
+            key = (index, row[start])  # the primary key as read
+            if index in (1, 2, 4) and key in shared:  # the workflow, installer or assignee seen before
+                built.append(shared[key])
+                start += shape.width
+                continue
             instance, start = shape.take(row, start)
-            if instance is not None and shape in (shapes[1], shapes[2], shapes[4]):
-                instance = shared.setdefault((shape.model, instance.pk), instance)
+            if index in (1, 2, 4):
+                shared[key] = instance
             built.append(instance)
         order, workflow, installer, booking, assignee = built
         order.workflow = workflow

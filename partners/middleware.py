@@ -1,6 +1,8 @@
-"""The partner workspace's language: chosen on the page (a cookie), else the browser's
-Accept-Language, else English. Only /partner/ pages switch language; the API, the admin and the
-webforms keep answering in the default language."""
+"""The language of the pages people read: the partner workspace (/partner/) and the customer's
+pages (the webforms under /f/ and the portal under /t/). Chosen on the page (the language
+cookie), else the browser's Accept-Language, else English; the portal may prefer the order's
+language over Accept-Language (portal.views.page_language). Other paths (the API, the admin,
+the landing page) keep answering in the default language."""
 
 from __future__ import annotations
 
@@ -9,15 +11,15 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-PREFIX = "/partner/"
+PREFIXES = ("/partner/", "/f/", "/t/")
 
 
-class PartnerLanguageMiddleware:
+class PageLanguageMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path_info.startswith(PREFIX):
+        if not request.path_info.startswith(PREFIXES):
             return self.get_response(request)
         language = translation.get_language_from_request(request)
         with translation.override(language):

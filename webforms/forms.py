@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import FieldType
 from webforms.selectors import FieldSpec
@@ -27,7 +28,7 @@ class WebformOrderForm(forms.Form):
     # A field people never see (hidden by CSS, skipped by keyboard and screen readers); bots fill it.
     website = forms.CharField(
         required=False,
-        label="Leave this field empty",
+        label=_("Leave this field empty"),
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
     # One id per rendering of the form: a second submit of the same page (double click, back
@@ -45,7 +46,7 @@ class WebformOrderForm(forms.Form):
         if allow_photo:
             self.fields["photo"] = forms.FileField(
                 required=False,
-                label="Photo (optional)",
+                label=_("Photo (optional)"),
                 help_text="A photo of the place, for example the wall or the fuse box. Images up to 10 MB. "
                 "If the form shows an error, choose the photo again.",
                 widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),

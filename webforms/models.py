@@ -13,6 +13,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 from orders.models import OrderTag, Workflow
@@ -29,15 +30,20 @@ class FieldMode(models.TextChoices):
 # fields, so they are always shown and required; the country may be hidden when the webform
 # has a default country.
 STANDARD_FIELDS: dict[str, dict] = {
-    "contactPersonName": {"label": "Your name", "type": "text", "fixed": True, "autocomplete": "name"},
-    "email": {"label": "Email", "type": "email", "fixed": True, "autocomplete": "email"},
-    "phoneNumber": {"label": "Phone number", "type": "phone", "fixed": True, "autocomplete": "tel"},
-    "address": {"label": "Street address", "type": "text", "fixed": True, "autocomplete": "street-address"},
-    "postalCode": {"label": "Postal code", "type": "text", "fixed": True, "autocomplete": "postal-code"},
-    "city": {"label": "City", "type": "text", "fixed": True, "autocomplete": "address-level2"},
-    "countryCode": {"label": "Country", "type": "country", "fixed": False, "default": FieldMode.REQUIRED},
-    "workplace": {"label": "Company or site name", "type": "text", "fixed": False, "default": FieldMode.HIDDEN},
-    "description": {"label": "What should be done?", "type": "textarea", "fixed": False, "default": FieldMode.OPTIONAL},
+    "contactPersonName": {"label": _("Your name"), "type": "text", "fixed": True, "autocomplete": "name"},
+    "email": {"label": _("Email"), "type": "email", "fixed": True, "autocomplete": "email"},
+    "phoneNumber": {"label": _("Phone number"), "type": "phone", "fixed": True, "autocomplete": "tel"},
+    "address": {"label": _("Street address"), "type": "text", "fixed": True, "autocomplete": "street-address"},
+    "postalCode": {"label": _("Postal code"), "type": "text", "fixed": True, "autocomplete": "postal-code"},
+    "city": {"label": _("City"), "type": "text", "fixed": True, "autocomplete": "address-level2"},
+    "countryCode": {"label": _("Country"), "type": "country", "fixed": False, "default": FieldMode.REQUIRED},
+    "workplace": {"label": _("Company or site name"), "type": "text", "fixed": False, "default": FieldMode.HIDDEN},
+    "description": {
+        "label": _("What should be done?"),
+        "type": "textarea",
+        "fixed": False,
+        "default": FieldMode.OPTIONAL,
+    },
 }
 
 # Wire name -> the snake_case name used inside (order fields and the HTML form's input names).

@@ -5,10 +5,16 @@ customer entered themselves."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+else:
+    StrOrPromise = str
 
 from accounts.zones import zone_of
 from dispatch.selectors import booking_of
@@ -44,15 +50,15 @@ def _blank_fields_html(
 
 
 # The status as the customer reads it: a title and a sentence.
-STATUS_TEXT: dict[OrderStatus, tuple[str, str]] = {
-    OrderStatus.CREATED: ("Received", "We have received your request and will find an installer for you."),
-    OrderStatus.DISPATCHING: ("Finding an installer", "We are finding an installer for your job."),
-    OrderStatus.SCHEDULED: ("Appointment booked", "Your installation has a date."),
-    OrderStatus.IN_PROGRESS: ("Installation under way", "The installer is working on your job."),
-    OrderStatus.COMPLETED: ("Completed", "The installation is done. Thank you!"),
+STATUS_TEXT: dict[OrderStatus, tuple[StrOrPromise, StrOrPromise]] = {
+    OrderStatus.CREATED: (_("Received"), _("We have received your request and will find an installer for you.")),
+    OrderStatus.DISPATCHING: (_("Finding an installer"), _("We are finding an installer for your job.")),
+    OrderStatus.SCHEDULED: (_("Appointment booked"), _("Your installation has a date.")),
+    OrderStatus.IN_PROGRESS: (_("Installation under way"), _("The installer is working on your job.")),
+    OrderStatus.COMPLETED: (_("Completed"), _("The installation is done. Thank you!")),
     # The customer does not need to know that installers declined: from their side we are still looking.
-    OrderStatus.DECLINED: ("Finding an installer", "We are still finding an installer for your job."),
-    OrderStatus.CANCELLED: ("Cancelled", "This request has been cancelled."),
+    OrderStatus.DECLINED: (_("Finding an installer"), _("We are still finding an installer for your job.")),
+    OrderStatus.CANCELLED: (_("Cancelled"), _("This request has been cancelled.")),
 }
 
 
@@ -63,9 +69,12 @@ def tracking_context(order: Order) -> dict[str, Any]:
     The page needs no login, so it never shows more than the order's current installer may see
     in the API: the customer's name and street only once an installer is assigned; before that
     (no installer, or offers not accepted yet) the area (postal code and city) only."""
+    title: StrOrPromise
+    sentence: StrOrPromise
     title, sentence = STATUS_TEXT[OrderStatus(order.status)]
     if order.status == OrderStatus.DISPATCHING and order.installer_id:
-        title, sentence = "Installer found", "An installer has taken your job and will agree a date with you."
+        title = _("Installer found")
+        sentence = _("An installer has taken your job and will agree a date with you.")
     booking = booking_of(order)
     booked = None
     # Every time on the page is shown in this zone (the template's {% timezone %}) and named.
@@ -78,6 +87,7 @@ def tracking_context(order: Order) -> dict[str, Any]:
             "zone": zone.key,
         }
     installer = order.installer.name if order.installer_id and order.installer else None
+    installer_phone = order.installer.phone_number if order.installer_id and order.installer else None
     area = f"{order.postal_code} {order.city}"
     assigned = order.installer_id is not None
     return {
@@ -87,6 +97,7 @@ def tracking_context(order: Order) -> dict[str, Any]:
         "status": order.status,
         "booked": booked,
         "installer": installer,
+        "installer_phone": installer_phone or None,
         "customer": order.contact_person_name if assigned else None,
         "address": f"{order.address}, {area}" if assigned else area,
         "received": order.created_at,

@@ -8,5 +8,4 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("f/<slug:slug>/", views.webform_page, name="form"),
     path("f/<slug:slug>/done/<str:token>/", views.webform_done, name="done"),
-    path("t/<str:token>/", views.tracking, name="tracking"),
 ]

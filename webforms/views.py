@@ -1,13 +1,13 @@
-"""Public pages: the webform (/f/<slug>/), its confirmation, and the customer's tracking page
-(/t/<token>/). They parse the request, call a selector or service, and answer; they work
+"""Public pages: the webform (/f/<slug>/) and its confirmation (the customer's order page
+/t/<token>/ is the portal's: portal.views). They parse the request, call a selector or service, and answer; they work
 without JavaScript and never answer 500 for anything a visitor can send."""
 
 from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from orders.exceptions import Conflict, DuplicateIdempotencyKey
@@ -20,7 +20,7 @@ logger = logging.getLogger("installer.webforms")
 
 DEMO_SLUG = "demo-ev-charger"
 
-DEFAULT_SUCCESS_TEXT = (
+DEFAULT_SUCCESS_TEXT = _(
     "We will now find an installer near you. The installer will contact you to agree a date. "
     "You can follow your request at any time with the link below."
 )
@@ -89,7 +89,7 @@ def webform_page(request, slug: str):
                 first = Order.objects.filter(pk=first_id, webform_id=webform.pk).first() if first_id else None
                 if first is not None:
                     return redirect("webforms:done", slug=webform.slug, token=first.client_token)
-                form.add_error(None, "This form was already sent. Reload the page to send a new request.")
+                form.add_error(None, _("This form was already sent. Reload the page to send a new request."))
             except Conflict:
                 return _unavailable(request, webform, 410)
         else:
@@ -120,13 +120,3 @@ def webform_done(request, slug: str, token: str):
         "tracking_url": order.client_url,
     }
     return _private(render(request, "webforms/done.html", context))
-
-
-@require_GET
-def tracking(request, token: str):
-    """The customer's view of their order: status in words, booked date, installer name."""
-    order = selectors.order_for_tracking(token)
-    if order is None:
-        return _private(render(request, "webforms/tracking_unknown.html", status=404))
-    context = {"t": presenters.tracking_context(order), "base_url": settings.PUBLIC_BASE_URL}
-    return _private(render(request, "webforms/tracking.html", context))

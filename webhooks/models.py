@@ -36,6 +36,10 @@ WEBHOOK_EVENTS: tuple[str, ...] = (
     "booking.cancelled",
     "workflow.step.activated",
     "workflow.step.completed",
+    # The customer's portal (docs/customers.md): requests and notes for the operator and installer.
+    "customer.reschedule_requested",
+    "customer.cancel_requested",
+    "customer.note_added",
 )
 TEST_EVENT = "webhook.test"
 
