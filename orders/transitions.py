@@ -28,3 +28,19 @@ def deletable(status: int, test: bool) -> bool:
     """An order may be deleted (soft) while it is still created, or in any status if it is a
     test order."""
     return test or status == S.CREATED
+
+
+# The statuses an order passes through when all goes well, in order (`declined` and
+# `cancelled` are off it).
+PATH: tuple[int, ...] = (
+    S.CREATED,
+    S.DISPATCHING,
+    S.SCHEDULED,
+    S.IN_PROGRESS,
+    S.COMPLETED,
+)
+
+
+def passed(step_status: int, order_status: int) -> bool:
+    """Whether an order in `order_status` is past a step of `step_status` on the PATH."""
+    return step_status in PATH and order_status in PATH and PATH.index(step_status) < PATH.index(order_status)

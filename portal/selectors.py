@@ -27,13 +27,7 @@ from webforms.selectors import TOKEN_CHARS
 
 # The statuses a customer follows, in order. `declined` is shown as `dispatching` (from the
 # customer's side we are still finding an installer); `cancelled` only on a cancelled order.
-PATH: tuple[int, ...] = (
-    OrderStatus.CREATED,
-    OrderStatus.DISPATCHING,
-    OrderStatus.SCHEDULED,
-    OrderStatus.IN_PROGRESS,
-    OrderStatus.COMPLETED,
-)
+PATH = transitions.PATH
 # The statuses whose customer step lets the customer book.
 BOOKING_STATUSES = (OrderStatus.DISPATCHING, OrderStatus.SCHEDULED)
 

@@ -118,6 +118,19 @@ def test_the_job_page_shows_customer_map_link_steps_and_timeline(partner, router
     assert "accepted the offer; the job is yours." in body
 
 
+def test_the_checklist_ticks_the_steps_the_job_has_passed(partner, router, company):
+    """An accepted job (dispatching with its installer) is past the created step, at the
+    dispatching one, before the rest: only the first is ticked."""
+    import re
+
+    order = assigned(router, company)
+    body = partner.get(f"/partner/jobs/{order.pk}/").content.decode()
+    checklist = body[body.index('id="steps"') : body.index("</ul>", body.index('id="steps"'))]
+    items = re.findall(r"<li.*?</li>", checklist, flags=re.S)
+    ticked = ["☑" in item or "checked" in item for item in items]
+    assert ticked[0] is True and not any(ticked[1:]), items
+
+
 def test_another_companys_job_and_unknown_ids_are_404(partner, router, company, rival):
     other = assigned(router, rival)
     offer_only, _ = offered(router, company)

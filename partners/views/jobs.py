@@ -21,7 +21,7 @@ from dispatch import selectors as dispatch_selectors
 from dispatch import services as dispatch_services
 from installer.errors import DomainError
 from orders import services as order_services
-from orders import workflow_cache
+from orders import transitions, workflow_cache
 from orders.api.presenters import order_to_dict, timeline_to_dicts
 from orders.files import file_delete, file_response, file_upload
 from orders.filters import OrderFilter
@@ -149,7 +149,7 @@ def _job_page(
             "title": step.title,
             "status": presenters.status_label(step.status),
             "required": step.required,
-            "done": step.key in completed,
+            "done": step.key in completed or transitions.passed(step.status, order.status),
             "can_complete": (
                 "completeStep" in actions
                 and step.status == order.status
