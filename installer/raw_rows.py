@@ -10,20 +10,6 @@ from typing import Any
 from django.db.models import Field, Model
 
 
-def prepared_cursor(connection: Any) -> Any:
-    """A cursor of `connection` (PostgreSQL) that binds its parameters on the server, where
-    Django's cursors bind them in the client: psycopg then prepares a statement the connection
-    runs again and again (from its `prepare_threshold`-th run), and PostgreSQL plans it once per
-    connection instead of on every request. For the fast paths' statements, which join several
-    tables and cost more to plan than to run. Queries are logged (and counted by tests) as on
-    any Django cursor."""
-    import psycopg
-
-    connection.ensure_connection()
-    cursor = psycopg.Cursor(connection.connection)
-    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
-
-
 class RowShape:
     """One model's columns in a statement: `columns` for its SELECT list (qualified by the
     statement's alias for the model's table), `take` to build the instance from a row."""

@@ -18,7 +18,7 @@ from django.db import connections, router
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import ApiToken, Membership, Organization, Role, role_may_write, role_sees_only_assigned
-from installer.raw_rows import RowShape, prepared_cursor
+from installer.raw_rows import RowShape
 from orders import hooks, workflow_cache
 from orders.models import ActorType, File, Order, OrderEvent, OrderTag, TaggedOrder, Workflow, WorkflowStep
 
@@ -254,7 +254,7 @@ def relations_loaded_fast(order: Order) -> bool:
     connection = connections[router.db_for_read(Order)]
     if connection.vendor != "postgresql":
         return False
-    with prepared_cursor(connection) as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(f"SELECT {_relations(connection.ops.quote_name)} FROM (SELECT %s::uuid AS id) o", [order.pk])  # noqa: S608 (names from _meta, the id bound)
         tags, files = cursor.fetchone()
     _attach_relations(order, tags, files, connection.alias, {})
@@ -317,7 +317,7 @@ def orders_loaded_fast(viewer: Viewer, pks: list[uuid.UUID]) -> list[Order] | No
     if alias not in _fast_reads:
         _fast_reads[alias] = _fast_read(connection)
     sql, shapes = _fast_reads[alias]
-    with prepared_cursor(connection) as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, [list(pks), viewer.organization.pk])
         rows = cursor.fetchall()
     by_pk = {}

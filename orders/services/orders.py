@@ -10,7 +10,6 @@ from django.db import IntegrityError, router, transaction
 from django.db.models import F
 
 from accounts.models import Organization
-from installer.raw_rows import prepared_cursor
 from orders import hooks, signals, transitions
 from orders.actors import Actor
 from orders.exceptions import Conflict, DuplicateIdempotencyKey, OrderValidationError
@@ -34,7 +33,7 @@ def _next_number(organization: Organization) -> int:
     if connection.vendor != "postgresql":
         return _next_number_orm(organization)
     quote = connection.ops.quote_name
-    with prepared_cursor(connection) as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(Organization._meta.db_table)} SET order_counter = order_counter + 1"  # noqa: S608 (the table's name, the id bound)
             " WHERE id = %s RETURNING order_counter, has_webhook_endpoints",
