@@ -18,12 +18,14 @@ urlpatterns = [
     path("api/v1/", include("dispatch.api.urls")),
     path("api/v1/", include("webforms.api.urls")),
     path("api/v1/", include("webhooks.api.urls")),
+    path("api/v1/", include("notifications.api.urls")),
     path("api/", api_exceptions.api_not_found),
     path("api/<path:rest>", api_exceptions.api_not_found),
     path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="backoffice-dashboard"),
     path("admin/", admin.site.urls),
     # Invitation links (/partner/invitations/<token>/): before the partner workspace's URLs.
     path("", include("accounts.urls")),
+    path("", include("notifications.urls")),
     path("partner/", include("partners.urls")),
     path("", include("webforms.urls")),
 ]
