@@ -563,7 +563,8 @@ def message_send(*, message_id: Any) -> str:
         return "not sent"
     message, out = claimed
     try:
-        provider_id = channels.send(out)
+        with translation.override(message.language):  # the footer, the .ics
+            provider_id = channels.send(out)
     except SendError as exc:
         return _record(message, error=exc)
     except Exception as exc:  # a bug in a backend must not leave the row in flight
