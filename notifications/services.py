@@ -109,7 +109,7 @@ def sample_context(language: str) -> dict[str, Any]:
     return sample(language)
 
 
-def _clean(organization: Organization, workflow: Workflow, values: dict[str, Any]) -> dict[str, Any]:
+def clean_values(organization: Organization, workflow: Workflow, values: dict[str, Any]) -> dict[str, Any]:
     """Checks a whole rule (after a partial update is merged in). Raises InvalidNotification."""
     if values["trigger_event"] not in TRIGGER_EVENTS:
         raise _invalid("trigger", f"Must be one of {', '.join(TRIGGER_EVENTS)}.")
@@ -172,11 +172,11 @@ def _clean(organization: Organization, workflow: Workflow, values: dict[str, Any
 
 
 def notification_create(*, organization: Organization, workflow: Workflow, **fields: Any) -> Notification:
-    """Creates a rule of the organization's workflow after `_clean`."""
+    """Creates a rule of the organization's workflow after `clean_values`."""
     values = {f.name: f.default for f in Notification._meta.get_fields() if f.name in FIELDS and hasattr(f, "default")}
     values.update({"step": None, "webhook_headers": {}, "templates": {}, "offset_value": 0})
     values.update({k: v for k, v in fields.items() if k in FIELDS})
-    values = _clean(organization, workflow, values)
+    values = clean_values(organization, workflow, values)
     return Notification.objects.create(organization=organization, workflow=workflow, **values)
 
 
@@ -187,7 +187,7 @@ def notification_update(*, notification: Notification, **fields: Any) -> Notific
         notification = Notification.objects.select_for_update().select_related("workflow").get(pk=notification.pk)
         values = {name: getattr(notification, name) for name in FIELDS}
         values.update({k: v for k, v in fields.items() if k in FIELDS})
-        values = _clean(notification.organization, notification.workflow, values)
+        values = clean_values(notification.organization, notification.workflow, values)
         for name, value in values.items():
             setattr(notification, name, value)
         notification.save()
