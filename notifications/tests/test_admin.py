@@ -68,3 +68,22 @@ def test_the_order_page_shows_its_messages_in_constant_queries(rule, make_order,
         assert "Messages" in html and html.count("ola@example.com") >= count and notification.name in html
         counts[count] = len(queries)
     assert counts[20] == counts[1], counts
+
+
+def test_seed_demo_sets_the_default_notifications_in_nb_once():
+    import io
+
+    from django.core.management import call_command
+
+    from accounts.models import Organization
+
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    demo = Organization.objects.get(slug="demo")
+    assert demo.language == "nb"
+    names = set(Notification.objects.filter(organization=demo).values_list("name", flat=True))
+    assert {"Forespørsel mottatt", "Time bestilt", "Påminnelse dagen før", "Ny jobbforespørsel (partner)"} <= names
+    count = Notification.objects.count()
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Notification.objects.count() == count
+    assert "Mail (EMAIL_URL)" in out.getvalue()
