@@ -26,7 +26,23 @@ from orders.selectors import parse_uuid
 class NotificationForm(forms.ModelForm):
     class Meta:
         model = Notification
-        fields = "__all__"
+        fields = (
+            "organization",
+            "workflow",
+            "name",
+            "active",
+            "trigger_event",
+            "step",
+            "timing",
+            "offset_value",
+            "offset_unit",
+            "channel",
+            "attach_ics",
+            "webhook_url",
+            "webhook_method",
+            "webhook_headers",
+            "templates",
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -119,9 +135,7 @@ class NotificationAdmin(TenantScopedAdmin):
             )
             for language in notification.templates or {}:
                 try:
-                    _, subject, body = services.render_message(
-                        notification, order, language=language, condition={}
-                    )
+                    _, subject, body = services.render_message(notification, order, language=language, condition={})
                     rendered.append({"language": language, "subject": subject, "body": body, "error": ""})
                 except templating.TemplateProblem as exc:
                     rendered.append({"language": language, "subject": "", "body": "", "error": str(exc)})
@@ -145,8 +159,19 @@ class MessageInline(TenantScopedInline, admin.TabularInline):
     extra = 0
     can_delete = False
     verbose_name_plural = "Messages"
-    fields = ("created_at", "notification", "channel", "recipient", "language", "status", "due_at", "sent_at",
-              "attempts", "subject", "error")
+    fields = (
+        "created_at",
+        "notification",
+        "channel",
+        "recipient",
+        "language",
+        "status",
+        "due_at",
+        "sent_at",
+        "attempts",
+        "subject",
+        "error",
+    )
     readonly_fields = fields
 
     def get_queryset(self, request):

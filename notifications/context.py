@@ -60,7 +60,7 @@ def message_context(order: Order, *, language: str, condition: dict[str, Any] | 
     (joined by the caller) and, for an offer message, the offer."""
     condition = condition or {}
     step = None
-    step_key = condition.get("stepKey") or (order.current_step.key if order.current_step_id else None)
+    step_key = condition.get("stepKey") or (order.current_step.key if order.current_step is not None else None)
     if step_key:
         found = next((s for s in workflow_cache.steps(order.workflow) if s.key == step_key), None)
         if found is not None:

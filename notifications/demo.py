@@ -114,7 +114,10 @@ def _rules(offer_hours: int) -> list[dict[str, Any]]:
             "offset_unit": "days",
             "channel": Channel.CUSTOMER_SMS,
             "templates": {
-                "nb": {"subject": "", "body": "Påminnelse: {{installer.name}} kommer {{booking.date}} kl. {{booking.time}}. {{trackingUrl}}"},
+                "nb": {
+                    "subject": "",
+                    "body": "Påminnelse: {{installer.name}} kommer {{booking.date}} kl. {{booking.time}}. {{trackingUrl}}",
+                },
                 "en": {"subject": "", "body": "Reminder: {{installer.name}} comes {{booking.start}}. {{trackingUrl}}"},
             },
         },

@@ -133,7 +133,9 @@ def clean_values(organization: Organization, workflow: Workflow, values: dict[st
     elif offset == 0:
         raise _invalid("offset", "Give N (hours or days) for this timing.")
     if values["timing"] == Timing.BEFORE_BOOKING and values["trigger_event"] not in BOOKING_EVENTS:
-        raise _invalid("timing", "A reminder before the booking's start needs a booking.created or booking.updated trigger.")
+        raise _invalid(
+            "timing", "A reminder before the booking's start needs a booking.created or booking.updated trigger."
+        )
     channel = values["channel"]
     if channel not in Channel.values:
         raise _invalid("channel", f"Must be one of {', '.join(Channel.values)}.")
@@ -333,7 +335,9 @@ def _skip_stale_booking_messages(order: Order) -> int:
     stale = Message.objects.filter(order=order, status=MessageStatus.PLANNED, occurrence_key__startswith="booking:")
     if start is not None:
         stale = stale.exclude(occurrence_key=f"booking:{start.astimezone(UTC).isoformat()}")
-    return stale.update(status=MessageStatus.SKIPPED, error="The booking moved or was removed.", updated_at=timezone.now())
+    return stale.update(
+        status=MessageStatus.SKIPPED, error="The booking moved or was removed.", updated_at=timezone.now()
+    )
 
 
 def _language(rule: Notification, order: Order) -> str:
@@ -435,7 +439,9 @@ def _still_holds(message: Message, order: Order | None) -> str | None:
 def _opted_out(message: Message, order: Order) -> bool:
     if message.channel not in CUSTOMER_CHANNELS or not message.recipient:
         return False
-    return OptOut.objects.filter(organization_id=order.organization_id, address=_address_key(message.recipient)).exists()
+    return OptOut.objects.filter(
+        organization_id=order.organization_id, address=_address_key(message.recipient)
+    ).exists()
 
 
 def _address_key(address: str) -> str:
@@ -471,7 +477,9 @@ def _finish(message: Message, status: str, error: str = "") -> None:
     message.status = status
     message.error = error[:2000]
     message.locked_until = None
-    message.save(update_fields=["status", "error", "locked_until", "subject", "body", "recipient", "language", "updated_at"])
+    message.save(
+        update_fields=["status", "error", "locked_until", "subject", "body", "recipient", "language", "updated_at"]
+    )
 
 
 def _claim(message_id: Any, now: datetime) -> tuple[Message, channels.Outgoing] | None:
@@ -513,7 +521,16 @@ def _claim(message_id: Any, now: datetime) -> tuple[Message, channels.Outgoing] 
         message.attempts += 1
         message.locked_until = now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
         message.save(
-            update_fields=["status", "attempts", "locked_until", "recipient", "language", "subject", "body", "updated_at"]
+            update_fields=[
+                "status",
+                "attempts",
+                "locked_until",
+                "recipient",
+                "language",
+                "subject",
+                "body",
+                "updated_at",
+            ]
         )
         out = channels.Outgoing(
             message_id=str(message.pk),
@@ -544,7 +561,12 @@ def _record(message: Message, *, provider_id: str = "", error: SendError | None 
             return "taken over"  # the lease ran out and the sweep decided meanwhile
         current.locked_until = None
         if error is None:
-            current.status, current.sent_at, current.provider_id, current.error = MessageStatus.SENT, now, provider_id[:200], ""
+            current.status, current.sent_at, current.provider_id, current.error = (
+                MessageStatus.SENT,
+                now,
+                provider_id[:200],
+                "",
+            )
         elif error.retry and number < settings.NOTIFY_MAX_ATTEMPTS:
             current.status = MessageStatus.PLANNED
             current.due_at = now + timedelta(seconds=retry_delay(number))
@@ -552,7 +574,9 @@ def _record(message: Message, *, provider_id: str = "", error: SendError | None 
             _enqueue([(current.pk, current.due_at)])
         else:
             current.status, current.error = MessageStatus.FAILED, str(error)[:2000]
-        current.save(update_fields=["status", "sent_at", "provider_id", "error", "due_at", "locked_until", "updated_at"])
+        current.save(
+            update_fields=["status", "sent_at", "provider_id", "error", "due_at", "locked_until", "updated_at"]
+        )
     return current.status
 
 
@@ -647,7 +671,9 @@ def opt_out(*, order: Order) -> list[str]:
     addresses = [a for a in (_address_key(order.email), _address_key(order.phone_number)) if a]
     with transaction.atomic():
         for address in addresses:
-            OptOut.objects.get_or_create(organization_id=order.organization_id, address=address, defaults={"order": order})
+            OptOut.objects.get_or_create(
+                organization_id=order.organization_id, address=address, defaults={"order": order}
+            )
         Message.objects.filter(
             organization_id=order.organization_id,
             status=MessageStatus.PLANNED,

@@ -89,7 +89,9 @@ class TwilioSmsBackend(BaseSmsBackend):
         except urllib.error.HTTPError as exc:
             detail = exc.read(2048).decode("utf-8", errors="replace")
             exc.close()
-            raise SendError(f"Twilio answered {exc.code}: {detail[:500]}", retry=exc.code == 429 or exc.code >= 500) from None
+            raise SendError(
+                f"Twilio answered {exc.code}: {detail[:500]}", retry=exc.code == 429 or exc.code >= 500
+            ) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise SendError(f"Twilio unreachable: {exc}") from None
         sid = answer.get("sid") if isinstance(answer, dict) else None

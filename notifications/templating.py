@@ -69,7 +69,9 @@ def check(text: str) -> None:
             continue
         if inner not in LEAVES:
             if inner in GROUPS:
-                raise TemplateProblem(f"'{{{{{inner}}}}}' is a group: name one of its fields, e.g. {inner}.{SCHEMA[inner][0]}.")
+                raise TemplateProblem(
+                    f"'{{{{{inner}}}}}' is a group: name one of its fields, e.g. {inner}.{SCHEMA[inner][0]}."
+                )
             raise TemplateProblem(
                 f"'{{{{{inner}}}}}' is not in the template context. Use {{{{path}}}} of a documented field, "
                 "{{#if path}}...{{else}}...{{/if}} or {{#unless path}}...{{/unless}}."
@@ -86,7 +88,9 @@ def _compiled(text: str):
     except PybarsError as exc:
         raise TemplateProblem(f"The template does not compile: {exc}") from None
     except Exception as exc:  # PyMeta's parse errors are not PybarsError
-        raise TemplateProblem(f"The template does not compile: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
+        raise TemplateProblem(
+            f"The template does not compile: {str(exc).splitlines()[0] if str(exc) else exc!r}"
+        ) from None
 
 
 class Context(dict):
@@ -100,7 +104,7 @@ def _refuse(*args: Any, **kwargs: Any) -> None:
     raise TemplateProblem("Only {{#if}} and {{#unless}} blocks are allowed in templates.")
 
 
-_HELPERS = {name: _refuse for name in ("each", "with", "lookup", "log", "helperMissing", "blockHelperMissing")}
+_HELPERS = dict.fromkeys(("each", "with", "lookup", "log", "helperMissing", "blockHelperMissing"), _refuse)
 
 
 def _plain(value: Any, mode: str) -> Any:

@@ -14,7 +14,7 @@ def notification_to_dict(n: Notification) -> dict[str, Any]:
         "name": n.name,
         "active": n.active,
         "trigger": n.trigger_event,
-        "stepKey": n.step.key if n.step_id else None,
+        "stepKey": n.step.key if n.step is not None else None,
         "timing": n.timing,
         "offset": n.offset_value,
         "offsetUnit": n.offset_unit,

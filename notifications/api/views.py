@@ -31,7 +31,9 @@ def _fields(workflow: Workflow, data: dict[str, Any]) -> dict[str, Any]:
         key = fields.pop("stepKey")
         step = services.step_of(workflow, key)
         if key and step is None:
-            raise InvalidNotification("stepKey: Not a step of this workflow.", details={"stepKey": ["Not a step of this workflow."]})
+            raise InvalidNotification(
+                "stepKey: Not a step of this workflow.", details={"stepKey": ["Not a step of this workflow."]}
+            )
         fields["step"] = step
     if "webhook" in fields:
         webhook = fields.pop("webhook") or {}

@@ -38,8 +38,17 @@ def workflow(oslo):
 
 @pytest.fixture
 def rule(oslo, workflow):
-    def make(trigger="order.created", *, channel=Channel.CUSTOMER_EMAIL, timing=Timing.ON_CHANGE, offset=0,
-             unit="hours", templates=None, step=None, **more):
+    def make(
+        trigger="order.created",
+        *,
+        channel=Channel.CUSTOMER_EMAIL,
+        timing=Timing.ON_CHANGE,
+        offset=0,
+        unit="hours",
+        templates=None,
+        step=None,
+        **more,
+    ):
         return services.notification_create(
             organization=oslo,
             workflow=workflow,

@@ -4,8 +4,8 @@ page lists the order's messages (read-only) in a constant number of queries."""
 from __future__ import annotations
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from backoffice.tests.conftest import staff_client
@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_preview_renders_against_an_order_of_the_organization(rule, make_order, oslo, org_b):
-    notification = rule("order.created", templates={"nb": {"subject": "Hei", "body": "Hei {{customer.name}}, {{order.displayId}}"}})
+    notification = rule(
+        "order.created", templates={"nb": {"subject": "Hei", "body": "Hei {{customer.name}}, {{order.displayId}}"}}
+    )
     order = make_order(contact_person_name="Kari <b>")
     staff = staff_client(oslo, Role.OPERATOR)
     page = staff.get(f"/admin/notifications/notification/{notification.pk}/preview/?order={order.pk}")
@@ -57,8 +59,15 @@ def test_the_order_page_shows_its_messages_in_constant_queries(rule, make_order,
     for count in (1, 20):
         order = make_order()
         for i in range(count - 1):
-            Message.objects.create(organization=oslo, order=order, notification=notification, occurrence_key=f"k{i}",
-                                   channel="customer_email", recipient="ola@example.com", due_at=order.created_at)
+            Message.objects.create(
+                organization=oslo,
+                order=order,
+                notification=notification,
+                occurrence_key=f"k{i}",
+                channel="customer_email",
+                recipient="ola@example.com",
+                due_at=order.created_at,
+            )
         run_due_tasks()
         staff.get(f"/admin/orders/order/{order.pk}/change/")  # warm the per-process caches
         with CaptureQueriesContext(connection) as queries:

@@ -40,7 +40,13 @@ def test_create_read_update_delete(operator_a, wf_a):
     step = WorkflowStep.objects.filter(workflow=wf_a).first()
     patched = operator_a.patch(
         url(wf_a, nid),
-        {"trigger": "workflow.step.completed", "stepKey": step.key, "timing": "after", "offset": 2, "offsetUnit": "days"},
+        {
+            "trigger": "workflow.step.completed",
+            "stepKey": step.key,
+            "timing": "after",
+            "offset": 2,
+            "offsetUnit": "days",
+        },
         format="json",
     )
     assert patched.status_code == 200, patched.json()
@@ -65,7 +71,10 @@ def test_create_read_update_delete(operator_a, wf_a):
         ({"timing": "after"}, "offset"),
         ({"channel": "webhook"}, "webhook.url"),
         ({"channel": "webhook", "webhook": {"url": "ftp://x.example"}}, "webhook.url"),
-        ({"channel": "webhook", "webhook": {"url": "https://x.example", "headers": {"Host": "evil"}}}, "webhook.headers"),
+        (
+            {"channel": "webhook", "webhook": {"url": "https://x.example", "headers": {"Host": "evil"}}},
+            "webhook.headers",
+        ),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(operator_a, wf_a, change, field):
@@ -91,7 +100,7 @@ def test_another_organizations_workflow_and_rule_are_404(operator_a, operator_b,
     assert operator_b.delete(url(wf_a, nid)).status_code == 404
     wf_b = Workflow.objects.get(organization=org_b, is_default=True)
     assert operator_b.get(url(wf_b, nid)).status_code == 404  # its own workflow, another's rule
-    assert operator_a.get(f"/api/v1/workflows/not-a-uuid/notifications").status_code == 404
+    assert operator_a.get("/api/v1/workflows/not-a-uuid/notifications").status_code == 404
     assert Notification.objects.get(pk=nid).name == "Received"
 
 

@@ -35,8 +35,12 @@ class StandIn:
             def _any(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 outer.requests.append(
-                    {"method": self.command, "path": self.path, "headers": dict(self.headers),
-                     "body": self.rfile.read(length).decode()}
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": self.rfile.read(length).decode(),
+                    }
                 )
                 self.send_response(outer.status)
                 self.send_header("Content-Type", "application/json")
@@ -115,8 +119,12 @@ def test_a_send_cut_off_on_a_channel_with_an_idempotency_key_is_retried_with_the
     rule, make_order, clock, run_due_tasks
 ):
     with StandIn(status=200, body=b"{}") as receiver:
-        rule("order.created", channel=Channel.WEBHOOK, webhook_url=receiver.url + "/hook",
-             templates={"en": {"subject": "", "body": '{"order": "{{order.displayId}}"}'}})
+        rule(
+            "order.created",
+            channel=Channel.WEBHOOK,
+            webhook_url=receiver.url + "/hook",
+            templates={"en": {"subject": "", "body": '{"order": "{{order.displayId}}"}'}},
+        )
         order = make_order()
         message = _cut_off(Message.objects.get(order=order).pk)
         clock.advance(seconds=121)
@@ -153,8 +161,8 @@ def test_opt_out_page_confirms_then_records_and_later_messages_are_skipped(rule,
     done = client.post(url)
     assert done.status_code == 200 and "Du får ikke flere meldinger" in done.content.decode()
     assert set(OptOut.objects.values_list("address", flat=True)) == {"ola@example.com", "+4722123456"}
-    from notifications.tests.conftest import ACTOR
     from dispatch import services as dispatch_services
+    from notifications.tests.conftest import ACTOR
 
     dispatch_services.order_dispatch(order_id=order.pk, organization=order.organization, actor=ACTOR)
     run_due_tasks()
@@ -169,10 +177,16 @@ def test_a_forged_opt_out_token_is_a_404(client, make_order):
 
 
 def test_twilio_adapter_against_a_stand_in():
-    with StandIn(status=201, body=b'{"sid": "SM42", "status": "queued"}') as twilio:
-        with override_settings(SMS_TWILIO_BASE_URL=twilio.url, SMS_TWILIO_ACCOUNT_SID="AC1", SMS_TWILIO_AUTH_TOKEN="tok",
-                               SMS_FROM="+4700000000"):
-            sid = TwilioSmsBackend().send(to="+4791234567", body="Hei æøå", idempotency_key="m1")
+    with (
+        StandIn(status=201, body=b'{"sid": "SM42", "status": "queued"}') as twilio,
+        override_settings(
+            SMS_TWILIO_BASE_URL=twilio.url,
+            SMS_TWILIO_ACCOUNT_SID="AC1",
+            SMS_TWILIO_AUTH_TOKEN="tok",
+            SMS_FROM="+4700000000",
+        ),
+    ):
+        sid = TwilioSmsBackend().send(to="+4791234567", body="Hei æøå", idempotency_key="m1")
     assert sid == "SM42"
     (request,) = twilio.requests
     assert request["path"] == "/2010-04-01/Accounts/AC1/Messages.json"
@@ -182,11 +196,17 @@ def test_twilio_adapter_against_a_stand_in():
 
 @pytest.mark.parametrize(("status", "retry"), [(500, True), (429, True), (400, False)])
 def test_twilio_errors_say_whether_to_retry(status, retry):
-    with StandIn(status=status, body=b'{"message": "nope"}') as twilio:
-        with override_settings(SMS_TWILIO_BASE_URL=twilio.url, SMS_TWILIO_ACCOUNT_SID="AC1", SMS_TWILIO_AUTH_TOKEN="tok",
-                               SMS_FROM="+4700000000"):
-            with pytest.raises(SendError) as exc:
-                TwilioSmsBackend().send(to="+4791234567", body="x", idempotency_key="m1")
+    with (
+        StandIn(status=status, body=b'{"message": "nope"}') as twilio,
+        override_settings(
+            SMS_TWILIO_BASE_URL=twilio.url,
+            SMS_TWILIO_ACCOUNT_SID="AC1",
+            SMS_TWILIO_AUTH_TOKEN="tok",
+            SMS_FROM="+4700000000",
+        ),
+        pytest.raises(SendError) as exc,
+    ):
+        TwilioSmsBackend().send(to="+4791234567", body="x", idempotency_key="m1")
     assert exc.value.retry is retry and str(status) in str(exc.value)
 
 
@@ -195,7 +215,11 @@ def test_an_sms_message_goes_through_the_twilio_backend(rule, make_order, run_du
         settings.SMS_BACKEND = "notifications.sms.TwilioSmsBackend"
         settings.SMS_TWILIO_BASE_URL, settings.SMS_TWILIO_ACCOUNT_SID = twilio.url, "AC1"
         settings.SMS_TWILIO_AUTH_TOKEN, settings.SMS_FROM = "tok", "+4700000000"
-        rule("order.created", channel=Channel.CUSTOMER_SMS, templates={"en": {"subject": "", "body": "{{order.displayId}}"}})
+        rule(
+            "order.created",
+            channel=Channel.CUSTOMER_SMS,
+            templates={"en": {"subject": "", "body": "{{order.displayId}}"}},
+        )
         order = make_order()
         run_due_tasks()
     message = Message.objects.get(order=order)
@@ -205,8 +229,14 @@ def test_an_sms_message_goes_through_the_twilio_backend(rule, make_order, run_du
 
 def test_the_webhook_channel_uses_the_egress_guard(rule, make_order, run_due_tasks, settings):
     with StandIn(status=200, body=b"{}") as receiver:
-        rule("order.created", channel=Channel.WEBHOOK, webhook_url=receiver.url + "/hook", webhook_method="PUT",
-             webhook_headers={"X-Api-Key": "k"}, templates={"en": {"subject": "", "body": '{"n": "{{customer.name}}"}'}})
+        rule(
+            "order.created",
+            channel=Channel.WEBHOOK,
+            webhook_url=receiver.url + "/hook",
+            webhook_method="PUT",
+            webhook_headers={"X-Api-Key": "k"},
+            templates={"en": {"subject": "", "body": '{"n": "{{customer.name}}"}'}},
+        )
         settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False  # 127.0.0.1 is not public: refused on connect
         order = make_order(contact_person_name='Ola "O" Nordmann')
         run_due_tasks()

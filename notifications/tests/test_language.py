@@ -6,10 +6,15 @@ import pytest
 
 from orders.models import Order
 from orders.validation import language_from_accept
-from webforms.tests.conftest import webform_a  # noqa: F401 - fixture
+from webforms.tests.conftest import make_webform
 from webforms.tests.test_public_form import GOOD_POST, url
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def webform_a(org_a):
+    return make_webform(org_a, custom_fields_required=["cable_length_m"], multiline_fields=["notes"])
 
 
 @pytest.mark.parametrize(

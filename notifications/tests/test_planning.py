@@ -82,8 +82,12 @@ def test_a_step_rule_fires_for_its_step_only_and_is_skipped_when_the_step_moved_
     created_step = WorkflowStep.objects.filter(workflow=workflow, status=0).first()
     dispatching_step = WorkflowStep.objects.filter(workflow=workflow, status=1).first()
     rule("workflow.step.activated", step=created_step, timing=Timing.AFTER, offset=1, unit="hours")
-    rule("workflow.step.activated", step=dispatching_step, channel=Channel.CUSTOMER_SMS,
-         templates={"en": {"subject": "", "body": "Step {{step.title}}"}})
+    rule(
+        "workflow.step.activated",
+        step=dispatching_step,
+        channel=Channel.CUSTOMER_SMS,
+        templates={"en": {"subject": "", "body": "Step {{step.title}}"}},
+    )
     order = make_order()
     first = Message.objects.get(order=order)
     assert first.condition == {"stepKey": created_step.key, "stepState": "activated"}
@@ -99,8 +103,13 @@ def test_a_step_rule_fires_for_its_step_only_and_is_skipped_when_the_step_moved_
 def test_a_reminder_fires_the_day_before_and_a_moved_booking_replans_it(
     rule, make_order, clock, run_due_tasks, installer_org
 ):
-    rule("booking.created", timing=Timing.BEFORE_BOOKING, offset=1, unit="days",
-         templates={"en": {"subject": "Tomorrow", "body": "{{booking.start}} in {{booking.zone}}"}})
+    rule(
+        "booking.created",
+        timing=Timing.BEFORE_BOOKING,
+        offset=1,
+        unit="days",
+        templates={"en": {"subject": "Tomorrow", "body": "{{booking.start}} in {{booking.zone}}"}},
+    )
     order = assign(make_order(), installer_org)
     start = (timezone.now() + datetime.timedelta(days=3)).replace(microsecond=0)
     book(order, start)
@@ -158,8 +167,11 @@ def test_order_completed_fires_once(rule, make_order, run_due_tasks, installer_o
 
 
 def test_partner_email_on_a_new_offer_goes_to_the_offered_installer(rule, make_order, run_due_tasks, installer_org):
-    rule("offer.sent", channel=Channel.PARTNER_EMAIL,
-         templates={"en": {"subject": "New job {{order.displayId}}", "body": "Answer by {{offer.expiresAt}}"}})
+    rule(
+        "offer.sent",
+        channel=Channel.PARTNER_EMAIL,
+        templates={"en": {"subject": "New job {{order.displayId}}", "body": "Answer by {{offer.expiresAt}}"}},
+    )
     order = make_order()
     dispatch_services.order_dispatch(order_id=order.pk, organization=order.organization, actor=ACTOR)
     run_due_tasks()
@@ -168,7 +180,9 @@ def test_partner_email_on_a_new_offer_goes_to_the_offered_installer(rule, make_o
     assert "/notifications/opt-out/" not in email.body  # partner mail has no customer opt-out
 
 
-def test_offer_about_to_expire_is_skipped_once_the_offer_is_answered(rule, make_order, clock, run_due_tasks, installer_org):
+def test_offer_about_to_expire_is_skipped_once_the_offer_is_answered(
+    rule, make_order, clock, run_due_tasks, installer_org
+):
     rule("offer.sent", channel=Channel.PARTNER_EMAIL, timing=Timing.AFTER, offset=12, unit="hours")
     order = assign(make_order(), installer_org)
     clock.advance(hours=13)

@@ -52,7 +52,9 @@ def test_attribute_access_is_impossible_even_at_render_time():
 
 
 def test_values_are_escaped_for_json_payloads():
-    assert render('{"name": "{{order.name}}"}', {"order": {"name": 'a"b\n<c>'}}, mode="json") == '{"name": "a\\"b\\n<c>"}'
+    assert (
+        render('{"name": "{{order.name}}"}', {"order": {"name": 'a"b\n<c>'}}, mode="json") == '{"name": "a\\"b\\n<c>"}'
+    )
 
 
 def test_a_bad_template_is_a_400_on_save(rule):
@@ -84,10 +86,13 @@ def test_customer_values_are_html_escaped_in_the_email_html(rule, make_order, ru
 
 
 def test_the_order_s_language_picks_the_template_and_translates_dates(rule, make_order, run_due_tasks):
-    rule("order.created", templates={
-        "en": {"subject": "Order {{order.displayId}}", "body": "Hello"},
-        "nb": {"subject": "Bestilling {{order.displayId}}", "body": "Hei {{customer.name}}"},
-    })
+    rule(
+        "order.created",
+        templates={
+            "en": {"subject": "Order {{order.displayId}}", "body": "Hello"},
+            "nb": {"subject": "Bestilling {{order.displayId}}", "body": "Hei {{customer.name}}"},
+        },
+    )
     order = make_order(language="nb")
     run_due_tasks()
     (email,) = mail.outbox

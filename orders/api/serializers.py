@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from installer.api.serializers import RejectUnknownFields, TextField
 from accounts.models import Language
+from installer.api.serializers import RejectUnknownFields, TextField
 from orders.models import CancelReason
 from orders.validation import normalize_country, normalize_phone
 
