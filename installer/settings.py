@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 import dj_database_url
@@ -255,7 +256,8 @@ MAIL_DIR = Path(os.environ.get("MAIL_DIR", str(BASE_DIR / ".mail")))
 _email_url = os.environ.get("EMAIL_URL") or (f"file://{MAIL_DIR}" if DEBUG else "smtp://localhost:25")
 _email = dj_email_url.parse(_email_url)
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
-EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"] or str(MAIL_DIR)
+# dj-email-url drops the leading "/" of file:///abs/path: read the path from the URL itself.
+EMAIL_FILE_PATH = urlsplit(_email_url).path or str(MAIL_DIR) if _email_url.startswith("file:") else str(MAIL_DIR)
 EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
 EMAIL_PORT = _email["EMAIL_PORT"] or 25
 EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
