@@ -7,13 +7,13 @@ from installer.api.serializers import RejectUnknownFields
 from notifications.models import TRIGGER_EVENTS, Channel, OffsetUnit, Timing, WebhookMethod
 
 
-class WebhookInput(serializers.Serializer):
+class NotificationWebhookInput(serializers.Serializer):
     url = serializers.CharField(max_length=2000)
     method = serializers.ChoiceField(choices=WebhookMethod.values, required=False, default=WebhookMethod.POST)
     headers = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=2000), required=False)
 
 
-class TemplateInput(serializers.Serializer):
+class NotificationTemplateInput(serializers.Serializer):
     subject = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
     body = serializers.CharField(allow_blank=False, max_length=20000, trim_whitespace=False)
 
@@ -31,9 +31,9 @@ class NotificationFields(serializers.Serializer):
         choices=OffsetUnit.values, required=False, default=OffsetUnit.HOURS, source="offset_unit"
     )
     channel = serializers.ChoiceField(choices=Channel.values)
-    webhook = WebhookInput(required=False, allow_null=True, default=None)
+    webhook = NotificationWebhookInput(required=False, allow_null=True, default=None)
     templates = serializers.DictField(
-        child=TemplateInput(), help_text='Per language (en, nb): {"en": {"subject": "...", "body": "..."}}.'
+        child=NotificationTemplateInput(), help_text='Per language (en, nb): {"en": {"subject": "...", "body": "..."}}.'
     )
     attachIcs = serializers.BooleanField(required=False, default=False, source="attach_ics")
 
@@ -46,7 +46,7 @@ class NotificationUpdateInput(RejectUnknownFields, NotificationFields):
     pass
 
 
-class WebhookOutput(serializers.Serializer):
+class NotificationWebhookOutput(serializers.Serializer):
     url = serializers.CharField()
     method = serializers.CharField()
     headers = serializers.DictField(child=serializers.CharField())
@@ -63,7 +63,7 @@ class NotificationOutput(serializers.Serializer):
     offset = serializers.IntegerField()
     offsetUnit = serializers.CharField()
     channel = serializers.CharField()
-    webhook = WebhookOutput(allow_null=True)
+    webhook = NotificationWebhookOutput(allow_null=True)
     templates = serializers.DictField()
     attachIcs = serializers.BooleanField()
     createdAt = serializers.DateTimeField()
