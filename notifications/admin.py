@@ -1,6 +1,6 @@
 """Notifications in the back office: the rules (own admin, tenant-scoped, with a preview
-against a real order of the organization), and the order page's messages (a read-only inline
-on the order admin, which is re-registered here as a subclass of dispatch's)."""
+against a real order of the organization), and the order page's messages (a read-only section
+of the order admin, which is re-registered here as a subclass of dispatch's)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,19 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accounts.admin_base import TenantScopedAdmin, TenantScopedInline
+from accounts.admin_base import TenantScopedAdmin
+from accounts.zones import local_text, zone_of
 from dispatch.admin.orders import OrderAdmin as DispatchOrderAdmin
 from installer.forms import JSON_FORMFIELD_OVERRIDES
 from notifications import selectors, services, templating
 from notifications.exceptions import InvalidNotification
-from notifications.models import Message, Notification
+from notifications.models import Notification
 from orders.models import Order
 from orders.selectors import parse_uuid
 
@@ -151,41 +154,23 @@ class NotificationAdmin(TenantScopedAdmin):
         return render(request, "admin/notifications/preview.html", context)
 
 
-class MessageInline(TenantScopedInline, admin.TabularInline):
-    """The order's messages, read-only: what was sent, skipped or failed, and why."""
-
-    model = Message
-    fk_name = "order"
-    extra = 0
-    can_delete = False
-    verbose_name_plural = "Messages"
-    fields = (
-        "created_at",
-        "notification",
-        "channel",
-        "recipient",
-        "language",
-        "status",
-        "due_at",
-        "sent_at",
-        "attempts",
-        "subject",
-        "error",
-    )
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("notification").order_by("created_at", "id")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 class OrderAdmin(DispatchOrderAdmin):
-    inlines = [*DispatchOrderAdmin.inlines, MessageInline]
+    """The order admin with a read-only "Messages" section: what was sent, skipped or failed,
+    and why (one query whatever the number of messages)."""
+
+    def get_order_sections(self, request: HttpRequest, order: Order) -> list[dict[str, Any]]:
+        zone = zone_of(order.organization)
+        messages = [
+            {
+                "message": m,
+                "created": local_text(m.created_at, zone),
+                "due": local_text(m.due_at, zone),
+                "sent": local_text(m.sent_at, zone) if m.sent_at else "",
+            }
+            for m in selectors.messages_of(order)
+        ]
+        html = render_to_string("admin/notifications/order_messages.html", {"messages": messages}, request=request)
+        return [*super().get_order_sections(request, order), {"key": "messages", "title": "Messages", "html": html}]
 
 
 admin.site.unregister(Order)

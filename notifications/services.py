@@ -45,8 +45,9 @@ from notifications.models import (
     Timing,
     WebhookMethod,
 )
+from notifications.rules import active_rules
 from notifications.sms import SendError
-from orders.models import Order, OrderEvent, OrderStatus, Workflow, WorkflowStep
+from orders.models import Order, OrderEvent, OrderStatus, Workflow, WorkflowStep, bump_workflow_versions
 
 logger = logging.getLogger("installer.notifications")
 
@@ -179,7 +180,10 @@ def notification_create(*, organization: Organization, workflow: Workflow, **fie
     values.update({"step": None, "webhook_headers": {}, "templates": {}, "offset_value": 0})
     values.update({k: v for k, v in fields.items() if k in FIELDS})
     values = clean_values(organization, workflow, values)
-    return Notification.objects.create(organization=organization, workflow=workflow, **values)
+    with transaction.atomic():
+        notification = Notification.objects.create(organization=organization, workflow=workflow, **values)
+        bump_workflow_versions([workflow.pk])  # planning's cached rules (notifications.rules)
+    return notification
 
 
 def notification_update(*, notification: Notification, **fields: Any) -> Notification:
@@ -193,6 +197,7 @@ def notification_update(*, notification: Notification, **fields: Any) -> Notific
         for name, value in values.items():
             setattr(notification, name, value)
         notification.save()
+        bump_workflow_versions([notification.workflow_id])
     return notification
 
 
@@ -202,6 +207,7 @@ def notification_delete(*, notification: Notification) -> None:
         Message.objects.filter(notification=notification, status=MessageStatus.PLANNED).update(
             status=MessageStatus.SKIPPED, error="The notification was deleted."
         )
+        bump_workflow_versions([notification.workflow_id])
         notification.delete()
 
 
@@ -263,21 +269,25 @@ def _due(notification: Notification, event: OrderEvent, order: Order, now: datet
 def messages_plan_for_events(events: Sequence[OrderEvent]) -> list[Message]:
     """`orders.hooks.events_notify`: plans the messages the change's events trigger, in the
     change's transaction (the order is locked, its rows written). A moved or removed booking
-    skips the reminders planned for its old start. One query when nothing is triggered."""
+    skips the reminders planned for its old start. No query for a workflow without rules
+    (`notifications.rules`)."""
     triggering = [e for e in events if e.type in TRIGGER_EVENTS]
     if not triggering:
         return []
     order = triggering[0].order
+    all_rules = active_rules(order.workflow)
+    if not all_rules:
+        return []
     types = {e.type for e in triggering}
-    booking_changed = bool(types & {"booking.created", "booking.updated", "booking.cancelled", "order.cancelled"})
-    if booking_changed:
+    if types & {"booking.created", "booking.updated", "booking.cancelled", "order.cancelled"} and any(
+        r.timing == Timing.BEFORE_BOOKING or r.trigger_event in BOOKING_EVENTS for r in all_rules
+    ):
         _skip_stale_booking_messages(order)
-    rules = Notification.objects.filter(workflow_id=order.workflow_id, active=True, trigger_event__in=types)
-    if types & set(BOOKING_EVENTS):
-        rules = Notification.objects.filter(
-            workflow_id=order.workflow_id, active=True, trigger_event__in=types | set(BOOKING_EVENTS)
-        )
-    rules_list = list(rules.select_related("step"))
+    rules_list = [
+        r
+        for r in all_rules
+        if r.trigger_event in types or (r.timing == Timing.BEFORE_BOOKING and types & set(BOOKING_EVENTS))
+    ]
     if not rules_list:
         return []
     now = timezone.now()
