@@ -155,8 +155,8 @@ class NotificationAdmin(TenantScopedAdmin):
 
 
 class OrderAdmin(DispatchOrderAdmin):
-    """The order admin with a read-only "Messages" section: what was sent, skipped or failed,
-    and why (one query whatever the number of messages)."""
+    """The order admin with a read-only "Messages" section when the order has messages: what
+    was sent, skipped or failed, and why (one query whatever the number of messages)."""
 
     def get_order_sections(self, request: HttpRequest, order: Order) -> list[dict[str, Any]]:
         zone = zone_of(order.organization)
@@ -169,8 +169,11 @@ class OrderAdmin(DispatchOrderAdmin):
             }
             for m in selectors.messages_of(order)
         ]
-        html = render_to_string("admin/notifications/order_messages.html", {"messages": messages}, request=request)
-        return [*super().get_order_sections(request, order), {"key": "messages", "title": "Messages", "html": html}]
+        sections = super().get_order_sections(request, order)
+        if not messages:
+            return sections  # no section for an order that has none
+        html = render_to_string("admin/notifications/order_messages.html", {"rows": messages}, request=request)
+        return [*sections, {"key": "messages", "title": "Messages", "html": html}]
 
 
 admin.site.unregister(Order)

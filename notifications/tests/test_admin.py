@@ -96,3 +96,13 @@ def test_seed_demo_sets_the_default_notifications_in_nb_once():
     call_command("seed_demo", stdout=io.StringIO())
     assert Notification.objects.count() == count
     assert "Mail (EMAIL_URL)" in out.getvalue()
+
+
+def test_the_messages_section_keeps_the_admin_s_flash_messages(rule, make_order, oslo, run_due_tasks):
+    rule("order.created")
+    order = make_order()
+    run_due_tasks()
+    staff = staff_client(oslo, Role.OPERATOR)
+    page = staff.get(f"/admin/orders/order/{order.pk}/change/")
+    assert [s["key"] for s in page.context["order_sections"]][-1] == "messages"
+    assert not isinstance(page.context["messages"], list)  # django.contrib.messages' storage, not our rows
