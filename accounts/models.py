@@ -24,6 +24,13 @@ class RoutingStrategy(models.TextChoices):
     LEAST_LOADED = "least_loaded", "Least loaded"
 
 
+class Language(models.TextChoices):
+    """The languages messages and pages go out in (settings.LANGUAGES)."""
+
+    EN = "en", "English"
+    NB = "nb", "Norsk bokmål"
+
+
 class Role(models.TextChoices):
     """A membership's role. In an installer organization admin is the partner admin and operator
     the dispatcher; technician exists only there (`Membership.clean`, `membership_ensure`)."""
@@ -95,6 +102,8 @@ class Organization(models.Model):  # type: ignore[django-manager-missing]  # tag
     phone_number = models.CharField(max_length=32, blank=True)
     display_id_prefix = models.CharField(max_length=12, default="P1")
     time_zone = models.CharField(max_length=64, default="UTC")
+    # The language of an order that names none (API `language`, the webform's Accept-Language).
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
     # The installer's base, used by radius coverage and the `nearest` strategy.
     base_latitude = models.FloatField(null=True, blank=True)
     base_longitude = models.FloatField(null=True, blank=True)

@@ -6,8 +6,10 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
+import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,6 +71,7 @@ INSTALLED_APPS = [
     "backoffice",
     "webhooks",
     "partners",
+    "notifications",
     "portal",
     "axes",  # last, as django-axes asks: it records every admin login attempt
 ]
@@ -246,18 +249,44 @@ LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English"), ("nb", "Norsk bokmål")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
-# --- Email (password resets of the partner workspace) -----------------------------------------
-# Printed to the console in development; SMTP otherwise (docs/configuration.md).
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
-)
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# --- Email (notifications, invitations, password resets: docs/configuration.md) ---------------
+# One setting, EMAIL_URL (dj-email-url): smtp://user:password@host:587/?tls=True (or
+# submissions:// for TLS on 465), console:, file:///path/to/folder, memory:, dummy:. Unset:
+# with DEBUG, mail is written as files to MAIL_DIR (`.mail/` in the checkout) for a developer
+# to read; without DEBUG, SMTP on localhost:25.
+MAIL_DIR = Path(os.environ.get("MAIL_DIR", str(BASE_DIR / ".mail")))
+_email_url = os.environ.get("EMAIL_URL") or (f"file://{MAIL_DIR}" if DEBUG else "smtp://localhost:25")
+_email = dj_email_url.parse(_email_url)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+# dj-email-url drops the leading "/" of file:///abs/path: read the path from the URL itself.
+EMAIL_FILE_PATH = urlsplit(_email_url).path or str(MAIL_DIR) if _email_url.startswith("file:") else str(MAIL_DIR)
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = bool(_email["EMAIL_USE_TLS"])
+EMAIL_USE_SSL = bool(_email["EMAIL_USE_SSL"])
+EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"] or 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Installer <no-reply@localhost>")
+
+# --- Notifications (docs/notifications.md) ---------------------------------------------------
+# SMS: a dotted path to a backend (notifications/sms.py). Console with DEBUG; without DEBUG
+# none until a provider is configured (an SMS message then fails with that reason).
+SMS_BACKEND = os.environ.get(
+    "SMS_BACKEND",
+    "notifications.sms.ConsoleSmsBackend" if DEBUG else "notifications.sms.DisabledSmsBackend",
+)
+SMS_FROM = os.environ.get("SMS_FROM", "")
+SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10)
+SMS_TWILIO_ACCOUNT_SID = os.environ.get("SMS_TWILIO_ACCOUNT_SID", "")
+SMS_TWILIO_AUTH_TOKEN = os.environ.get("SMS_TWILIO_AUTH_TOKEN", "")
+SMS_TWILIO_BASE_URL = os.environ.get("SMS_TWILIO_BASE_URL", "https://api.twilio.com")
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
+NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 60)
+NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 120)
+NOTIFY_SWEEP_INTERVAL_SECONDS = env_int("NOTIFY_SWEEP_INTERVAL_SECONDS", 60)
+NOTIFY_SWEEP_GRACE_SECONDS = env_int("NOTIFY_SWEEP_GRACE_SECONDS", 120)
+NOTIFICATIONS_MESSAGE_ID_DOMAIN = os.environ.get("NOTIFICATIONS_MESSAGE_ID_DOMAIN", "installer.local")
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("dispatch.api.urls")),
     path("api/v1/", include("webforms.api.urls")),
     path("api/v1/", include("webhooks.api.urls")),
+    path("api/v1/", include("notifications.api.urls")),
     path("api/clients/", include("portal.api.urls")),
     path("api/", api_exceptions.api_not_found),
     path("api/<path:rest>", api_exceptions.api_not_found),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Invitation links (/partner/invitations/<token>/): before the partner workspace's URLs.
     path("", include("accounts.urls")),
+    path("", include("notifications.urls")),
     path("partner/", include("partners.urls")),
     path("", include("portal.urls")),
     path("", include("webforms.urls")),

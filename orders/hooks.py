@@ -7,6 +7,9 @@ nothing and returns its default):
 - `events_recorded(events)`: right after a change's events are inserted, with the order row
   locked and the change's other rows written. Webhooks writes its outbox rows here, with the
   order as the change leaves it, so a rolled-back change sends nothing.
+- `events_notify(events)`: right after `events_recorded`, with the same events and the same
+  state. Notifications plans the messages the events trigger (Message rows and their tasks),
+  so a rolled-back change plans nothing.
 - `order_cancelling(order=, actor=, pending=)`: in `order_cancel`, with the order locked,
   before it is saved. Dispatch withdraws the open offers and removes the booking.
 - `order_deleting(order=, actor=, pending=)`: in `order_delete`, with the order locked, before
@@ -64,6 +67,7 @@ class Hook:
 
 
 events_recorded = Hook("events_recorded")
+events_notify = Hook("events_notify")
 order_cancelling = Hook("order_cancelling")
 order_deleting = Hook("order_deleting")
 installer_assignable = Hook("installer_assignable", default=True)

@@ -16,7 +16,7 @@ from django.db.models.functions import Lower, Upper
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
-from accounts.models import Organization, RoutingStrategy
+from accounts.models import Language, Organization, RoutingStrategy
 
 
 class OrderStatus(models.IntegerChoices):
@@ -314,6 +314,9 @@ class Order(models.Model):  # type: ignore[django-manager-missing]  # taggit's t
     custom_fields = models.JSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     actor_assignments = models.JSONField(default=list, blank=True)
+    # What the customer reads: the API's `language`, else the webform's Accept-Language, else the
+    # organization's `language`. Messages to the customer go out in it (docs/notifications.md).
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
 
     installer = models.ForeignKey(
         Organization,

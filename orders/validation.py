@@ -191,3 +191,32 @@ def cancel_reason_code(text: str) -> str | None:
 
 def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == []
+
+
+# Language tags a browser may send for Norwegian: Bokmål, generic Norwegian and Nynorsk all read
+# Bokmål here (the languages offered are en and nb).
+_NORWEGIAN = {"nb", "no", "nn"}
+
+
+def language_from_accept(header: str) -> str | None:
+    """The first language of an `Accept-Language` header that messages go out in (`en` or
+    `nb`), by its q-value then its place; None when it names neither (the organization's
+    language applies then)."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                continue
+        if quality <= 0:
+            continue
+        if primary in _NORWEGIAN:
+            ranked.append((-quality, index, "nb"))
+        elif primary == "en":
+            ranked.append((-quality, index, "en"))
+    return min(ranked)[2] if ranked else None

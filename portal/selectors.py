@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.zones import zone_of
 from dispatch.models import Booking
 from dispatch.selectors import booking_of
+from notifications.models import CUSTOMER_CHANNELS, Message, MessageStatus
 from orders import transitions, workflow_cache
 from orders.models import Order, OrderStatus, StepActor, WorkflowStep
 from portal.models import DEFAULT_HOURS, WorkingHours
@@ -272,8 +272,6 @@ def booking_for(order: Order) -> Booking | None:
 # Messages sent to the customer
 # --------------------------------------------------------------------------------------------
 
-CUSTOMER_CHANNELS = ("customer_email", "customer_sms", "email", "sms")
-
 
 @dataclass(frozen=True)
 class SentMessage:
@@ -283,24 +281,9 @@ class SentMessage:
 
 
 def messages_for(order: Order) -> list[SentMessage]:
-    """The messages sent to the customer of this order, oldest first: [] unless the
-    notifications app is installed; else its `Message` rows of the order on a customer channel
-    with status `sent`. One query."""
-    if not apps.is_installed("notifications"):
-        return []
-    message_model = apps.get_model("notifications", "Message")  # type: ignore[misc]  # installed later
-    names = {f.name for f in message_model._meta.get_fields()}
-    rows = message_model._default_manager.filter(order_id=order.pk, status="sent")
-    if "channel" in names:
-        rows = rows.filter(channel__in=CUSTOMER_CHANNELS)
-    time_field = "sent_at" if "sent_at" in names else "created_at"
-    result = []
-    for row in rows.order_by(time_field, "pk"):
-        result.append(
-            SentMessage(
-                channel=str(getattr(row, "channel", "")),
-                subject=str(getattr(row, "subject", "") or ""),
-                sent_at=getattr(row, "sent_at", None) or getattr(row, "created_at", None),
-            )
-        )
-    return result
+    """The messages sent to the customer of this order (email and SMS), oldest first. One query."""
+    rows = Message.objects.filter(order_id=order.pk, status=MessageStatus.SENT, channel__in=CUSTOMER_CHANNELS)
+    return [
+        SentMessage(channel=row.channel, subject=row.subject or "", sent_at=row.sent_at or row.created_at)
+        for row in rows.order_by("sent_at", "pk")
+    ]

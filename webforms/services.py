@@ -184,6 +184,7 @@ def webform_order_create(
     photo: UploadedFile | None = None,
     idempotency_key: str | None = None,
     test: bool = False,
+    language: str | None = None,
 ) -> Order:
     """Creates an order from a webform submission: source `webform`, the webform recorded on
     the order and as the actor of its timeline; a `test` order through a test-mode token. 409 when the webform is inactive; 400
@@ -205,6 +206,8 @@ def webform_order_create(
     if errors:
         first_key, first_messages = next(iter(errors.items()))
         raise SubmissionInvalid(f"{first_key}: {first_messages[0]}", details=errors)
+    if language:
+        data["language"] = language  # from the page's Accept-Language (views); else the organization's
     if idempotency_key and not data.get("idempotency_key"):
         data["idempotency_key"] = idempotency_key
     stored = _photo_store(webform=webform, upload=photo, content_type=content_type) if photo is not None else None

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from orders.exceptions import Conflict, DuplicateIdempotencyKey
 from orders.models import Order
+from orders.validation import language_from_accept
 from webforms import presenters, selectors, services, throttle
 from webforms.forms import WebformOrderForm
 from webforms.models import Webform
@@ -79,6 +80,7 @@ def webform_page(request, slug: str):
                     body=body,
                     photo=form.cleaned_data.get("photo"),
                     idempotency_key=f"webform:{nonce}" if nonce else None,
+                    language=language_from_accept(request.headers.get("Accept-Language", "")),
                 )
                 return redirect("webforms:done", slug=webform.slug, token=order.client_token)
             except services.SubmissionInvalid as exc:

@@ -98,6 +98,7 @@ def order_to_dict(order: Order, viewer: Viewer | None = None) -> dict[str, Any]:
         "assignee": None if hide_contact or order.assignee_id is None else user_ref(order.assignee),
         "booking": _booking(order),
         "source": order.source,
+        "language": order.language,
         "webformId": order.webform_id,
         "allowedActions": allowed_actions(order, viewer),
         "clientUrl": order.client_url,

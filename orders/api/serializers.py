@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.models import Language
 from installer.api.serializers import RejectUnknownFields, TextField
 from orders.models import CancelReason
 from orders.validation import normalize_country, normalize_phone
@@ -88,6 +89,12 @@ class OrderCreateInput(OrderFieldsInput):
     )
     idempotencyKey = serializers.CharField(required=False, allow_null=True, max_length=255, source="idempotency_key")
     actorAssignments = ActorAssignmentInput(many=True, required=False, source="actor_assignments")
+    language = serializers.ChoiceField(
+        choices=Language.values,
+        required=False,
+        allow_null=True,
+        help_text="The customer's language for messages and pages: en or nb. Absent: the organization's.",
+    )
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -235,6 +242,7 @@ class OrderOutput(serializers.Serializer):
     )
     booking = BookingOutput(allow_null=True)
     source = serializers.CharField()  # type: ignore[assignment]  # a wire name that DRF uses too
+    language = serializers.CharField(help_text="en or nb: the language of the customer's messages.")
     webformId = serializers.UUIDField(allow_null=True)
     allowedActions = serializers.ListField(child=serializers.CharField())
     clientUrl = serializers.URLField(

@@ -149,14 +149,15 @@ class PendingEvents:
         return event
 
     def flush(self) -> list[OrderEvent]:
-        """Inserts the events (one `bulk_create`), then runs `orders.hooks.events_recorded` in
-        the same transaction. Precondition: the order row is saved and every other row of the
+        """Inserts the events (one `bulk_create`), then runs `orders.hooks.events_recorded` and
+        `orders.hooks.events_notify` in the same transaction. Precondition: the order row is saved and every other row of the
         change (tags, files, offers, booking) is written: the hook may read the order as the
         change leaves it (webhooks keeps a copy of it)."""
         written, self.events = self.events, []
         if written:
             OrderEvent.objects.bulk_create(written)
             hooks.events_recorded(written)
+            hooks.events_notify(written)
         return written
 
 

@@ -110,7 +110,8 @@ def order_create(
 ) -> Order:
     """Creates an order from validated standard fields (`data`, snake_case) plus references
     (workflow_id / workflow_custom_id, custom_fields, order_tag_ids, file_ids, metadata,
-    idempotency_key, actor_assignments) that are checked against the organization here.
+    idempotency_key, actor_assignments) that are checked against the organization here, and
+    `language` (en or nb; absent = the organization's `language`).
 
     An idempotency key is unique per organization forever: a repeat, concurrent or later,
     creates nothing and raises DuplicateIdempotencyKey carrying the existing order's id.
@@ -139,6 +140,7 @@ def order_create(
         webform_id=webform_id,
         idempotency_key=key,
         test=test,
+        language=data.get("language") or organization.language,
         **{name: data[name] for name in STANDARD_FIELDS if data.get(name) is not None},
     )
     pending = PendingEvents(order)

@@ -96,5 +96,50 @@ def test_booking_inside_hours_check(assigned):
     assert not selectors.within_working_hours(assigned, saturday, saturday + datetime.timedelta(hours=1))
 
 
-def test_messages_for_is_empty_without_the_notifications_app(assigned):
+def test_the_customer_reads_the_messages_sent_to_them_only(assigned, client):
+    from django.utils import timezone
+
+    from notifications.models import Channel, Message, MessageStatus
+
     assert selectors.messages_for(assigned) == []
+    now = timezone.now()
+    common = {
+        "order": assigned,
+        "organization_id": assigned.organization_id,
+        "language": "en",
+        "body": "b",
+        "due_at": now,
+    }
+    Message.objects.create(
+        **common,
+        occurrence_key="a",
+        channel=Channel.CUSTOMER_EMAIL,
+        recipient="ola@example.com",
+        subject="Your appointment",
+        status=MessageStatus.SENT,
+        sent_at=now,
+    )
+    Message.objects.create(
+        **common,
+        occurrence_key="b",
+        channel=Channel.CUSTOMER_SMS,
+        recipient="+4791234567",
+        subject="",
+        status=MessageStatus.PLANNED,
+    )
+    Message.objects.create(
+        **common,
+        occurrence_key="c",
+        channel=Channel.PARTNER_EMAIL,
+        recipient="firma@example.com",
+        subject="New job",
+        status=MessageStatus.SENT,
+        sent_at=now,
+    )
+    sent = selectors.messages_for(assigned)
+    assert [(m.channel, m.subject) for m in sent] == [("customer_email", "Your appointment")]
+    from urllib.parse import urlsplit
+
+    page = client.get(urlsplit(assigned.client_url).path)
+    assert page.status_code == 200 and "Your appointment" in page.content.decode()
+    assert "New job" not in page.content.decode()

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from backoffice import demo as backoffice_demo
 from dispatch import demo as dispatch_demo
+from notifications import demo as notifications_demo
 from orders import demo as orders_demo
 from partners import demo as partners_demo
 from webforms import demo as webforms_demo
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         dispatch_demo.seed(demo=demo, other=other, stdout=extra, quiet=quiet)
         webforms_demo.seed(demo=demo, other=other, stdout=extra, quiet=quiet)
         backoffice_demo.seed(demo=demo, other=other, stdout=extra, quiet=quiet)
+        notifications_demo.seed(demo=demo, stdout=extra, quiet=quiet)
         port = os.environ.get("PORT") or "8000"  # `make run` passes its PORT
         partners_demo.seed(stdout=extra, quiet=quiet, port=port)
         if not quiet:

@@ -1,0 +1,250 @@
+"""Delivery: retries with backoff, crash safety (a send cut off by a dying worker is retried only
+where the channel accepts an idempotency key, else marked failed_unknown), the sweep, opt-out,
+the Twilio adapter against a stand-in on 127.0.0.1, and the webhook channel."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+from django.utils import timezone
+
+from notifications import services
+from notifications.context import opt_out_token
+from notifications.models import Channel, Message, MessageStatus, OptOut
+from notifications.sms import SendError, TwilioSmsBackend
+
+pytestmark = pytest.mark.django_db
+
+
+class StandIn:
+    """An HTTP server on 127.0.0.1 that records requests and answers `status` with `body`."""
+
+    def __init__(self, status=201, body=b'{"sid": "SM123"}'):
+        self.requests: list[dict] = []
+        self.status, self.body = status, body
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                outer.requests.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": self.rfile.read(length).decode(),
+                    }
+                )
+                self.send_response(outer.status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(outer.body)
+
+            do_POST = do_PUT = do_PATCH = _any
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_failed_send_is_retried_with_backoff_then_fails_after_max_attempts(
+    rule, make_order, clock, run_due_tasks, settings, monkeypatch
+):
+    settings.NOTIFY_MAX_ATTEMPTS = 3
+    rule("order.created")
+    order = make_order()
+    calls = []
+
+    def broken(out):
+        calls.append(timezone.now())
+        raise SendError("SMTP down")
+
+    monkeypatch.setitem(services.channels.SENDERS, Channel.CUSTOMER_EMAIL, broken)
+    run_due_tasks()
+    message = Message.objects.get(order=order)
+    assert message.status == MessageStatus.PLANNED and message.attempts == 1 and message.error == "SMTP down"
+    assert message.due_at > timezone.now() + datetime.timedelta(seconds=45)  # ~60 s, jittered
+    run_due_tasks()
+    assert len(calls) == 1  # not before its time
+    clock.advance(minutes=2)
+    run_due_tasks()
+    clock.advance(minutes=3)
+    run_due_tasks()
+    message.refresh_from_db()
+    assert len(calls) == 3 and message.status == MessageStatus.FAILED and message.attempts == 3
+
+
+def _cut_off(message_id):
+    """What a worker killed mid-send leaves: the row claimed (sending, attempt counted, lease)."""
+    claimed = services._claim(message_id, timezone.now())
+    assert claimed is not None
+    return claimed[0]
+
+
+def test_a_send_cut_off_on_a_channel_without_an_idempotency_key_is_never_sent_twice(
+    rule, make_order, clock, run_due_tasks
+):
+    rule("order.created")
+    order = make_order()
+    message = _cut_off(Message.objects.get(order=order).pk)
+    assert Message.objects.get(pk=message.pk).status == MessageStatus.SENDING
+    run_due_tasks()  # the original task: the row is in flight, nothing is sent
+    clock.advance(seconds=121)
+    result = services.messages_sweep()
+    assert result["failed_unknown"] == 1
+    run_due_tasks()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED_UNKNOWN and mail.outbox == []
+
+
+def test_a_send_cut_off_on_a_channel_with_an_idempotency_key_is_retried_with_the_same_key(
+    rule, make_order, clock, run_due_tasks
+):
+    with StandIn(status=200, body=b"{}") as receiver:
+        rule(
+            "order.created",
+            channel=Channel.WEBHOOK,
+            webhook_url=receiver.url + "/hook",
+            templates={"en": {"subject": "", "body": '{"order": "{{order.displayId}}"}'}},
+        )
+        order = make_order()
+        message = _cut_off(Message.objects.get(order=order).pk)
+        clock.advance(seconds=121)
+        assert services.messages_sweep()["retried"] == 1
+        run_due_tasks()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT and message.attempts == 2
+    (request,) = receiver.requests
+    assert request["headers"]["Idempotency-Key"] == str(message.pk)
+    assert json.loads(request["body"]) == {"order": order.display_id}
+
+
+def test_the_sweep_enqueues_a_planned_message_whose_task_was_lost(rule, make_order, clock, run_due_tasks):
+    from django_tasks_db.models import DBTaskResult
+
+    rule("order.created")
+    order = make_order()
+    DBTaskResult.objects.all().delete()  # the task is lost
+    clock.advance(minutes=3)
+    assert services.messages_sweep()["enqueued"] == 1
+    run_due_tasks()
+    assert Message.objects.get(order=order).status == MessageStatus.SENT and len(mail.outbox) == 1
+
+
+def test_opt_out_page_confirms_then_records_and_later_messages_are_skipped(rule, make_order, run_due_tasks, client):
+    rule("order.created")
+    rule("order.dispatched", channel=Channel.CUSTOMER_SMS, templates={"en": {"subject": "", "body": "x"}})
+    order = make_order(language="nb")
+    run_due_tasks()
+    url = f"/notifications/opt-out/{opt_out_token(order)}/"
+    page = client.get(url)
+    assert page.status_code == 200 and "Stopp meldinger" in page.content.decode()
+    assert not OptOut.objects.exists()  # a GET (a mail scanner following links) changes nothing
+    done = client.post(url)
+    assert done.status_code == 200 and "Du får ikke flere meldinger" in done.content.decode()
+    assert set(OptOut.objects.values_list("address", flat=True)) == {"ola@example.com", "+4722123456"}
+    from dispatch import services as dispatch_services
+    from notifications.tests.conftest import ACTOR
+
+    dispatch_services.order_dispatch(order_id=order.pk, organization=order.organization, actor=ACTOR)
+    run_due_tasks()
+    sms = Message.objects.get(order=order, channel=Channel.CUSTOMER_SMS)
+    assert sms.status == MessageStatus.SKIPPED and sms.error == "The customer opted out."
+
+
+def test_a_forged_opt_out_token_is_a_404(client, make_order):
+    order = make_order()
+    response = client.post(f"/notifications/opt-out/{opt_out_token(order)[:-2]}xx/")
+    assert response.status_code == 404 and not OptOut.objects.exists()
+
+
+def test_twilio_adapter_against_a_stand_in():
+    with (
+        StandIn(status=201, body=b'{"sid": "SM42", "status": "queued"}') as twilio,
+        override_settings(
+            SMS_TWILIO_BASE_URL=twilio.url,
+            SMS_TWILIO_ACCOUNT_SID="AC1",
+            SMS_TWILIO_AUTH_TOKEN="tok",
+            SMS_FROM="+4700000000",
+        ),
+    ):
+        sid = TwilioSmsBackend().send(to="+4791234567", body="Hei æøå", idempotency_key="m1")
+    assert sid == "SM42"
+    (request,) = twilio.requests
+    assert request["path"] == "/2010-04-01/Accounts/AC1/Messages.json"
+    assert request["headers"]["Authorization"] == "Basic QUMxOnRvaw=="  # AC1:tok
+    assert parse_qs(request["body"]) == {"To": ["+4791234567"], "From": ["+4700000000"], "Body": ["Hei æøå"]}
+
+
+@pytest.mark.parametrize(("status", "retry"), [(500, True), (429, True), (400, False)])
+def test_twilio_errors_say_whether_to_retry(status, retry):
+    with (
+        StandIn(status=status, body=b'{"message": "nope"}') as twilio,
+        override_settings(
+            SMS_TWILIO_BASE_URL=twilio.url,
+            SMS_TWILIO_ACCOUNT_SID="AC1",
+            SMS_TWILIO_AUTH_TOKEN="tok",
+            SMS_FROM="+4700000000",
+        ),
+        pytest.raises(SendError) as exc,
+    ):
+        TwilioSmsBackend().send(to="+4791234567", body="x", idempotency_key="m1")
+    assert exc.value.retry is retry and str(status) in str(exc.value)
+
+
+def test_an_sms_message_goes_through_the_twilio_backend(rule, make_order, run_due_tasks, settings):
+    with StandIn() as twilio:
+        settings.SMS_BACKEND = "notifications.sms.TwilioSmsBackend"
+        settings.SMS_TWILIO_BASE_URL, settings.SMS_TWILIO_ACCOUNT_SID = twilio.url, "AC1"
+        settings.SMS_TWILIO_AUTH_TOKEN, settings.SMS_FROM = "tok", "+4700000000"
+        rule(
+            "order.created",
+            channel=Channel.CUSTOMER_SMS,
+            templates={"en": {"subject": "", "body": "{{order.displayId}}"}},
+        )
+        order = make_order()
+        run_due_tasks()
+    message = Message.objects.get(order=order)
+    assert message.status == MessageStatus.SENT and message.provider_id == "SM123"
+    assert parse_qs(twilio.requests[0]["body"])["Body"] == [order.display_id]
+
+
+def test_the_webhook_channel_uses_the_egress_guard(rule, make_order, run_due_tasks, settings):
+    with StandIn(status=200, body=b"{}") as receiver:
+        rule(
+            "order.created",
+            channel=Channel.WEBHOOK,
+            webhook_url=receiver.url + "/hook",
+            webhook_method="PUT",
+            webhook_headers={"X-Api-Key": "k"},
+            templates={"en": {"subject": "", "body": '{"n": "{{customer.name}}"}'}},
+        )
+        settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False  # 127.0.0.1 is not public: refused on connect
+        order = make_order(contact_person_name='Ola "O" Nordmann')
+        run_due_tasks()
+        message = Message.objects.get(order=order)
+        assert message.status == MessageStatus.PLANNED and "public" in message.error.lower() and not receiver.requests
+        settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+        services.Message.objects.filter(pk=message.pk).update(due_at=timezone.now())
+        services.message_send(message_id=message.pk)
+    (request,) = receiver.requests
+    assert request["method"] == "PUT" and request["headers"]["X-Api-Key"] == "k"
+    assert json.loads(request["body"]) == {"n": 'Ola "O" Nordmann'}
