@@ -80,6 +80,8 @@ def seed() -> tuple[Organization, Organization]:
             steps=INSTALLATION_STEPS,
         )
         WorkflowStep.objects.filter(workflow=workflow, key="site-photos").update(required=True, actor="installer")
+        # The customer books the appointment on their order page (the portal) or through the client API.
+        WorkflowStep.objects.filter(workflow=workflow, key="appointment").update(actor="customer")
         for position, (cid, label, kind, required, options) in enumerate(CUSTOM_FIELDS):
             CustomFieldDefinition.objects.create(
                 workflow=workflow,

@@ -148,3 +148,31 @@ def test_seed_demo_content():
     # The demo token of `make run` is for the demo admin.
     out, _ = run("demo")
     assert works(out.strip()) == 200
+
+
+def test_the_demo_customer_books_through_the_client_api():
+    """The demo workflow lets the customer book: a booked demo order offers its installer's free
+    slots on the order page's API, and the customer moves the appointment to one of them."""
+    from urllib.parse import urlsplit
+
+    from rest_framework.test import APIClient
+
+    call_command("seed_demo", "--quiet", stdout=io.StringIO())
+    order = models.Order.objects.filter(organization__slug="demo", status=models.OrderStatus.SCHEDULED).first()
+    assert order is not None
+    token = urlsplit(order.client_url).path.rstrip("/").rsplit("/", 1)[-1]
+    client = APIClient()
+    slots = client.get(f"/api/clients/{token}/slots")
+    assert slots.status_code == 200, slots.content
+    values = slots.json()["values"] if isinstance(slots.json(), dict) else slots.json()
+    assert values, slots.json()
+    first = values[0]
+    step = models.WorkflowStep.objects.get(workflow=order.workflow, key="appointment")
+    booked = client.put(
+        f"/api/clients/{token}/workflow-steps/{step.pk}/bookings",
+        {"startAt": first["startAt"], "endAt": first["endAt"]},
+        format="json",
+    )
+    assert booked.status_code == 200, booked.content
+    order.refresh_from_db()
+    assert order.status == models.OrderStatus.SCHEDULED

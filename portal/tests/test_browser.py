@@ -61,7 +61,7 @@ def phone_nb(monkeypatch):
 def test_customer_books_downloads_ics_and_asks_to_reschedule_in_norwegian(live_server, phone_nb, router, installer):
     axe = axe_script()
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    order = create_order(router, contact_person_name="Kari Nordmann", address="Storgata 1")
+    order = create_order(router, contact_person_name="Kari Nordmann", address="Storgata 1", language="nb")
     let_customer_book(order)
     order = assign(order, router, installer)
     page = phone_nb
