@@ -256,8 +256,13 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # to read; without DEBUG, SMTP on localhost:25.
 MAIL_DIR = Path(os.environ.get("MAIL_DIR", str(BASE_DIR / ".mail")))
 _email_url = os.environ.get("EMAIL_URL") or (f"file://{MAIL_DIR}" if DEBUG else "smtp://localhost:25")
-_email = dj_email_url.parse(_email_url)
-EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+# anymail://<esp> sends through an email provider's API with django-anymail (mailgun, postmark,
+# sendgrid, amazon_ses, brevo, ...): its settings come from the ANYMAIL_* variables, e.g.
+# ANYMAIL_MAILGUN_API_KEY -> ANYMAIL["MAILGUN_API_KEY"].
+_anymail_esp = _email_url.removeprefix("anymail://") if _email_url.startswith("anymail://") else None
+_email = dj_email_url.parse("dummy:" if _anymail_esp else _email_url)
+EMAIL_BACKEND = f"anymail.backends.{_anymail_esp}.EmailBackend" if _anymail_esp else _email["EMAIL_BACKEND"]
+ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
 # dj-email-url drops the leading "/" of file:///abs/path: read the path from the URL itself.
 EMAIL_FILE_PATH = urlsplit(_email_url).path or str(MAIL_DIR) if _email_url.startswith("file:") else str(MAIL_DIR)
 EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"

@@ -8,6 +8,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
+from anymail.exceptions import AnymailError
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils.html import escape, linebreaks, urlize
@@ -58,7 +59,8 @@ def email_html(body: str, opt_out_url: str) -> str:
 
 
 def send_email(out: Outgoing) -> str:
-    """Through Django's email backend (EMAIL_URL). The provider id is the Message-ID we set."""
+    """Through Django's email backend (EMAIL_URL). The provider id is the Message-ID we set, or
+    the provider's id when the backend is a provider's API (django-anymail)."""
     message_id = f"<{out.message_id}@{settings.NOTIFICATIONS_MESSAGE_ID_DOMAIN}>"
     body = out.body
     headers = {"Message-ID": message_id}
@@ -77,10 +79,17 @@ def send_email(out: Outgoing) -> str:
         email.attach(name, content, mimetype)
     try:
         sent = email.send(fail_silently=False)
-    except OSError as exc:  # SMTP errors are OSErrors too
+    except (OSError, AnymailError) as exc:  # SMTP errors are OSErrors too
         raise SendError(f"{type(exc).__name__}: {exc}") from None
     if not sent:
         raise SendError("The email backend sent nothing.")
+    # Through a provider's API (django-anymail): the provider's id, and its refusal as a failure.
+    status = getattr(email, "anymail_status", None)
+    if status is not None:
+        if status.status and status.status & {"rejected", "invalid", "failed"}:
+            raise SendError(f"The email provider refused the message: {', '.join(sorted(status.status))}.")
+        if status.message_id is not None:
+            return str(status.message_id)
     return message_id
 
 

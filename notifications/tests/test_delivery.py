@@ -248,3 +248,51 @@ def test_the_webhook_channel_uses_the_egress_guard(rule, make_order, run_due_tas
     (request,) = receiver.requests
     assert request["method"] == "PUT" and request["headers"]["X-Api-Key"] == "k"
     assert json.loads(request["body"]) == {"n": 'Ola "O" Nordmann'}
+
+
+@override_settings(EMAIL_BACKEND="anymail.backends.test.EmailBackend")
+def test_an_email_through_a_providers_api_records_its_id_and_its_refusal(rule, make_order, run_due_tasks):
+    """With EMAIL_URL=anymail://<esp> the email goes through django-anymail: the provider's
+    message id is the message's provider id, and a refused recipient fails the message."""
+    from anymail.exceptions import AnymailAPIError
+
+    rule("order.created")
+    order = make_order()
+    run_due_tasks()
+    message = Message.objects.get(order=order)
+    assert message.status == MessageStatus.SENT and len(mail.outbox) == 1
+    assert message.provider_id == "0"  # the test backend's id: the message's place in the outbox
+
+    mail.outbox.clear()
+    original = mail.EmailMultiAlternatives.send
+
+    def refused(self, fail_silently=False):
+        self.anymail_test_response = AnymailAPIError("rejected by the provider")
+        return original(self, fail_silently=fail_silently)
+
+    from unittest import mock
+
+    with mock.patch.object(mail.EmailMultiAlternatives, "send", refused):
+        second = make_order()
+        run_due_tasks()
+    failed = Message.objects.get(order=second)
+    assert failed.status != MessageStatus.SENT and "rejected by the provider" in failed.error
+
+
+def test_email_url_anymail_names_the_providers_backend_and_settings(monkeypatch):
+    import subprocess
+    import sys
+
+    code = (
+        "from django.conf import settings; import django; django.setup();"
+        "print(settings.EMAIL_BACKEND); print(settings.ANYMAIL['MAILGUN_API_KEY'])"
+    )
+    env = {
+        **__import__("os").environ,
+        "DJANGO_SETTINGS_MODULE": "installer.settings",
+        "DEBUG": "1",
+        "EMAIL_URL": "anymail://mailgun",
+        "ANYMAIL_MAILGUN_API_KEY": "key-123",
+    }
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["anymail.backends.mailgun.EmailBackend", "key-123"]
