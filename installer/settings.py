@@ -294,8 +294,6 @@ NOTIFY_SWEEP_GRACE_SECONDS = env_int("NOTIFY_SWEEP_GRACE_SECONDS", 120)
 NOTIFICATIONS_MESSAGE_ID_DOMAIN = os.environ.get("NOTIFICATIONS_MESSAGE_ID_DOMAIN", "installer.local")
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
-# Django 6 behaviour now: a URL typed without a scheme in a form is https.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 USE_TZ = True
 
 # --- Static and media files ---------------------------------------------------------------------

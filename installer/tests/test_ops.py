@@ -451,3 +451,85 @@ def test_worker_keeps_running_through_a_postgres_restart(cluster):
         worker.stop()
     log = worker.log.read_text(errors="replace")
     record("worker_postgres_restart", {"reconnect_warnings": log.count("Database unavailable")})
+
+
+def test_a_worker_killed_mid_send_loses_no_notification_and_resends_with_the_same_key(cluster):
+    """A `db_worker` SIGKILLed while a webhook-channel notification waits on its receiver: the
+    message is not lost (a second worker's sweep takes it up once its lease has run out) and it
+    goes out again with the same Idempotency-Key, which lets the receiver drop the repeat."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import psycopg
+
+    pg, env, token, logdir = cluster
+    received: list[str] = []
+    hang = threading.Event()
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append(self.headers.get("Idempotency-Key", ""))
+            if len(received) == 1:
+                hang.wait(30)  # the first delivery never gets its answer: its worker dies first
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/hook"
+    fast = {**env, "NOTIFY_LEASE_SECONDS": "2", "NOTIFY_SWEEP_INTERVAL_SECONDS": "1", "NOTIFY_SWEEP_GRACE_SECONDS": "1"}
+    setup = (
+        "from accounts.models import Organization; from orders.models import Workflow;"
+        "from notifications import services as n; from orders import services as o; from orders.actors import Actor;"
+        "org = Organization.objects.get(slug='demo'); wf = Workflow.objects.get(organization=org, custom_id='installation');"
+        "body = {'subject': '', 'body': '{\"order\": \"{{order.displayId}}\"}'};"
+        f"n.notification_create(organization=org, workflow=wf, name='ops crash', trigger_event='order.created',"
+        f" timing='on_change', channel='webhook', webhook_url='{url}', templates={{'en': body, 'nb': body}});"
+        "order = o.order_create(organization=org, actor=Actor.system('ops'), data={'name': 'Crash test',"
+        " 'address': 'Storgata 1', 'city': 'Oslo', 'postal_code': '0155', 'country_code': 'NO',"
+        " 'workflow_custom_id': 'installation', 'custom_fields': [{'customId': 'charger_type', 'value': '11 kW'}]});"
+        "print(order.pk)"
+    )
+    order_id = ops.manage(fast, "shell", "-c", setup).strip().splitlines()[-1]
+
+    def message():
+        with psycopg.connect(pg.url("installer_ops"), autocommit=True) as db:
+            return db.execute(
+                "SELECT m.status, m.attempts, m.id FROM notifications_message m"
+                " JOIN notifications_notification n ON n.id = m.notification_id"
+                " WHERE m.order_id = %s AND n.name = 'ops crash'",
+                [order_id],
+            ).fetchone()
+
+    first = ops.Worker(fast, logdir, "notify-a", interval=0.1)
+    try:
+        first.wait_ready()
+        try:
+            _wait(lambda: received, 30, "the first delivery to reach the receiver")
+        except AssertionError:
+            with psycopg.connect(pg.url("installer_ops"), autocommit=True) as db:
+                rows = db.execute(
+                    "SELECT channel, status, error, recipient, due_at FROM notifications_message"
+                ).fetchall()
+            raise AssertionError(f"{rows}") from None
+        first.proc.kill()  # SIGKILL mid-send: no answer recorded, the row stays `sending`
+        first.proc.wait(10)
+    finally:
+        first.stop()
+    status, attempts, message_id = message()
+    assert status == "sending" and attempts == 1
+    hang.set()
+    second = ops.Worker(fast, logdir, "notify-b", interval=0.1)
+    try:
+        second.wait_ready()
+        status, attempts, _ = _wait(lambda: (row := message()) and row[0] == "sent" and row, 60, "the resend")
+    finally:
+        second.stop()
+        server.shutdown()
+    assert attempts == 2
+    assert received == [str(message_id), str(message_id)]  # the same key twice: the receiver drops the repeat
+    record("notification_worker_killed_mid_send", {"deliveries": len(received), "attempts": attempts})
