@@ -136,6 +136,7 @@ def send_webhook(out: Outgoing) -> str:
 SENDERS = {
     Channel.CUSTOMER_EMAIL: send_email,
     Channel.PARTNER_EMAIL: send_email,
+    Channel.ROUTER_EMAIL: send_email,
     Channel.CUSTOMER_SMS: send_sms,
     Channel.WEBHOOK: send_webhook,
 }

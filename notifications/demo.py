@@ -179,15 +179,56 @@ def _rules(offer_hours: int) -> list[dict[str, Any]]:
                 },
             },
         },
+        *(
+            {
+                "name": name,
+                "trigger_event": event,
+                "timing": Timing.ON_CHANGE,
+                "channel": channel,
+                "templates": {
+                    "nb": {
+                        "subject": f"{subject_nb} {{{{order.displayId}}}}",
+                        "body": f"Kunden ba om {what_nb} for {{{{order.displayId}}}} ({{{{order.address}}}}, "
+                        "{{order.city}}). Se ordren og ta kontakt med kunden." + SIGNATURE_NB,
+                    },
+                    "en": {
+                        "subject": f"{subject_en} {{{{order.displayId}}}}",
+                        "body": f"The customer asked {what_en} for {{{{order.displayId}}}} ({{{{order.address}}}}, "
+                        "{{order.city}}). See the order and get in touch with the customer." + SIGNATURE_EN,
+                    },
+                },
+            }
+            for event, subject_nb, subject_en, what_nb, what_en in (
+                (
+                    "customer.reschedule_requested",
+                    "Kunden vil flytte",
+                    "The customer wants to reschedule",
+                    "en ny tid",
+                    "for a new time",
+                ),
+                (
+                    "customer.cancel_requested",
+                    "Kunden vil avbestille",
+                    "The customer wants to cancel",
+                    "å avbestille",
+                    "to cancel",
+                ),
+            )
+            for name, channel in (
+                (f"{subject_nb} (partner)", Channel.PARTNER_EMAIL),
+                (f"{subject_nb} (kundeservice)", Channel.ROUTER_EMAIL),
+            )
+        ),
     ]
 
 
 def seed(*, demo: Organization, stdout: Any, quiet: bool = False) -> int:
     """Sets the demo's language to nb and its workflows' default rules. Returns how many rules
     it created."""
-    if demo.language != "nb":
+    if demo.language != "nb" or not demo.email:
         demo.language = "nb"
-        demo.save(update_fields=["language"])
+        demo.email = demo.email or "kundeservice@demo.example"  # where the customer's requests go
+        demo.save(update_fields=["language", "email"])
     created = 0
     for workflow in Workflow.objects.filter(organization=demo):
         existing = set(Notification.objects.filter(workflow=workflow).values_list("name", flat=True))

@@ -21,6 +21,8 @@ from orders.models import Order, OrderEvent, Workflow, WorkflowStep
 STEP_EVENTS = ("workflow.step.activated", "workflow.step.completed")
 BOOKING_EVENTS = ("booking.created", "booking.updated")
 OFFER_EVENTS = ("offer.sent", "offer.expired", "offer.declined")
+# What the customer asks on their order page: each request fires its rules once.
+CUSTOMER_EVENTS = ("customer.reschedule_requested", "customer.cancel_requested", "customer.note_added")
 TRIGGER_EVENTS: tuple[str, ...] = (
     "order.created",
     "order.dispatched",
@@ -36,6 +38,7 @@ TRIGGER_EVENTS: tuple[str, ...] = (
     "offer.expired",
     "offer.declined",
     *STEP_EVENTS,
+    *CUSTOMER_EVENTS,
 )
 
 
@@ -43,6 +46,7 @@ class Channel(models.TextChoices):
     CUSTOMER_EMAIL = "customer_email", "Email to the customer"
     CUSTOMER_SMS = "customer_sms", "SMS to the customer"
     PARTNER_EMAIL = "partner_email", "Email to the partner"
+    ROUTER_EMAIL = "router_email", "Email to the organization (its address)"
     WEBHOOK = "webhook", "Webhook"
 
 

@@ -33,6 +33,7 @@ from notifications.exceptions import InvalidNotification
 from notifications.models import (
     BOOKING_EVENTS,
     CUSTOMER_CHANNELS,
+    CUSTOMER_EVENTS,
     OFFER_EVENTS,
     STEP_EVENTS,
     TRIGGER_EVENTS,
@@ -91,7 +92,7 @@ def clean_templates(templates: Any, channel: str) -> dict[str, dict[str, str]]:
             raise _invalid(f"templates.{language}", "'subject' and 'body' are text.")
         if not body.strip():
             raise _invalid(f"templates.{language}.body", "This field is required.")
-        if channel in (Channel.CUSTOMER_EMAIL, Channel.PARTNER_EMAIL) and not subject.strip():
+        if channel in (Channel.CUSTOMER_EMAIL, Channel.PARTNER_EMAIL, Channel.ROUTER_EMAIL) and not subject.strip():
             raise _invalid(f"templates.{language}.subject", "An email needs a subject.")
         for name, text in (("subject", subject), ("body", body)):
             try:
@@ -247,6 +248,8 @@ def _occurrence(notification: Notification, event: OrderEvent, order: Order) -> 
         if not offer_id:
             return None
         return f"{kind}:{offer_id}", {"offerId": offer_id, "offerEvent": kind}
+    if kind in CUSTOMER_EVENTS:
+        return f"{kind}:{event.pk}", {"event": kind}
     condition: dict[str, Any] = {"event": kind}
     if event.to_status is not None and event.to_status != event.from_status:
         condition["status"] = event.to_status
@@ -364,6 +367,8 @@ def _recipient(rule: Notification, order: Order, condition: dict[str, Any]) -> s
         return order.phone_number
     if rule.channel == Channel.WEBHOOK:
         return rule.webhook_url
+    if rule.channel == Channel.ROUTER_EMAIL:
+        return order.organization.email
     installer = order.installer
     if condition.get("offerId"):
         from dispatch.models import Offer
@@ -553,7 +558,11 @@ def _claim(message_id: Any, now: datetime) -> tuple[Message, channels.Outgoing] 
             method=notification.webhook_method,
             headers=dict(notification.webhook_headers or {}),
         )
-        if notification.attach_ics and message.channel in (Channel.CUSTOMER_EMAIL, Channel.PARTNER_EMAIL):
+        if notification.attach_ics and message.channel in (
+            Channel.CUSTOMER_EMAIL,
+            Channel.PARTNER_EMAIL,
+            Channel.ROUTER_EMAIL,
+        ):
             from notifications.ics import booking_ics
 
             ics = booking_ics(order, language=language)

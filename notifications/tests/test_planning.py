@@ -189,3 +189,27 @@ def test_offer_about_to_expire_is_skipped_once_the_offer_is_answered(
     run_due_tasks()
     message = Message.objects.get(order=order)
     assert message.status == MessageStatus.SKIPPED and "offer" in message.error
+
+
+def test_a_customers_request_reaches_the_installer_and_the_organization_each_time(
+    rule, make_order, run_due_tasks, installer_org
+):
+    """`customer.reschedule_requested` (asked on the order page) fires the partner's and the
+    organization's rules once per request."""
+    from portal import services as portal_services
+
+    order = assign(make_order(), installer_org)
+    order.organization.email = "service@alpha.example"
+    order.organization.save(update_fields=["email"])
+    book(order, timezone.now() + datetime.timedelta(days=2))
+    templates = {"en": {"subject": "Reschedule {{order.displayId}}", "body": "The customer asked."}}
+    rule("customer.reschedule_requested", channel=Channel.PARTNER_EMAIL, templates=templates)
+    rule("customer.reschedule_requested", channel=Channel.ROUTER_EMAIL, templates=templates)
+    run_due_tasks()
+    mail.outbox.clear()
+    for text in ("Can you come on Friday?", "Or Monday?"):
+        portal_services.customer_request(order_id=order.pk, kind="reschedule", message=text)
+    run_due_tasks()
+    recipients = sorted(tuple(email.to) for email in mail.outbox)
+    assert recipients == [("jobs@fixit.example",)] * 2 + [("service@alpha.example",)] * 2
+    assert Message.objects.filter(order=order, status=MessageStatus.SENT).count() == 4
