@@ -1,5 +1,6 @@
 """Field rules shared by the API, the webforms and the admin: one place says what a valid
-country, phone number and custom field value is."""
+country, phone number and custom field value is. Messages are translated into the active language:
+English for the API, the page's language on the public pages."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 from typing import Any
 
 import phonenumbers
+from django.utils.translation import gettext as _
 
 from orders.models import CancelReason, CustomFieldDefinition, FieldType
 
@@ -19,23 +21,23 @@ COUNTRY_CODES = frozenset(phonenumbers.SUPPORTED_REGIONS)
 def normalize_country(value: Any) -> str:
     """Upper-cases and checks an ISO 3166-1 alpha-2 code; raises ValueError with a sentence."""
     if not isinstance(value, str) or len(value.strip()) != 2:
-        raise ValueError("Must be an ISO 3166-1 alpha-2 country code, such as NO or DE.")
+        raise ValueError(_("Must be an ISO 3166-1 alpha-2 country code, such as NO or DE."))
     code = value.strip().upper()
     if code not in COUNTRY_CODES:
-        raise ValueError(f"'{value}' is not a known ISO 3166-1 alpha-2 country code.")
+        raise ValueError(_("'%(value)s' is not a known ISO 3166-1 alpha-2 country code.") % {"value": value})
     return code
 
 
 def normalize_phone(value: Any, country_code: str | None) -> str:
     """Parses a phone number for the country and returns it in E.164; raises ValueError."""
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("Enter a phone number.")
+        raise ValueError(_("Enter a phone number."))
     try:
         parsed = phonenumbers.parse(value, country_code or None)
     except phonenumbers.NumberParseException:
-        raise ValueError("Enter a valid phone number, for example +47 22 12 34 56.") from None
+        raise ValueError(_("Enter a valid phone number, for example +47 22 12 34 56.")) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise ValueError("Enter a valid phone number, for example +47 22 12 34 56.")
+        raise ValueError(_("Enter a valid phone number, for example +47 22 12 34 56."))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -70,12 +72,12 @@ def _number(value: Any) -> int | float:
     if isinstance(value, str):
         text = value.strip()
         if len(text) > 100 or not _NUMBER_TEXT.fullmatch(text):
-            raise ValueError("Must be a number, such as 12 or 7.5.")
+            raise ValueError(_("Must be a number, such as 12 or 7.5."))
         value = int(text) if text.lstrip("+-").isdigit() else float(text)
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError("Must be a number, such as 12 or 7.5.")
+        raise ValueError(_("Must be a number, such as 12 or 7.5."))
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("Must be a finite number.")
+        raise ValueError(_("Must be a finite number."))
     return value
 
 
@@ -84,7 +86,7 @@ def _boolean(value: Any) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in _BOOLEAN_TEXT:
         return _BOOLEAN_TEXT[value.strip().lower()]
-    raise ValueError("Must be true or false.")
+    raise ValueError(_("Must be true or false."))
 
 
 def _date(value: Any) -> str:
@@ -100,7 +102,7 @@ def _date(value: Any) -> str:
                 return datetime.datetime.fromisoformat(text).date().isoformat()
             except ValueError:
                 pass
-    raise ValueError("Must be a date as YYYY-MM-DD.")
+    raise ValueError(_("Must be a date as YYYY-MM-DD."))
 
 
 def _option(definition: CustomFieldDefinition, value: str) -> str | None:
@@ -122,16 +124,19 @@ def _options(definition: CustomFieldDefinition, value: Any) -> list[str]:
             try:
                 value = json.loads(text)
             except (ValueError, RecursionError):
-                raise ValueError("Must be a list of options.") from None
+                raise ValueError(_("Must be a list of options.")) from None
         else:
             value = [part.strip() for part in text.split(",")]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("Must be a list of options.")
+        raise ValueError(_("Must be a list of options."))
     chosen = [_option(definition, v) for v in value]
     unknown = [v for v, option in zip(value, chosen, strict=True) if option is None]
     if unknown:
         allowed = option_values(definition)
-        raise ValueError(f"Unknown option(s) {', '.join(unknown)}; choose from: {', '.join(allowed)}.")
+        raise ValueError(
+            _("Unknown option(s) %(unknown)s; choose from: %(allowed)s.")
+            % {"unknown": ", ".join(unknown), "allowed": ", ".join(allowed)}
+        )
     return list(dict.fromkeys(option for option in chosen if option is not None))
 
 
@@ -148,9 +153,9 @@ def clean_custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
     kind = definition.type
     if kind == FieldType.TEXT:
         if not isinstance(value, str):
-            raise ValueError("Must be a string.")
+            raise ValueError(_("Must be a string."))
         if len(value) > 5000:
-            raise ValueError("At most 5000 characters.")
+            raise ValueError(_("At most 5000 characters."))
         return value
     if kind == FieldType.NUMBER:
         return _number(value)
@@ -161,7 +166,7 @@ def clean_custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
     if kind == FieldType.SELECT:
         option = _option(definition, value.strip()) if isinstance(value, str) else None
         if option is None:
-            raise ValueError(f"Must be one of: {', '.join(option_values(definition))}.")
+            raise ValueError(_("Must be one of: %(options)s.") % {"options": ", ".join(option_values(definition))})
         return option
     if kind == FieldType.MULTISELECT:
         return _options(definition, value)

@@ -19,7 +19,7 @@ HONEYPOT = "website"
 NONCE = "submission"
 
 
-def _with_prompt(prompt: str, options: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+def _with_prompt(prompt: Any, options: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
     """A select's choices: an empty "choose" option, then the options."""
     return [("", prompt), *options]
 
@@ -47,8 +47,10 @@ class WebformOrderForm(forms.Form):
             self.fields["photo"] = forms.FileField(
                 required=False,
                 label=_("Photo (optional)"),
-                help_text="A photo of the place, for example the wall or the fuse box. Images up to 10 MB. "
-                "If the form shows an error, choose the photo again.",
+                help_text=_(
+                    "A photo of the place, for example the wall or the fuse box. Images up to 10 MB. "
+                    "If the form shows an error, choose the photo again."
+                ),
                 widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
             )
 
@@ -65,7 +67,7 @@ class WebformOrderForm(forms.Form):
             attrs.update({"inputmode": "tel"})
             return forms.CharField(max_length=64, widget=forms.TextInput(attrs={**attrs, "type": "tel"}), **common)
         if kind == "country":
-            return forms.ChoiceField(choices=_with_prompt("Choose a country", spec.options), **common)
+            return forms.ChoiceField(choices=_with_prompt(_("Choose a country"), spec.options), **common)
         if kind == "textarea":
             return forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), **common)
         if kind == FieldType.NUMBER:
@@ -77,7 +79,7 @@ class WebformOrderForm(forms.Form):
         if kind == FieldType.DATE:
             return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"], **common)
         if kind == FieldType.SELECT:
-            return forms.ChoiceField(choices=_with_prompt("Choose…", spec.options), **common)
+            return forms.ChoiceField(choices=_with_prompt(_("Choose…"), spec.options), **common)
         if kind == FieldType.MULTISELECT:
             return forms.MultipleChoiceField(choices=spec.options, widget=forms.CheckboxSelectMultiple, **common)
         if spec.multiline:

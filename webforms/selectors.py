@@ -6,11 +6,13 @@ per-process cache orders.workflow_cache, exact for the workflow version just rea
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from phonenumbers.geocoder import _region_display_name
+from babel import Locale
+from django.utils import translation
 
 from accounts.models import Organization
 from orders import workflow_cache
@@ -118,7 +120,7 @@ def webform_fields(webform: Webform) -> list[FieldSpec]:
                 label=spec["label"],
                 type=spec["type"],
                 required=mode == FieldMode.REQUIRED,
-                options=country_choices() if spec["type"] == "country" else (),
+                options=country_choices(translation.get_language()) if spec["type"] == "country" else (),
                 autocomplete=spec.get("autocomplete", ""),
             )
         )
@@ -144,11 +146,28 @@ def webform_fields(webform: Webform) -> list[FieldSpec]:
     return specs
 
 
-@lru_cache(maxsize=1)
-def country_choices() -> tuple[tuple[str, str], ...]:
-    """Every country code the order rules accept, with its English name, sorted by name."""
-    names = [(code, _region_display_name(code, "en") or code) for code in COUNTRY_CODES]
-    return tuple(sorted(names, key=lambda item: item[1]))
+# Norwegian sorts Æ, Ø, Å after Z; other letters sort by their base letter (Å-land under A in English).
+_NB_LAST = str.maketrans({"æ": "{", "ø": "|", "å": "}"})
+
+
+def _name_key(name: str, language: str) -> str:
+    text = name.casefold()
+    if language == "nb":
+        text = text.translate(_NB_LAST)
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+@lru_cache(maxsize=8)
+def country_choices(language: str | None) -> tuple[tuple[str, str], ...]:
+    """Every country code the order rules accept, named in the page's language (CLDR names from
+    Babel; English for a language Babel does not know), sorted as that language sorts."""
+    code_language = (language or "en").split("-")[0].lower()
+    try:
+        locale = Locale.parse(code_language)
+    except (ValueError, LookupError):
+        code_language, locale = "en", Locale.parse("en")
+    names = [(code, locale.territories.get(code) or code) for code in COUNTRY_CODES]
+    return tuple(sorted(names, key=lambda item: _name_key(item[1], code_language)))
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import filetype
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 
 from installer.api.exceptions import _flatten
 from orders import services as order_services
@@ -76,8 +77,9 @@ def webform_prepare(*, webform: Webform, body: dict[str, Any]) -> dict[str, Any]
     errors: dict[str, list[str]] = {}
     bad = _nul_keys(body, "")
     if bad:
-        details = {key: ["Must not contain NUL characters."] for key in bad}
-        raise SubmissionInvalid(f"{bad[0]}: Must not contain NUL characters.", details=details)
+        message = _("Must not contain NUL characters.")
+        details = {key: [message] for key in bad}
+        raise SubmissionInvalid(f"{bad[0]}: {message}", details=details)
     for key in STANDARD_FIELDS:
         mode = webform.standard_mode(key)
         if mode == FieldMode.HIDDEN:
@@ -85,7 +87,7 @@ def webform_prepare(*, webform: Webform, body: dict[str, Any]) -> dict[str, Any]
         if key == "countryCode" and is_empty(body.get(key)) and webform.default_country_code:
             body[key] = webform.default_country_code
         if mode == FieldMode.REQUIRED and is_empty(body.get(key)):
-            errors[key] = ["This field is required."]
+            errors[key] = [_("This field is required.")]
     body.pop("workflowCustomId", None)
     body["workflowId"] = str(webform.workflow_id)
 
@@ -108,12 +110,12 @@ def webform_prepare(*, webform: Webform, body: dict[str, Any]) -> dict[str, Any]
         ref = item.get("customId") or item.get("id")
         found = shown.get(ref) if isinstance(ref, str) else None
         if found is None:
-            errors.setdefault(f"customFields.{ref}", []).append("Not a field of this form.")
+            errors.setdefault(f"customFields.{ref}", []).append(_("Not a field of this form."))
             continue
         given[found[1].custom_id] = item.get("value")
     for spec, definition in specs:
         if spec.required and is_empty(given.get(definition.custom_id)):
-            errors.setdefault(spec.key, [f"'{spec.label}' is required."])
+            errors.setdefault(spec.key, [_("'%(label)s' is required.") % {"label": spec.label}])
     try:
         order_services.clean_custom_fields(webform.workflow, [i for i in items if isinstance(i, dict)])
     except OrderValidationError as exc:
@@ -138,14 +140,14 @@ def photo_check(upload: UploadedFile) -> str:
     The client's content type and file name are never trusted."""
     limit = getattr(settings, "WEBFORM_PHOTO_MAX_BYTES", PHOTO_MAX_BYTES)
     if upload.size is not None and upload.size > limit:
-        message = f"The photo is too large: at most {limit // (1024 * 1024)} MB."
+        message = _("The photo is too large: at most %(megabytes)d MB.") % {"megabytes": limit // (1024 * 1024)}
         raise SubmissionInvalid(message, details={"photo": [message]})
     upload.seek(0)
     head = upload.read(2048)
     upload.seek(0)
     kind = filetype.guess(head) if head else None
     if kind is None or not kind.mime.startswith("image/"):
-        message = "Upload a photo (JPEG, PNG, GIF, WebP or HEIC)."
+        message = _("Upload a photo (JPEG, PNG, GIF, WebP or HEIC).")
         raise SubmissionInvalid(message, details={"photo": [message]})
     return kind.mime
 
@@ -190,7 +192,7 @@ def webform_order_create(
     the order and as the actor of its timeline; a `test` order through a test-mode token. 409 when the webform is inactive; 400
     (SubmissionInvalid) with every field error otherwise; nothing is created on any error."""
     if not webform.active:
-        raise Conflict("This webform is not accepting requests.")
+        raise Conflict(_("This webform is not accepting requests."))
     errors: dict[str, list[str]] = {}
     try:
         data = webform_prepare(webform=webform, body=body)
