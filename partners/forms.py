@@ -167,3 +167,47 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=partner_role_choices)
+
+
+class WorkingWeekForm(forms.Form):
+    """The installer's working week: per weekday "works that day" and its hours. Customers pick
+    appointments inside it (portal.selectors.week_of)."""
+
+    def __init__(self, *args: Any, week: dict[int, tuple[datetime.time, datetime.time]], **kwargs: Any) -> None:
+        from portal.models import Weekday
+
+        super().__init__(*args, **kwargs)
+        self.days = []
+        for day, label in Weekday.choices:
+            start, end = week.get(day, (datetime.time(8, 0), datetime.time(16, 0)))
+            time_input = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+            self.fields[f"on_{day}"] = forms.BooleanField(required=False, initial=day in week, label=label)
+            self.fields[f"start_{day}"] = forms.TimeField(
+                required=False, initial=start, widget=time_input, label=_("%(day)s from") % {"day": label}
+            )
+            self.fields[f"end_{day}"] = forms.TimeField(
+                required=False, initial=end, widget=time_input, label=_("%(day)s until") % {"day": label}
+            )
+            self.days.append((day, label))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        week: dict[int, tuple[datetime.time, datetime.time]] = {}
+        for day, _label in self.days:
+            if not cleaned.get(f"on_{day}"):
+                continue
+            start, end = cleaned.get(f"start_{day}"), cleaned.get(f"end_{day}")
+            if start is None or end is None:
+                self.add_error(f"start_{day}" if start is None else f"end_{day}", _("Give both times."))
+            elif end <= start:
+                self.add_error(f"end_{day}", _("The day must end after it starts."))
+            else:
+                week[day] = (start, end)
+        if not self.errors and not week:
+            raise forms.ValidationError(_("Choose at least one working day."))
+        cleaned["week"] = week
+        return cleaned
+
+    def rows(self) -> list[tuple[Any, Any, Any]]:
+        """(works, from, until) bound fields per weekday, for the template."""
+        return [(self[f"on_{day}"], self[f"start_{day}"], self[f"end_{day}"]) for day, _label in self.days]

@@ -32,6 +32,7 @@ urlpatterns = [
     path("jobs/<str:order_id>/assign/", jobs.assign, name="job_assign"),
     path("jobs/<str:order_id>/files/<str:file_id>/", jobs.file_download, name="job_file"),
     path("coverage/", coverage.coverage, name="coverage"),
+    path("coverage/hours/", coverage.working_hours, name="working_hours"),
     path("team/", team.team, name="team"),
     path("team/invite/", team.invite, name="team_invite"),
     path("team/invitations/<str:invitation_id>/revoke/", team.revoke, name="team_revoke"),

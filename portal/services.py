@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dispatch import services as dispatch_services
-from installer.errors import Conflict, UnsupportedType
+from installer.errors import Conflict, InvalidInput, UnsupportedType
 from orders import files as order_files
 from orders import services as order_services
 from orders.actors import Actor
@@ -163,3 +163,26 @@ def client_token_rotate(*, order_id: Any, organization_id: Any, actor: Actor) ->
         )
         order_services.finish_change(order, pending, ["client_token"])
     return order
+
+
+def working_hours_set(*, installer_id: Any, week: dict[int, tuple[datetime.time, datetime.time]]) -> None:
+    """Replaces an installer's working week (weekday -> start, end) in one transaction, under the
+    installer organization's row lock so two editors never interleave. At least one day: a week
+    without rows means the default week (portal.models.DEFAULT_HOURS), not "never"."""
+    from accounts.models import Organization
+    from portal.models import WorkingHours
+
+    if not week:
+        raise InvalidInput("Choose at least one working day.", details={"week": ["Choose at least one working day."]})
+    for weekday, (start, end) in week.items():
+        if not 0 <= weekday <= 6 or end <= start:
+            raise InvalidInput(
+                "Each day must end after it starts.", details={str(weekday): ["Must end after it starts."]}
+            )
+    with transaction.atomic():
+        Organization.objects.select_for_update().filter(pk=installer_id, is_installer=True).get()
+        WorkingHours.objects.filter(installer_id=installer_id).delete()
+        WorkingHours.objects.bulk_create(
+            WorkingHours(installer_id=installer_id, weekday=weekday, start=start, end=end)
+            for weekday, (start, end) in sorted(week.items())
+        )

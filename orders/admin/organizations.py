@@ -37,6 +37,11 @@ class OrganizationAdmin(TenantScopedAdmin):
         ),
     )
 
+    def get_inlines(self, request, obj=None):
+        """Inlines marked `installers_only` (an installer's working hours) only on installer pages."""
+        is_installer = obj is not None and obj.is_installer
+        return [inline for inline in self.inlines if is_installer or not getattr(inline, "installers_only", False)]
+
     def has_add_permission(self, request):
         return is_unrestricted(request) and super().has_add_permission(request)
 
