@@ -131,7 +131,6 @@ def lanes(partners, bookings, zone, period: calendar_grid.Period) -> list[dict[s
                 {
                     "partner": partner,
                     "first": index == 0,
-                    "span": len(ordered),
                     "technician": technicians[key[1]] if key[1] is not None else "",
                     "cells": [{"date": day, "entries": grouped.get(day, [])} for day in period.grid_days()],
                     "count": len(by_lane.get(key, [])),
