@@ -198,6 +198,7 @@ def calendar_view(request: HttpRequest) -> TemplateResponse:
             "show_organizations": len(organizations) > 1,
             "view": view,
             "period": period,
+            "day": day,
             "days": period.grid_days(),
             "today": today,
             "lanes": lanes(partners, bookings, zone, period) if view != "month" else [],
@@ -230,7 +231,7 @@ def calendar_view(request: HttpRequest) -> TemplateResponse:
                 {
                     "name": name,
                     "label": name.title(),
-                    "url": _query(view=name, date=period.first.isoformat(), **filters),
+                    "url": _query(view=name, date=day.isoformat(), **filters),
                 }
                 for name in calendar_grid.VIEWS
             ],

@@ -175,7 +175,11 @@ def test_prev_next_today_links_keep_filters(org, oslo_el):
     assert f'href="?view=week&amp;date=2026-03-30&amp;workflow={workflow.pk}"' in html
     today = timezone.now().astimezone(OSLO).date().isoformat()
     assert f'href="?view=week&amp;date={today}&amp;workflow={workflow.pk}" id="today"' in html
-    assert f'href="?view=month&amp;date=2026-03-23&amp;workflow={workflow.pk}"' in html
+    # Day, week and month open on the date asked for: its month, not the month of the week's Monday.
+    html = staff.get(URL, {"view": "week", "date": "2026-04-02"}).content.decode()
+    assert 'href="?view=month&amp;date=2026-04-02"' in html
+    assert 'href="?view=day&amp;date=2026-04-02"' in html
+    assert 'name="date" id="id_date" value="2026-04-02"' in html
 
 
 def test_without_date_shows_this_week_and_links_each_booking_to_its_order(org, oslo_el):
