@@ -79,3 +79,19 @@ def describe(area: CoverageArea, distance_km: float | None = None) -> str:
     kinds = {CoverageKind.EXACT: "postal code", CoverageKind.PREFIX: "prefix", CoverageKind.RANGE: "range"}
     kind = kinds[CoverageKind(area.kind)]
     return f"{kind} {area}"
+
+
+POSTAL_CODE_MAX = 20
+
+
+def postal_code_error(code: str) -> str | None:
+    """Why a typed postal code cannot be checked (empty, too long, characters other than
+    letters, digits, spaces and dashes), or None when it can."""
+    text = (code or "").strip()
+    if not text:
+        return "Enter a postal code."
+    if len(text) > POSTAL_CODE_MAX:
+        return f"A postal code has at most {POSTAL_CODE_MAX} characters."
+    if not all(ch.isalnum() or ch in " -" for ch in text) or not normalize_postal(text):
+        return "A postal code has letters, digits, spaces and dashes only."
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.db import connections
@@ -16,7 +17,7 @@ from dispatch import strategies
 from dispatch.exceptions import NoInstallerCovers, UnknownInstaller
 from dispatch.models import Booking, CoverageArea, DispatchRun, Offer, OfferStatus, Partnership
 from installer.raw_rows import RowShape
-from orders.models import Order, OrderEvent, OrderStatus
+from orders.models import Order, OrderEvent, OrderStatus, Workflow
 from orders.selectors import Viewer, parse_uuid
 
 OPEN_ORDER_STATUSES = (OrderStatus.DISPATCHING, OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS)
@@ -310,24 +311,59 @@ def _manual_pick(
 TEST_INSTALLER_REASON = "The organization's test installer takes every test order."
 
 
+@dataclass(frozen=True)
+class DispatchSubject:
+    """What candidate selection reads of an order: whose it is, its workflow, where it is. An
+    existing order gives one (`of_order`); the coverage checker builds one from a postal code
+    and coordinates, so both go through the same rules (`subject_candidates`, `subject_plan`,
+    `subject_preview`)."""
+
+    organization: Organization
+    workflow: Workflow
+    country_code: str
+    postal_code: str
+    latitude: float | None = None
+    longitude: float | None = None
+    test: bool = False
+
+    @classmethod
+    def of_order(cls, order: Order) -> DispatchSubject:
+        return cls(
+            organization=order.organization,
+            workflow=order.workflow,
+            country_code=order.country_code,
+            postal_code=order.postal_code,
+            latitude=order.latitude,
+            longitude=order.longitude,
+            test=order.test,
+        )
+
+
 def dispatch_candidates(order: Order, *, excluded: dict[Any, str] | None = None) -> list[strategies.Candidate]:
-    """Every candidate for the order, kept or dropped with why. A test order has one: the
+    """Every candidate for the order, kept or dropped with why (`subject_candidates`)."""
+    return subject_candidates(DispatchSubject.of_order(order), excluded=excluded)
+
+
+def subject_candidates(
+    subject: DispatchSubject, *, excluded: dict[Any, str] | None = None
+) -> list[strategies.Candidate]:
+    """Every candidate for the subject, kept or dropped with why. A test order has one: the
     router's test installer (when it exists; `order_dispatch` makes it), covering everything;
     no real partner is ever a candidate for it. A real order has the router's partnerships."""
-    if order.test:
-        test_installer = Organization.objects.filter(test_installer_for=order.organization_id).first()
+    if subject.test:
+        test_installer = Organization.objects.filter(test_installer_for=subject.organization.pk).first()
         if test_installer is None:
             return []
-        partnership = Partnership(router=order.organization, installer=test_installer, priority=0)
+        partnership = Partnership(router=subject.organization, installer=test_installer, priority=0)
         candidate = strategies.Candidate(partnership=partnership, kept=True, reason=TEST_INSTALLER_REASON)
         if excluded and test_installer.pk in excluded:
             candidate.kept = False
             candidate.reason = f"Already offered in this dispatch ({excluded[test_installer.pk]})."
         return [candidate]
     return strategies.evaluate(
-        order,
-        partnerships_for_dispatch(order.organization),
-        required_skills=order.workflow.required_skills or [],
+        subject,
+        partnerships_for_dispatch(subject.organization),
+        required_skills=subject.workflow.required_skills or [],
         excluded=excluded,
     )
 
@@ -335,10 +371,15 @@ def dispatch_candidates(order: Order, *, excluded: dict[Any, str] | None = None)
 def dispatch_plan(order: Order, *, installer_id: Any = None) -> tuple[str, strategies.Routing, list, list]:
     """(strategy, routing, ranked candidates, every candidate) for the order; reads only.
     Used by `order_dispatch` under the lock and by the preview without one."""
-    routing = strategies.routing_for(order)
-    candidates = dispatch_candidates(order)
+    return subject_plan(DispatchSubject.of_order(order), installer_id=installer_id)
+
+
+def subject_plan(subject: DispatchSubject, *, installer_id: Any = None) -> tuple[str, strategies.Routing, list, list]:
+    """`dispatch_plan` of an order or of the facts an order would have; reads only."""
+    routing = strategies.routing_of(subject.workflow, subject.organization)
+    candidates = subject_candidates(subject)
     if installer_id not in (None, ""):
-        return RoutingStrategy.MANUAL, routing, _manual_pick(candidates, installer_id, test=order.test), candidates
+        return RoutingStrategy.MANUAL, routing, _manual_pick(candidates, installer_id, test=subject.test), candidates
     strategy = routing.strategy
     if strategy == RoutingStrategy.MANUAL:
         strategies.rank(RoutingStrategy.PRIORITY, candidates)  # for the explanation only
@@ -346,21 +387,26 @@ def dispatch_plan(order: Order, *, installer_id: Any = None) -> tuple[str, strat
     return strategy, routing, strategies.rank(strategy, candidates), candidates
 
 
-def dispatch_preview(order: Order) -> dict:
-    """Who would get this order now and why, without sending anything."""
-    strategy, routing, ranked, candidates = dispatch_plan(order)
+def subject_preview(subject: DispatchSubject) -> dict:
+    """Who a dispatch by the routing strategy would offer the subject to now, and why every
+    partner is kept or dropped; sends nothing. The order preview and the coverage checker
+    (admin and `GET /api/v1/dispatch/preview`) both answer with it."""
+    strategy, routing, ranked, candidates = subject_plan(subject)
     at_once = 1 if strategy == RoutingStrategy.MANUAL else routing.offers_at_once
-    dispatchable = order.status in (OrderStatus.CREATED, OrderStatus.DECLINED) or (
-        order.status == OrderStatus.DISPATCHING and order.installer_id is None
-    )
     return {
-        "orderId": order.pk,
-        "dispatchable": dispatchable,
         "strategy": strategy,
         "offersAtOnce": at_once,
         "wouldOffer": [{"id": c.partnership.installer_id, "name": c.installer.name} for c in ranked[:at_once]],
         "candidates": strategies.explanation(candidates),
     }
+
+
+def dispatch_preview(order: Order) -> dict:
+    """Who would get this order now and why, without sending anything."""
+    dispatchable = order.status in (OrderStatus.CREATED, OrderStatus.DECLINED) or (
+        order.status == OrderStatus.DISPATCHING and order.installer_id is None
+    )
+    return {"orderId": order.pk, "dispatchable": dispatchable, **subject_preview(DispatchSubject.of_order(order))}
 
 
 EXPIRING_WITHIN = datetime.timedelta(hours=24)
@@ -393,3 +439,13 @@ def expiring_offers(org_ids: list | None, *, now: datetime.datetime | None = Non
         )
         .order_by("expires_at", "id")[:EXPIRING_LIMIT]
     )
+
+
+def coverage_countries(router_ids: list | None) -> list[str]:
+    """The countries named by the postal-code coverage rules of these routers' partnerships
+    (None: every router), most rules first (one query): the coverage checker's default country."""
+    qs = CoverageArea.objects.exclude(country_code="")
+    if router_ids is not None:
+        qs = qs.filter(partnership__router__in=router_ids)
+    rows = qs.order_by().values("country_code").annotate(n=Count("pk")).order_by("-n", "country_code")
+    return [row["country_code"] for row in rows[:50]]

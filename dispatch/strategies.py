@@ -21,12 +21,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from accounts.models import RoutingStrategy
+from accounts.models import Organization, RoutingStrategy
 from dispatch import coverage
 from dispatch.models import CoverageArea, CoverageKind, Partnership
-from orders.models import Order
+from orders.models import Order, Workflow
+
+
+class Located(Protocol):
+    """Where an order is (or would be): what coverage reads. An `Order` or a
+    `dispatch.selectors.DispatchSubject`."""
+
+    @property
+    def country_code(self) -> str: ...
+    @property
+    def postal_code(self) -> str: ...
+    @property
+    def latitude(self) -> float | None: ...
+    @property
+    def longitude(self) -> float | None: ...
 
 
 @dataclass(frozen=True)
@@ -41,9 +55,14 @@ class Routing:
 
 def routing_for(order: Order) -> Routing:
     """The order's effective routing settings: its workflow's overrides, else its organization's."""
-    workflow = order.workflow
-    if workflow.organization_id == order.organization_id:
-        workflow.organization = order.organization  # already loaded; saves a query
+    return routing_of(order.workflow, order.organization)
+
+
+def routing_of(workflow: Workflow, organization: Organization) -> Routing:
+    """The effective routing settings of a workflow of `organization`: its overrides, else the
+    organization's."""
+    if workflow.organization_id == organization.pk:
+        workflow.organization = organization  # already loaded; saves a query
     return Routing(
         strategy=workflow.routing("routing_strategy"),
         offers_at_once=max(1, int(workflow.routing("offers_at_once") or 1)),
@@ -93,7 +112,7 @@ def coverage_of(partnership: Partnership):
 
 
 def evaluate(
-    order: Order,
+    order: Located,
     partnerships: Iterable[Partnership],
     *,
     required_skills: Iterable[str] = (),
@@ -137,7 +156,7 @@ def evaluate(
     return out
 
 
-def _uncovered_reason(order: Order, areas: Sequence[CoverageArea], distance: float | None) -> str:
+def _uncovered_reason(order: Located, areas: Sequence[CoverageArea], distance: float | None) -> str:
     """Why no rule covers the order. A radius rule needs the order's coordinates and the
     installer's base location: when one is missing, the reason says so."""
     where = f"{order.country_code} {order.postal_code}"

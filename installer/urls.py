@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from backoffice.calendar import calendar_view
+from backoffice.coverage import coverage_check_view
 from backoffice.dashboard import dashboard_view
 from installer import views
 from installer.api import exceptions as api_exceptions
@@ -23,6 +25,8 @@ urlpatterns = [
     path("api/", api_exceptions.api_not_found),
     path("api/<path:rest>", api_exceptions.api_not_found),
     path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="backoffice-dashboard"),
+    path("admin/calendar/", admin.site.admin_view(calendar_view), name="backoffice-calendar"),
+    path("admin/coverage-check/", admin.site.admin_view(coverage_check_view), name="backoffice-coverage-check"),
     path("admin/", admin.site.urls),
     # Invitation links (/partner/invitations/<token>/): before the partner workspace's URLs.
     path("", include("accounts.urls")),

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from dispatch import coverage
 from dispatch.models import OfferStatus
 from installer.api.fields import AwareDateTimeField
 from orders.api.serializers import IdNameOutput, OrderOutput
@@ -134,6 +135,42 @@ class CandidateOutput(serializers.Serializer):
 class PreviewOutput(serializers.Serializer):
     orderId = serializers.UUIDField()
     dispatchable = serializers.BooleanField()
+    strategy = serializers.CharField()
+    offersAtOnce = serializers.IntegerField()
+    wouldOffer = IdNameOutput(many=True)
+    candidates = CandidateOutput(many=True)
+
+
+class SubjectPreviewQuery(serializers.Serializer):
+    """`GET dispatch/preview`: where an order would be. The workflow defaults to the
+    organization's default one, the country to the one most of its coverage rules name."""
+
+    workflowId = serializers.UUIDField(required=False, source="workflow_id")
+    countryCode = serializers.CharField(required=False, min_length=2, max_length=2, source="country_code")
+    postalCode = serializers.CharField(required=True, allow_blank=True, trim_whitespace=True, source="postal_code")
+    lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    lng = serializers.FloatField(required=False, min_value=-180, max_value=180)
+
+    def validate_countryCode(self, value: str) -> str:
+        if not value.isalpha():
+            raise serializers.ValidationError("Two letters (ISO 3166-1 alpha-2).")
+        return value.upper()
+
+    def validate_postalCode(self, value: str) -> str:
+        error = coverage.postal_code_error(value)
+        if error:
+            raise serializers.ValidationError(error)
+        return value
+
+    def validate(self, attrs):
+        if ("lat" in attrs) != ("lng" in attrs):
+            raise serializers.ValidationError(
+                {"lng" if "lat" in attrs else "lat": ["Give both lat and lng, or neither."]}
+            )
+        return attrs
+
+
+class SubjectPreviewOutput(serializers.Serializer):
     strategy = serializers.CharField()
     offersAtOnce = serializers.IntegerField()
     wouldOffer = IdNameOutput(many=True)

@@ -5,6 +5,7 @@ from dispatch.api import views
 lifecycle = views.OrderLifecycleViewSet
 
 urlpatterns = [
+    path("dispatch/preview", views.DispatchPreviewViewSet.as_view({"get": "preview"}), name="dispatch-preview"),
     path("order/<str:pk>/dispatch/preview", lifecycle.as_view({"get": "preview"}), name="order-dispatch-preview"),
     path("order/<str:pk>/dispatch", lifecycle.as_view({"post": "dispatch_order"}), name="order-dispatch"),
     path("order/<str:pk>/booking", lifecycle.as_view({"put": "book", "delete": "unbook"}), name="order-booking"),

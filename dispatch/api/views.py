@@ -210,3 +210,44 @@ class InstallerPartnerViewSet(ApiViewSet):
         rows = list(qs[start : start + page.page_size])
         count = len(rows) if page.page == 0 and len(rows) < page.page_size else qs.order_by().count()
         return Response({"values": [partnership_to_dict(p) for p in rows], "count": count})
+
+
+class DispatchPreviewViewSet(ApiViewSet):
+    """The dispatch preview without an order (the admin's coverage checker for integrators)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("workflowId", OpenApiTypes.UUID, description="default: the default workflow"),
+            OpenApiParameter("postalCode", OpenApiTypes.STR, required=True),
+            OpenApiParameter(
+                "countryCode", OpenApiTypes.STR, description="default: the country most coverage rules name"
+            ),
+            OpenApiParameter("lat", OpenApiTypes.FLOAT),
+            OpenApiParameter("lng", OpenApiTypes.FLOAT),
+        ],
+        responses={200: s.SubjectPreviewOutput, **ERRORS},
+    )
+    def preview(self, request):
+        query = s.SubjectPreviewQuery(data=request.query_params.dict())
+        if not query.is_valid():
+            raise ValidationError(query.errors)
+        data = query.validated_data
+        workflows = order_selectors.workflows_for(self.organization).prefetch_related(None)
+        if data.get("workflow_id"):
+            workflow = workflows.filter(pk=data["workflow_id"]).first()
+        else:
+            workflow = workflows.filter(is_default=True).first()
+        if workflow is None:
+            raise NotFound("Workflow not found.")
+        country = data.get("country_code") or next(iter(selectors.coverage_countries([self.organization.pk])), "")
+        if not country:
+            raise ValidationError({"countryCode": ["Required: no coverage rule names a country to default to."]})
+        subject = selectors.DispatchSubject(
+            organization=self.organization,
+            workflow=workflow,
+            country_code=country,
+            postal_code=data["postal_code"],
+            latitude=data.get("lat"),
+            longitude=data.get("lng"),
+        )
+        return Response(selectors.subject_preview(subject))

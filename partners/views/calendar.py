@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import calendar_grid
 from accounts.zones import zone_of
 from orders.selectors import Viewer
 from partners import presenters, selectors
@@ -29,26 +30,6 @@ FEED_PAST_DAYS = 60
 FEED_FUTURE_DAYS = 400
 FEED_LIMIT = 2000
 SESSION_NEW_LINK = "partner_calendar_link"
-
-
-def _monday(day: datetime.date) -> datetime.date:
-    return day - datetime.timedelta(days=day.weekday())
-
-
-def _period(view: str, day: datetime.date) -> tuple[datetime.date, datetime.date, datetime.date, datetime.date]:
-    """[first, end) days of the week or month holding `day`, and the days prev/next open."""
-    if view == "month":
-        first = day.replace(day=1)
-        end = (first + datetime.timedelta(days=32)).replace(day=1)
-        previous = (first - datetime.timedelta(days=1)).replace(day=1)
-        return first, end, previous, end
-    first = _monday(day)
-    end = first + datetime.timedelta(days=7)
-    return first, end, first - datetime.timedelta(days=7), end
-
-
-def _midnight(day: datetime.date, zone) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(0), tzinfo=zone).astimezone(datetime.UTC)
 
 
 @require_GET
@@ -63,58 +44,45 @@ def calendar(request: HttpRequest) -> HttpResponse:
     if request.GET.get("date"):
         try:
             day = datetime.date.fromisoformat(str(request.GET["date"]))
-            _midnight(day, zone)
+            calendar_grid.midnight(day, zone)
         except (ValueError, OverflowError):
             status, error, day = 400, _("That date could not be read; showing today."), today
-    first, end, previous, following = _period(view, day)
-    if view == "month":
-        # Whole weeks on wide screens: from the Monday before the 1st to the Sunday after the end.
-        grid_first, grid_end = _monday(first), _monday(end - datetime.timedelta(days=1)) + datetime.timedelta(days=7)
-    else:
-        grid_first, grid_end = first, end
-    bookings = list(selectors.bookings_between(ws.viewer, _midnight(grid_first, zone), _midnight(grid_end, zone)))
+    period = calendar_grid.period_of(view, day)
+    start, stop = period.bounds(zone)
+    bookings = list(selectors.bookings_between(ws.viewer, start, stop))
     members = [] if ws.only_assigned else selectors.assignable_members(ws.organization)
     colour: dict[Any, int] = {m.user_id: index % COLOURS for index, m in enumerate(members)}
     legend = [{"name": presenters.person_name(m.user), "colour": colour[m.user_id]} for m in members]
-    by_day: dict[datetime.date, list[dict[str, Any]]] = {}
+    entries: list[tuple[datetime.datetime, dict[str, Any]]] = []
     for booking in bookings:
         order = booking.order
-        start, stop = booking.start_at.astimezone(zone), booking.end_at.astimezone(zone)
+        begins, ends = booking.start_at.astimezone(zone), booking.end_at.astimezone(zone)
         assignee = order.assignee if order.assignee_id else None
         if assignee is not None and assignee.pk not in colour:  # a former member
             colour[assignee.pk] = len(colour) % COLOURS
             legend.append({"name": presenters.person_name(assignee), "colour": colour[assignee.pk]})
-        by_day.setdefault(max(start.date(), grid_first), []).append(
-            {
-                "order": order,
-                "time": _("All day") if booking.all_day else f"{start:%H:%M}–{stop:%H:%M}",
-                "status": presenters.status_label(order.status),
-                "who": presenters.person_name(assignee) if assignee else _("Unassigned"),
-                "colour": f"who-{colour[assignee.pk]}" if assignee else "who-none",
-            }
+        entries.append(
+            (
+                booking.start_at,
+                {
+                    "order": order,
+                    "time": _("All day") if booking.all_day else f"{begins:%H:%M}–{ends:%H:%M}",
+                    "status": presenters.status_label(order.status),
+                    "who": presenters.person_name(assignee) if assignee else _("Unassigned"),
+                    "colour": f"who-{colour[assignee.pk]}" if assignee else "who-none",
+                },
+            )
         )
-    days = []
-    current = grid_first
-    while current < grid_end:
-        entries = by_day.get(current, [])
-        days.append(
-            {
-                "date": current,
-                "entries": entries,
-                "today": current == today,
-                "outside": not (first <= current < end),
-            }
-        )
-        current += datetime.timedelta(days=1)
+    days = calendar_grid.day_cells(period, calendar_grid.by_day(entries, zone, period), today)
     context = {
         "ws": ws,
         "view": view,
         "days": days,
         "legend": legend,
-        "first": first,
-        "last": end - datetime.timedelta(days=1),
-        "previous": previous.isoformat(),
-        "next": following.isoformat(),
+        "first": period.first,
+        "last": period.last,
+        "previous": period.previous.isoformat(),
+        "next": period.following.isoformat(),
         "today": today.isoformat(),
         "zone": zone.key,
         "error": error,
