@@ -26,7 +26,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from accounts.admin_base import readable_org_ids
-from accounts.zones import local_html, zone_of
+from accounts.zones import local_text, zone_of
 from backoffice import timeline
 from backoffice.dashboard import age_text, request_zone
 from backoffice.models import SavedFilter
@@ -68,7 +68,7 @@ class AssignmentFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _week_start(now: datetime.datetime, zone: ZoneInfo) -> datetime.datetime:
+def week_start(now: datetime.datetime, zone: ZoneInfo) -> datetime.datetime:
     local = now.astimezone(zone)
     monday = local.date() - datetime.timedelta(days=local.weekday())
     return datetime.datetime.combine(monday, datetime.time.min, tzinfo=zone)
@@ -93,7 +93,7 @@ class StartsFilter(admin.SimpleListFilter):
             start = datetime.datetime.combine(now.astimezone(zone).date(), datetime.time.min, tzinfo=zone)
             end = start + datetime.timedelta(days=1)
         else:
-            start = _week_start(now, zone) + datetime.timedelta(days=7 if value == "next_week" else 0)
+            start = week_start(now, zone) + datetime.timedelta(days=7 if value == "next_week" else 0)
             end = start + datetime.timedelta(days=7)
         return queryset.filter(booking__start_at__gte=start, booking__start_at__lt=end)
 
@@ -194,7 +194,7 @@ class OrderAdmin(NotificationsOrderAdmin):
         zone = zone_of(obj.organization)
         return format_html(
             '<span title="Created {}">{}</span>',
-            local_html(obj.created_at, zone),
+            local_text(obj.created_at, zone),
             age_text(obj.created_at, timezone.now()),
         )
 
@@ -217,6 +217,8 @@ class OrderAdmin(NotificationsOrderAdmin):
             for saved in own
         ]
         extra_context["current_filter_query"] = current
+        # The list needs the width of a laptop screen; the app list stays one click away (Home).
+        extra_context["is_nav_sidebar_enabled"] = False
         extra_context["save_filter_url"] = reverse("admin:orders_order_saved_filter_add")
         return super().changelist_view(request, extra_context)
 
@@ -285,6 +287,22 @@ class OrderAdmin(NotificationsOrderAdmin):
                 },
             ),
         ]
+
+    @admin.display(description="Tags")
+    def tag_list(self, obj: Order):
+        """Each tag in the body's text colour (readable on any tag colour) with a dot of its own."""
+        tagged = getattr(obj, "tagged_list", None)
+        tags = [t.tag for t in tagged] if tagged is not None else list(obj.tags.all())
+        return format_html_join(
+            " ",
+            '<span class="tag-chip" style="border-color:{}"><span class="tag-dot" style="background:{}"'
+            ' aria-hidden="true"></span>{}</span>',
+            ((t.color, t.color, t.name) for t in sorted(tags, key=lambda t: t.name.lower())),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "is_nav_sidebar_enabled": False}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="Files")
     def files_display(self, obj: Order):
