@@ -12,7 +12,7 @@ orders' `order_buttons`, offered when `orders.policy.allowed_actions` allows it.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -149,7 +149,7 @@ class OrderAdmin(NotificationsOrderAdmin):
     """The final order admin (see the module's docstring)."""
 
     form = OrderPageForm
-    list_display = (
+    list_display = (  # type: ignore[assignment]  # dispatch's admin typed it as its own 9 columns
         "display_id",
         "status_badge",
         "customer",
@@ -159,7 +159,7 @@ class OrderAdmin(NotificationsOrderAdmin):
         "tag_list",
         "age",
     )
-    list_filter = (AssignmentFilter, StartsFilter, *NotificationsOrderAdmin.list_filter)
+    list_filter = (AssignmentFilter, StartsFilter, *NotificationsOrderAdmin.list_filter)  # type: ignore[assignment]
     change_list_template = "admin/orders/order/change_list.html"
 
     # -- the list
@@ -245,12 +245,12 @@ class OrderAdmin(NotificationsOrderAdmin):
         form = SavedFilterForm(request.POST)
         changelist = reverse("admin:orders_order_changelist")
         if not form.is_valid():
-            problems = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
+            problems = "; ".join(f"{field}: {' '.join(str(e) for e in errs)}" for field, errs in form.errors.items())
             messages.error(request, f"The filter was not saved ({problems}).")
             query = filter_query(QueryDict(request.POST.get("query_string", "")[:1000]))
             return HttpResponseRedirect(f"{changelist}?{query}" if query else changelist)
         name, query = form.cleaned_data["name"], form.cleaned_data["query_string"]
-        SavedFilter.objects.update_or_create(user=request.user, name=name, defaults={"query_string": query})
+        SavedFilter.objects.update_or_create(user=cast(Any, request.user), name=name, defaults={"query_string": query})
         messages.success(request, f"Filter “{name}” saved.")
         return HttpResponseRedirect(f"{changelist}?{query}" if query else changelist)
 
@@ -344,11 +344,11 @@ class OrderAdmin(NotificationsOrderAdmin):
             "email": order.email,
             "phone": order.phone_number,
             "place": ", ".join(p for p in (order.address, f"{order.postal_code} {order.city}".strip()) if p),
-            "installer": order.installer.name if order.installer_id else "",
+            "installer": order.installer.name if order.installer is not None else "",
             "technician": (assignee.get_full_name() or assignee.get_username()) if assignee else "",
             "booking": booking_text(booking, zone),
             "zone": zone.key,
-            "step": order.current_step.title if order.current_step_id else "",
+            "step": order.current_step.title if order.current_step is not None else "",
             "source": order.get_source_display(),
             "test": order.test,
         }

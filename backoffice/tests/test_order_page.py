@@ -6,6 +6,7 @@ does not grow with events, files or offers."""
 from __future__ import annotations
 
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -123,6 +124,9 @@ def test_timeline_reads_as_sentences_newest_first_with_steps_folded(oslo_org, st
     assert "Oslo Elektro AS accepted the offer — " in body
     assert "<details>" in body and "&quot;type&quot;: &quot;order.assigned&quot;" in body  # raw event, one click away
     assert "times in Europe/Oslo" in body
+    # The offers below are in the organization's zone too, named.
+    sent = Offer.objects.get(order=order).sent_at.astimezone(ZoneInfo("Europe/Oslo"))
+    assert f"<td>{sent:%Y-%m-%d %H:%M} {sent.tzname()}</td>" in body
 
 
 def test_the_title_is_the_orders_not_the_customers(org_a, staff_a):
