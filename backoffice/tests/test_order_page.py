@@ -214,3 +214,13 @@ def test_order_page_queries_do_not_grow_with_events_files_or_offers(oslo_org, st
 def test_model_names_read_properly_in_the_admin(org_a, staff_admin_a):
     body = staff_admin_a.get(reverse("admin:index")).content.decode()
     assert "API tokens" in body and "Api tokens" not in body
+
+
+def test_a_cancelled_order_reads_the_same_way_without_edits_or_actions(org_a, staff_a):
+    order = create_order(org_a, name="Heat pump")
+    services.order_cancel(order_id=order.pk, organization=org_a, actor=Actor.system("kari"), reason="no_capacity")
+    response = staff_a.get(change_url(order))
+    assert response.status_code == 200
+    assert response.context["order_actions"] == [] and "cancelled" in response.context["order_header"]["status"]
+    assert response.context["timeline_rows"][0].text == "Cancelled by kari — no capacity"
+    assert 'name="email"' not in response.content.decode()  # read-only once cancelled
