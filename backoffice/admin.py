@@ -183,10 +183,12 @@ class OrderAdmin(NotificationsOrderAdmin):
         if local.year == timezone.now().astimezone(zone).year:
             text = text.rsplit(" ", 1)[0]
         return format_html(
-            '<span title="{}">{}{}</span>',
+            '<span title="{}">{}{} <abbr title="{}">{}</abbr></span>',
             booking_text(booking, zone),
             text,
             "" if booking.all_day else f" {local:%H:%M}",
+            zone.key,
+            local.tzname(),
         )
 
     @admin.display(description="Age", ordering="-created_at")
