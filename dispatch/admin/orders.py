@@ -403,7 +403,8 @@ class OrderAdmin(order_admin.OrderAdmin):
             "booking_text": _booking_text(booking, _org_zone(order)),
             "run": selectors.latest_run(order.pk),
         }
-        html = render_to_string("dispatch/admin/order_section.html", context, request=request)
+        with timezone.override(_org_zone(order)):  # sent, expires, responded: the organization's zone, named
+            html = render_to_string("dispatch/admin/order_section.html", context, request=request)
         return [
             {"key": "dispatch", "title": "Dispatch: offers and booking", "html": html},
             *super().get_order_sections(request, order),

@@ -56,7 +56,8 @@ def test_demo_operator_dispatches_an_order_via_the_preview(live_server, monkeypa
             assert "dispatched" in page.locator("ul.messagelist").inner_text()
             assert page.locator("#order-section-dispatch tr.offer-sent").count() >= 1
             assert "Oslo Elektro AS" in page.locator("#order-section-dispatch").inner_text()
-            assert "order.dispatched" in page.locator(".order-timeline").inner_text()
+            assert page.locator(".order-timeline li.tl-row[data-type='order.dispatched']").count() == 1
+            assert "Offer sent to Oslo Elektro AS" in page.locator(".order-timeline").inner_text()
             page.screenshot(path=str(OUT / "dispatched-order.png"), full_page=True)
         finally:
             browser.close()

@@ -27,7 +27,7 @@ from django.utils.safestring import SafeString
 
 from accounts.admin_base import TenantScopedAdmin, readable_org_ids, scope
 from accounts.models import Organization
-from accounts.zones import local_html, local_text, zone_of
+from accounts.zones import local_html, zone_of
 from orders import selectors, services
 from orders.actors import Actor
 from orders.admin.actions import OrderButton, allowed_actions_for, cancel_orders, cancel_view, delete_view
@@ -36,7 +36,6 @@ from orders.models import (
     STATUS_NAMES,
     CustomFieldDefinition,
     Order,
-    OrderEvent,
     OrderStatus,
     OrderTag,
     TaggedOrder,
@@ -175,6 +174,7 @@ class OrderForm(forms.ModelForm):
 
     class Meta:
         model = Order
+        labels = {"name": "Title", "contact_person_name": "Customer name"}
         fields = (
             "name",
             "workplace",
@@ -290,20 +290,29 @@ class OrderAdmin(TenantScopedAdmin):
         "cancel_comment",
         "created",
         "updated",
-        "timeline",
     )
     fieldsets = (
         (
             None,
-            {"fields": ("display_id", "status_badge", "organization", "workflow", "current_step", "source", "test")},
+            {
+                "fields": (
+                    "name",
+                    "display_id",
+                    "status_badge",
+                    "organization",
+                    "workflow",
+                    "current_step",
+                    "source",
+                    "test",
+                )
+            },
         ),
-        ("Customer", {"fields": ("name", "workplace", "contact_person_name", "email", "phone_number")}),
+        ("Customer", {"fields": ("contact_person_name", "workplace", "email", "phone_number")}),
         ("Address", {"fields": ("address", "postal_code", "city", "country_code", "latitude", "longitude")}),
         ("Installation", {"fields": ("installer", "tag_list")}),
         ("Custom fields", {"fields": ("custom_fields_display",)}),
         ("Files", {"fields": ("files_display",)}),
         ("Other", {"fields": ("metadata", "cancel_reason", "cancel_comment", "created", "updated")}),
-        ("Timeline", {"fields": ("timeline",)}),
     )
 
     # -- querysets
@@ -380,33 +389,6 @@ class OrderAdmin(TenantScopedAdmin):
                 '<li><a href="{}">{}</a> ({}, {} bytes)</li>',
                 ((reverse("admin:orders_file_content", args=[f.pk]), f.name, f.content_type, f.size) for f in files),
             ),
-        )
-
-    @admin.display(description="Timeline")
-    def timeline(self, obj):
-        events = list(OrderEvent.objects.filter(order=obj).order_by("-sequence")[:200])
-        if not events:
-            return "-"
-        zone = zone_of(obj.organization)
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-            (
-                (
-                    e.sequence,
-                    local_text(e.created_at, zone, "%Y-%m-%d %H:%M:%S"),
-                    e.type,
-                    _status_change(e),
-                    f"{e.actor_type}: {e.actor_label}" if e.actor_label else e.actor_type,
-                    _short_json(e.data),
-                )
-                for e in events
-            ),
-        )
-        return format_html(
-            '<table class="order-timeline"><thead><tr><th>#</th><th>When</th><th>Event</th><th>Status</th>'
-            "<th>By</th><th>Data</th></tr></thead><tbody>{}</tbody></table>",
-            rows,
         )
 
     # -- saving: through the service, like the API
@@ -515,18 +497,3 @@ def _format_value(value) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
-
-
-def _status_change(event: OrderEvent) -> str:
-    if event.from_status is None and event.to_status is None:
-        return ""
-    if event.to_status is None:
-        return ""
-    if event.from_status == event.to_status or event.from_status is None:
-        return STATUS_NAMES.get(event.to_status, "")
-    return f"{STATUS_NAMES.get(event.from_status)} → {STATUS_NAMES.get(event.to_status)}"
-
-
-def _short_json(data) -> str:
-    text = json.dumps(data or {}, ensure_ascii=False, default=str)
-    return text if len(text) <= 300 else text[:300] + "…"
