@@ -297,7 +297,9 @@ def test_image_roles_serve_dispatch_and_deliver(image):
             migrated = containers.once("migrate")
             assert "Applying orders.0001_initial... OK" in migrated
             containers.once("manage", "seed_demo", "--quiet")
-            token = containers.once("manage", "create_api_token", "demo", "--name", "image-test").strip().splitlines()[-1]
+            token = (
+                containers.once("manage", "create_api_token", "demo", "--name", "image-test").strip().splitlines()[-1]
+            )
             assert token, "create_api_token printed no token"
 
             worker = containers.start("worker")

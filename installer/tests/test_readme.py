@@ -36,7 +36,13 @@ def variables_documented() -> set[str]:
 
 
 def test_the_pattern_finds_the_settings_variables():
-    assert {"DATABASE_URL", "SECRET_KEY", "WEBHOOK_TIMEOUT_SECONDS", "GUNICORN_WORKERS", "WORKER_COMMAND"} <= variables_read()
+    assert {
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "WEBHOOK_TIMEOUT_SECONDS",
+        "GUNICORN_WORKERS",
+        "WORKER_COMMAND",
+    } <= variables_read()
 
 
 def test_every_variable_read_is_documented():
