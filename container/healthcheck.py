@@ -11,15 +11,22 @@ from __future__ import annotations
 import os
 import sys
 import urllib.request
+from pathlib import Path
+
+
+def runs_gunicorn() -> bool:
+    """Whether gunicorn runs in this container (PID 1, or under an init such as `--init`)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"gunicorn" in cmdline.read_bytes():
+                return True
+        except OSError:  # the process ended meanwhile
+            continue
+    return False
 
 
 def main() -> int:
-    try:
-        with open("/proc/1/cmdline", "rb") as f:
-            command = f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        command = ""
-    if "gunicorn" not in command:
+    if not runs_gunicorn():
         return 0
     bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
     port = bind.rsplit(":", 1)[-1] if ":" in bind and not bind.startswith("unix:") else "8000"

@@ -254,6 +254,9 @@ class Containers:
         result = _run([*PODMAN, "healthcheck", "run", name], timeout=60, check=False)
         return result.stdout.strip() or ("healthy" if result.returncode == 0 else f"exit {result.returncode}")
 
+    def exec(self, name: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return _run([*PODMAN, "exec", name, *args], timeout=60, check=False)
+
     def remove_all(self) -> None:
         if self.names:
             subprocess.run([*PODMAN, "rm", "--force", "--ignore", *self.names], capture_output=True, timeout=120)  # noqa: S603
@@ -319,6 +322,11 @@ def test_image_roles_serve_dispatch_and_deliver(image):
             # The image's HEALTHCHECK: the web container asks its /healthz, the worker's process runs.
             assert containers.health(web) == "healthy"
             assert containers.health(worker) == "healthy"
+            # ... and the check is real: pointed at a port where nothing listens, it fails.
+            elsewhere = containers.exec(
+                web, "env", f"PORT={free_port(port + 1)}", "/opt/venv/bin/python", "/app/container/healthcheck.py"
+            )
+            assert elsewhere.returncode == 1, elsewhere
 
             auth = {"Authorization": f"Bearer {token}"}
             hook = requests.post(
