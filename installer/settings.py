@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",  # TASKS_BACKEND=django_tasks_rq.RQBackend: RQ workers on Redis (docs/deploying.md)
     "accounts",
     "orders",
     "dispatch",
@@ -208,6 +209,18 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# RQ (TASKS_BACKEND=django_tasks_rq.RQBackend): the queue lives in Redis at RQ_REDIS_URL (else
+# REDIS_URL); `manage.py rqworker --with-scheduler` runs it (run_after needs the scheduler).
+# The worker class runs tasks in its own process (no fork per task, as db_worker) and sends
+# installer.tasks.worker_started when it starts (installer/rq_worker.py).
+RQ_QUEUES = {
+    "default": {
+        "URL": os.environ.get("RQ_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+        "DEFAULT_TIMEOUT": env_int("RQ_JOB_TIMEOUT", 300),
+    }
+}
+RQ = {"WORKER_CLASS": "installer.rq_worker.Worker", "JOB_CLASS": "django_tasks_rq.Job"}
+RQ_SHOW_ADMIN_LINK = False
 
 # --- Webhooks (docs/webhooks.md) ---------------------------------------------------------------
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
