@@ -74,3 +74,12 @@ def post_worker_init(worker):
 
     gc.collect()
     gc.freeze()
+
+
+def child_exit(server, worker):
+    """Metrics in prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR set, see
+    docs/operations.md): a worker that exits leaves its files; its gauges stop counting."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -74,11 +74,13 @@ INSTALLED_APPS = [
     "partners",
     "notifications",
     "portal",
+    "monitoring",
     "axes",  # last, as django-axes asks: it records every admin login attempt
 ]
 
 MIDDLEWARE = [
     "installer.middleware.RequestIdMiddleware",
+    "monitoring.middleware.MetricsMiddleware",  # /metrics: every request, its time and queries
     "installer.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -221,6 +223,13 @@ RQ_QUEUES = {
 }
 RQ = {"WORKER_CLASS": "installer.rq_worker.Worker", "JOB_CLASS": "django_tasks_rq.Job"}
 RQ_SHOW_ADMIN_LINK = False
+
+# --- Metrics (/metrics for Prometheus; docs/operations.md) ------------------------------------
+# Scrapes need `Authorization: Bearer <METRICS_TOKEN>` or an address in METRICS_ALLOWED_IPS
+# (addresses or CIDR networks, comma-separated; X-Forwarded-For counts only behind
+# TRUSTED_PROXY_COUNT proxies). Neither set: /metrics answers 403 to everyone.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 
 # --- Webhooks (docs/webhooks.md) ---------------------------------------------------------------
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
@@ -413,7 +422,7 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 # Load balancers probe the health endpoints over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -14,15 +14,16 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from installer.tests.task_backends import database_url
 from orders import services as order_services
 from orders.actors import Actor
 from orders.models import OrderEvent
 from orders.tests.factories import OrganizationFactory, create_order
 from webhooks import services
-from installer.tests.task_backends import database_url
 from webhooks.models import DeliveryStatus, WebhookDelivery
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
 
 @pytest.fixture(autouse=True)
 def _postgres_only():
