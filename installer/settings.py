@@ -224,6 +224,10 @@ RQ_QUEUES = {
 RQ = {"WORKER_CLASS": "installer.rq_worker.Worker", "JOB_CLASS": "django_tasks_rq.Job"}
 RQ_SHOW_ADMIN_LINK = False
 
+# Offer expiry's safety sweep (dispatch.tasks.sweep): expires open offers past their deadline
+# whose own task was lost (a broker's queue), every this many seconds.
+OFFER_SWEEP_INTERVAL_SECONDS = env_int("OFFER_SWEEP_INTERVAL_SECONDS", 300)
+
 # --- Metrics (/metrics for Prometheus; docs/operations.md) ------------------------------------
 # Scrapes need `Authorization: Bearer <METRICS_TOKEN>` or an address in METRICS_ALLOWED_IPS
 # (addresses or CIDR networks, comma-separated; X-Forwarded-For counts only behind

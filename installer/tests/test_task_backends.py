@@ -104,3 +104,33 @@ def test_a_notification_is_sent_by_the_worker(task_backend, tmp_path, org_a):
         task_backend.kill(worker, signal.SIGTERM)
     sent = [path.read_text() for path in mail.iterdir()]
     assert len(sent) == 1 and "Thanks, Kari Nordmann." in sent[0] and "kari@example.com" in sent[0]
+
+
+def test_an_offer_whose_expiry_task_was_lost_expires_when_a_worker_starts(task_backend):
+    """The expiry task is gone (a broker restarted without its data): a worker starting expires
+    the overdue offer and queues the periodic expiry sweep."""
+    from dispatch import tasks
+
+    router = OrganizationFactory(name="Router", slug="router")
+    router.offer_deadline_hours = 24
+    router.save()
+    make_partner(router, make_installer("Only"))
+    order = create_order(router)
+    dispatch_services.order_dispatch(order_id=order.pk, organization=router, actor=ACTOR)
+    offer = Offer.objects.get(order=order)
+    if task_backend.name == "rq":
+        task_backend.redis().flushdb()
+    else:
+        from django_tasks_db.models import DBTaskResult
+
+        DBTaskResult.objects.all().delete()
+    assert task_backend.results(expire_offer) == []
+    Offer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    worker = task_backend.start_worker()
+    try:
+        wait_until(lambda: Offer.objects.get(pk=offer.pk).status == OfferStatus.EXPIRED, 60, "the expiry")
+        wait_until(lambda: task_backend.count(tasks.sweep, "READY") == 1, 30, "the periodic sweep")
+    finally:
+        task_backend.kill(worker, signal.SIGTERM)
+    waiting = [r for r in task_backend.results(tasks.sweep) if r.status == "READY"]
+    assert waiting[0].task.run_after > timezone.now()
