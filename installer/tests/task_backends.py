@@ -7,7 +7,8 @@ setting changes), so whatever the code under test enqueues goes to that backend,
 command and environment for worker processes that take from it. The RQ variant uses Redis
 database TEST_REDIS_URL (redis://127.0.0.1:6379/15 by default), flushed before and after each
 test, and skips, saying why, on SQLite (worker processes need a database they can share with
-the test) or when Redis does not answer.
+the test) or when Redis does not answer (it fails instead with TEST_REQUIRE_REDIS=1, as in
+.ci/run).
 
 Reading what a backend holds goes through the Tasks API (`Task.get_result`) for the state; only
 listing a task's results differs: the task table for the database, the queue and rq's job
@@ -159,6 +160,8 @@ def task_backend(request, settings):
         if connection.vendor != "postgresql":
             pytest.skip("RQ backend: worker processes share the test database only on PostgreSQL")
         reason = redis_unavailable_reason()
+        if reason and os.environ.get("TEST_REQUIRE_REDIS"):
+            pytest.fail(f"{reason}; TEST_REQUIRE_REDIS is set (.ci/run)")
         if reason:
             pytest.skip(reason)
         settings.RQ_QUEUES = {"default": {"URL": TEST_REDIS_URL, "DEFAULT_TIMEOUT": 300}}
