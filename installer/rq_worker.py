@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import close_old_connections
 from rq.worker import SimpleWorker
 
 from installer.tasks import worker_started
@@ -22,6 +23,16 @@ logger = logging.getLogger("rq.worker")
 
 
 class Worker(SimpleWorker):
+    def execute_job(self, job: Any, queue: Any) -> None:
+        """Drops a database connection that broke (PostgreSQL restarted) before and after each
+        task, as Django does around a request and db_worker around a task, so the next task
+        gets a working one."""
+        close_old_connections()
+        try:
+            super().execute_job(job, queue)
+        finally:
+            close_old_connections()
+
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
         super().bootstrap(*args, **kwargs)
         for receiver, result in worker_started.send_robust(sender=type(self), worker_id=self.name):
