@@ -22,7 +22,7 @@ from orders.tests.factories import OrganizationFactory, create_order
 from webhooks import services
 from webhooks.models import DeliveryStatus, WebhookDelivery
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.ops, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
