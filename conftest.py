@@ -10,6 +10,9 @@ from rest_framework.test import APIClient
 from accounts.models import Membership, Organization, Role
 from orders.tests.factories import MembershipFactory, OrganizationFactory, make_token
 
+# `task_backend`: run a test once on the database task backend and once on RQ (Redis).
+pytest_plugins = ["installer.tests.task_backends"]
+
 
 class PersonaClient(APIClient):
     """An API client acting through one membership's Bearer token."""

@@ -74,3 +74,25 @@ def post_worker_init(worker):
 
     gc.collect()
     gc.freeze()
+
+
+def on_starting(server):
+    """Metrics in multiprocess mode: the directory starts empty, so counts from a previous run
+    (dead processes) are not added to this one's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        import pathlib
+
+        path = pathlib.Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server, worker):
+    """Metrics in prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR set, see
+    docs/operations.md): a worker that exits leaves its files; its gauges stop counting."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

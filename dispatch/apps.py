@@ -18,3 +18,7 @@ class DispatchConfig(AppConfig):
         hooks.extra_actions.set(selectors.offer_answer_actions)
         hooks.installer_timeline.set(selectors.installer_timeline)
         signals.order_created.connect(services.on_order_created, dispatch_uid="dispatch.auto_dispatch")
+        # A worker starting expires what is overdue and queues the periodic expiry sweep.
+        from installer.tasks import worker_started
+
+        worker_started.connect(services.sweep_on_worker_start, dispatch_uid="dispatch.sweep_on_worker_start")

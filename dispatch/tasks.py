@@ -15,3 +15,15 @@ def expire_offer(offer_id: str) -> str | None:
 
     offer = services.offer_expire(offer_id=offer_id)
     return None if offer is None else offer.status
+
+
+@task()
+def sweep(reschedule: bool = True) -> int:
+    """Expires every open offer past its deadline whose own task was lost or is late; then
+    queues the next pass OFFER_SWEEP_INTERVAL_SECONDS later (once). Returns how many expired."""
+    from dispatch import services
+
+    expired = services.offers_expire_due()
+    if reschedule:
+        services.offers_sweep_schedule()
+    return expired

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",  # TASKS_BACKEND=django_tasks_rq.RQBackend: RQ workers on Redis (docs/deploying.md)
     "accounts",
     "orders",
     "dispatch",
@@ -73,11 +74,13 @@ INSTALLED_APPS = [
     "partners",
     "notifications",
     "portal",
+    "monitoring",
     "axes",  # last, as django-axes asks: it records every admin login attempt
 ]
 
 MIDDLEWARE = [
     "installer.middleware.RequestIdMiddleware",
+    "monitoring.middleware.MetricsMiddleware",  # /metrics: every request, its time and queries
     "installer.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -208,6 +211,29 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# RQ (TASKS_BACKEND=django_tasks_rq.RQBackend): the queue lives in Redis at RQ_REDIS_URL (else
+# REDIS_URL); `manage.py rqworker --with-scheduler` runs it (run_after needs the scheduler).
+# The worker class runs tasks in its own process (no fork per task, as db_worker) and sends
+# installer.tasks.worker_started when it starts (installer/rq_worker.py).
+RQ_QUEUES = {
+    "default": {
+        "URL": os.environ.get("RQ_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+        "DEFAULT_TIMEOUT": env_int("RQ_JOB_TIMEOUT", 300),
+    }
+}
+RQ = {"WORKER_CLASS": "installer.rq_worker.Worker", "JOB_CLASS": "django_tasks_rq.Job"}
+RQ_SHOW_ADMIN_LINK = False
+
+# Offer expiry's safety sweep (dispatch.tasks.sweep): expires open offers past their deadline
+# whose own task was lost (a broker's queue), every this many seconds.
+OFFER_SWEEP_INTERVAL_SECONDS = env_int("OFFER_SWEEP_INTERVAL_SECONDS", 300)
+
+# --- Metrics (/metrics for Prometheus; docs/operations.md) ------------------------------------
+# Scrapes need `Authorization: Bearer <METRICS_TOKEN>` or an address in METRICS_ALLOWED_IPS
+# (addresses or CIDR networks, comma-separated; X-Forwarded-For counts only behind
+# TRUSTED_PROXY_COUNT proxies). Neither set: /metrics answers 403 to everyone.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 
 # --- Webhooks (docs/webhooks.md) ---------------------------------------------------------------
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
@@ -400,7 +426,7 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 # Load balancers probe the health endpoints over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.core.cache import cache
 from django.db import router
 from django.dispatch import Signal
+from django_tasks import TaskResultStatus
+from django_tasks.exceptions import TaskResultDoesNotExist
 
 
 def enqueues_in_transaction(task, model) -> bool:
@@ -28,3 +33,29 @@ def enqueues_in_transaction(task, model) -> bool:
 # queued and expired leases are reclaimed). Receivers run with `send_robust`: an error is
 # logged and does not stop the worker.
 worker_started = Signal()
+
+
+def schedule_once(task, *, run_after: datetime) -> bool:
+    """Enqueues `task` (no arguments) to run at `run_after` unless the one this function
+    enqueued last is still waiting (READY). Returns whether it enqueued one.
+
+    Backend-neutral: the waiting task's id is kept in the default cache (shared by every process:
+    the database cache or Redis in production) and its state read back with the Tasks API
+    (`Task.get_result`), which every backend answers. A task left RUNNING by a killed worker, a
+    finished one, or one the backend no longer knows is not waiting, so a new one is queued. A
+    lost cache entry queues an extra task at worst, and two chains become one again: each run
+    asks here before it queues its successor. Needs a backend that can defer."""
+    backend = task.get_backend()
+    if not backend.supports_defer:
+        return False
+    key = f"installer.tasks.waiting:{backend.alias}:{task.module_path}"
+    waiting_id = cache.get(key)
+    if waiting_id:
+        try:
+            if task.get_result(waiting_id).status == TaskResultStatus.READY:
+                return False
+        except TaskResultDoesNotExist:
+            pass
+    result = task.using(run_after=run_after).enqueue()
+    cache.set(key, result.id, timeout=None)
+    return True

@@ -7,10 +7,12 @@ from backoffice.coverage import coverage_check_view
 from backoffice.dashboard import dashboard_view
 from installer import views
 from installer.api import exceptions as api_exceptions
+from monitoring.views import metrics_view
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path(

@@ -23,10 +23,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
-from django_tasks import TaskResultStatus
 
 from accounts.models import Language, Organization
-from installer.tasks import enqueues_in_transaction
+from installer.tasks import enqueues_in_transaction, schedule_once
 from notifications import channels, templating
 from notifications.context import message_context, opt_out_url
 from notifications.exceptions import InvalidNotification
@@ -661,17 +660,10 @@ def messages_sweep(*, now: datetime | None = None, limit: int = 1000) -> dict[st
 
 def sweep_schedule() -> bool:
     """Enqueues the self-rescheduling sweep task unless one is waiting (as the webhooks' sweep)."""
-    from django_tasks_db.models import DBTaskResult
-
     from notifications import tasks
 
-    if not tasks.sweep.get_backend().supports_defer:
-        return False
-    if DBTaskResult.objects.filter(task_path=tasks.sweep.module_path, status=TaskResultStatus.READY).exists():
-        return False
     run_after = timezone.now() + timedelta(seconds=settings.NOTIFY_SWEEP_INTERVAL_SECONDS)
-    tasks.sweep.using(run_after=run_after).enqueue()
-    return True
+    return schedule_once(tasks.sweep, run_after=run_after)
 
 
 def sweep_on_worker_start(**kwargs: Any) -> None:

@@ -16,7 +16,15 @@ unbook, start, complete), `assignment` (the job's assignee), `order_hooks` (what
 from dispatch.services.assignment import order_assign
 from dispatch.services.booking import STARTED_BEFORE_BOOKING, order_book, order_complete, order_start, order_unbook
 from dispatch.services.dispatching import order_dispatch
-from dispatch.services.offers import offer_accept, offer_deadline, offer_decline, offer_expire, offers_expire_due
+from dispatch.services.offers import (
+    offer_accept,
+    offer_deadline,
+    offer_decline,
+    offer_expire,
+    offers_expire_due,
+    offers_sweep_schedule,
+    sweep_on_worker_start,
+)
 from dispatch.services.order_hooks import on_order_cancel, on_order_created, on_order_delete
 
 __all__ = [
@@ -26,6 +34,8 @@ __all__ = [
     "offer_decline",
     "offer_expire",
     "offers_expire_due",
+    "offers_sweep_schedule",
+    "sweep_on_worker_start",
     "on_order_cancel",
     "on_order_created",
     "on_order_delete",

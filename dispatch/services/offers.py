@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Exists, Value, When
 from django.utils import timezone
@@ -22,7 +23,7 @@ from dispatch.exceptions import (
     OfferNotOpen,
 )
 from dispatch.models import DispatchRun, Offer, OfferStatus
-from installer.tasks import enqueues_in_transaction
+from installer.tasks import enqueues_in_transaction, schedule_once
 from orders.actors import Actor
 from orders.models import Order, OrderStatus
 from orders.selectors import parse_uuid
@@ -444,3 +445,21 @@ def offers_expire_due(*, now: datetime.datetime | None = None, limit: int = 500)
         if offer is not None and offer.status == OfferStatus.EXPIRED:
             expired += 1
     return expired
+
+
+def offers_sweep_schedule() -> bool:
+    """Queues the periodic expiry sweep (`dispatch.tasks.sweep`, every
+    OFFER_SWEEP_INTERVAL_SECONDS) unless one is waiting. With the database task backend an
+    offer's expiry task commits with the offer; with a broker (RQ on Redis) it is queued after
+    commit and could be lost (Redis restarted without persistence): the sweep expires such
+    offers late rather than never."""
+    from dispatch import tasks
+
+    run_after = timezone.now() + datetime.timedelta(seconds=settings.OFFER_SWEEP_INTERVAL_SECONDS)
+    return schedule_once(tasks.sweep, run_after=run_after)
+
+
+def sweep_on_worker_start(**kwargs: Any) -> None:
+    """Receiver of `installer.tasks.worker_started`: one expiry pass and the periodic sweep."""
+    offers_expire_due()
+    offers_sweep_schedule()

@@ -122,13 +122,24 @@ class FileUploadInput(serializers.Serializer):
 
 
 class CancelInput(serializers.Serializer):
+    # Lengths count what the client sent, as the schema's maxLength does; surrounding
+    # whitespace is dropped after that check (trimming first let 2001 characters through).
     reason = serializers.CharField(
         required=False,
         allow_null=True,
         max_length=500,
+        trim_whitespace=False,
         help_text=f"One of {', '.join(CancelReason.values)}, or a sentence (kept as the comment).",
     )
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
+
+    def validate_reason(self, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value.strip() if value is not None else None
+
+    def validate_comment(self, value: str) -> str:
+        return value.strip()
 
 
 _TAG_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}

@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_tasks import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
+from installer.tasks import schedule_once
 from webhooks.models import DeliveryAttempt, DeliveryStatus, WebhookDelivery
 from webhooks.services.outbox import _enqueue_many
 
@@ -55,18 +54,11 @@ def sweep_schedule() -> bool:
     """Enqueues the self-rescheduling sweep task unless one is already waiting (READY). Returns
     whether it enqueued one. A sweep task left RUNNING by a killed worker is not waiting: it
     never runs again and never queues its successor, so it does not count. Needs a backend that
-    can defer (django-tasks-db, an installed app)."""
+    can defer (django-tasks-db; RQ with its scheduler): installer.tasks.schedule_once."""
     from webhooks import tasks  # tasks imports this package
 
-    backend = tasks.sweep.get_backend()
-    if not backend.supports_defer:
-        return False
-    waiting = DBTaskResult.objects.filter(task_path=tasks.sweep.module_path, status=TaskResultStatus.READY)
-    if waiting.exists():
-        return False
     run_after = timezone.now() + timedelta(seconds=settings.WEBHOOK_SWEEP_INTERVAL_SECONDS)
-    tasks.sweep.using(run_after=run_after).enqueue()
-    return True
+    return schedule_once(tasks.sweep, run_after=run_after)
 
 
 def sweep_on_worker_start(**kwargs) -> None:
