@@ -79,7 +79,13 @@ def test_a_partner_without_any_row_has_an_empty_card(org_a, moment):
     partner(org_a, installer("New Partner"))
     card = cards(org_a, moment)["New Partner"]
     w = card.window(30)
-    assert (w.offers_received, w.starts, w.completed, w.accept_rate, w.median_seconds_to_accept) == (0, 0, 0, None, None)
+    assert (w.offers_received, w.starts, w.completed, w.accept_rate, w.median_seconds_to_accept) == (
+        0,
+        0,
+        0,
+        None,
+        None,
+    )
     assert card.score.below_floor and card.score.value == NEUTRAL_SCORE
 
 
