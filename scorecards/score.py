@@ -64,7 +64,10 @@ def score_of(figures: WindowFigures) -> Score:
     expiry_rate = figures.expiry_rate
     if figures.offers_received < MIN_OFFERS:
         return Score(NEUTRAL_SCORE, True, figures.offers_received, parts, expiry_rate)
-    total = sum(weight * (NEUTRAL_PART if parts[name] is None else parts[name]) for name, weight in WEIGHTS.items())
+    total = 0.0
+    for name, weight in WEIGHTS.items():
+        part = parts[name]
+        total += weight * (NEUTRAL_PART if part is None else part)
     total -= EXPIRY_PENALTY * (expiry_rate or 0.0)
     return Score(round(min(100.0, max(0.0, total)), 1), False, figures.offers_received, parts, expiry_rate)
 
