@@ -331,7 +331,7 @@ def dispatch_candidates(order: Order, *, excluded: dict[Any, str] | None = None)
         required_skills=order.workflow.required_skills or [],
         excluded=excluded,
     )
-    scorecard_selectors.attach_scores(order.organization, candidates)  # one query, kept candidates only
+    scorecard_selectors.attach_scores(candidates)  # one query, kept candidates only
     return candidates
 
 

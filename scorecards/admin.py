@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db.models import IntegerField, QuerySet, Value
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -26,7 +27,7 @@ from accounts.admin_base import TenantScopedAdmin
 from dispatch.models import Partnership
 from scorecards import selectors
 from scorecards.models import PartnerScorecard
-from scorecards.selectors import DEFAULT_WINDOW, WINDOWS, Scorecard, parse_window, scorecard_of, with_scorecards
+from scorecards.selectors import DEFAULT_WINDOW, WINDOWS, Scorecard, parse_window, scorecards_for
 from scorecards.templatetags.scorecards import duration, percent
 
 CSV_COLUMNS = (
@@ -60,9 +61,12 @@ def _number(value: float | None, digits: int = 4) -> str:
 
 
 def csv_rows(partnerships: Iterable[Partnership], windows: Sequence[int]) -> Iterable[list[str]]:
-    """One row per partner and window, the columns of CSV_COLUMNS (rates 0-1, times in seconds)."""
+    """One row per partner and window, the columns of CSV_COLUMNS (rates 0-1, times in seconds).
+    The partnerships' cards are read in one query."""
+    partnerships = list(partnerships)
+    cards = scorecards_for(partnerships, windows=sorted({*windows, selectors.SCORE_WINDOW_DAYS}))
     for p in partnerships:
-        card = scorecard_of(p, sorted({*windows, selectors.SCORE_WINDOW_DAYS}))
+        card = cards[p.pk]
         for days in windows:
             w = card.window(days)
             yield [
@@ -165,6 +169,18 @@ class WindowFilter(admin.SimpleListFilter):
         return queryset  # the window changes the figures (PartnerScorecardAdmin.get_queryset), not the rows
 
 
+class ScorecardChangeList(ChangeList):
+    """Reads the cards of the page's partnerships in one query once the page's rows are read."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        days = window_of(request)
+        cards = scorecards_for(self.result_list, windows=sorted({days, selectors.SCORE_WINDOW_DAYS}))
+        for p in self.result_list:
+            p.scorecard = cards[p.pk]
+            p.scorecard_window = days
+
+
 @admin.register(PartnerScorecard)
 class PartnerScorecardAdmin(TenantScopedAdmin):
     tenant_field = "router"
@@ -189,11 +205,8 @@ class PartnerScorecardAdmin(TenantScopedAdmin):
     actions = ["export_csv"]
     change_list_template = "scorecards/admin/change_list.html"
 
-    def get_queryset(self, request):
-        days = window_of(request)
-        windows = sorted({days, selectors.SCORE_WINDOW_DAYS})
-        qs = with_scorecards(super().get_queryset(request), windows=windows)
-        return qs.annotate(scorecard_window=Value(days, output_field=IntegerField()))
+    def get_changelist(self, request, **kwargs):
+        return ScorecardChangeList
 
     def get_urls(self):
         return [
@@ -219,24 +232,21 @@ class PartnerScorecardAdmin(TenantScopedAdmin):
         if not self.has_view_permission(request):
             return HttpResponse(status=403)
         raw = request.GET.get("window")
-        if raw is not None and parse_window(raw) is None:
+        days = parse_window(raw)
+        if raw is not None and days is None:
             return HttpResponseBadRequest(f"window must be one of {', '.join(map(str, WINDOWS))}.")
-        windows = (parse_window(raw),) if raw is not None else WINDOWS
-        qs = with_scorecards(TenantScopedAdmin.get_queryset(self, request), windows=sorted({*windows, 90}))
-        return csv_response(qs.select_related("router", "installer").order_by(*self.ordering), windows)  # type: ignore[arg-type]
+        windows = WINDOWS if days is None else (days,)
+        qs = self.get_queryset(request).select_related("router", "installer").order_by(*self.ordering)
+        return csv_response(qs, windows)
 
     @admin.action(description="Export the selected scorecards as CSV (30 and 90 days)")
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
-        qs = with_scorecards(queryset.order_by(*self.ordering), windows=WINDOWS)
-        return csv_response(qs, WINDOWS)
+        return csv_response(queryset.select_related("router", "installer").order_by(*self.ordering), WINDOWS)
 
     # -- columns (the card of the window chosen, read from the row's annotations)
     def _card(self, obj) -> tuple[Scorecard, selectors.WindowFigures]:
-        card = getattr(obj, "_scorecard", None)
-        if card is None:
-            days = obj.scorecard_window
-            card = obj._scorecard = scorecard_of(obj, sorted({days, selectors.SCORE_WINDOW_DAYS}))
-        return card, card.window(obj.scorecard_window)
+        """The card ScorecardChangeList read for the page, and its window's figures."""
+        return obj.scorecard, obj.scorecard.window(obj.scorecard_window)
 
     @admin.display(description="Partner", ordering="installer__name")
     def partner(self, obj):

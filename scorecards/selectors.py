@@ -1,12 +1,13 @@
 """Partner scorecards: how each installer partner performs for one router, over 30 and 90 days,
 read from the router's offers and its orders' timeline (docs/back-office.md#partner-scorecards).
 
-One query per card, and one query for any number of cards: `with_scorecards` annotates a
-Partnership queryset with two correlated subqueries, one over the partner's offers and one over
-the timeline of the partner's jobs, each aggregating every figure of both windows into one
-JSON object (medians by `scorecards.aggregates.Median`). Everything is scoped to the router
-(offers of the router's orders, events of the router's orders), so one router never reads
-another's figures for the same partner. Test orders and deleted orders do not count.
+One query per card, and one query for any number of cards (`scorecards_for`): the router's
+offers grouped per (router, partner) and the timeline of the partners' jobs grouped the same
+way, each group aggregating every figure of every window into one JSON object (medians by
+`scorecards.aggregates.Median`), the two joined by UNION ALL. One pass over the window's rows,
+whatever the number of partners. Every figure is keyed by the router (offers of the router's
+orders, events of the router's orders), so one router never reads another's figures for the
+same partner. Test orders and deleted orders do not count.
 
 Offer figures count the offers *sent* in the window; job figures count the `order.started`,
 `order.completed` and `order.cancelled` events recorded in the window for orders whose installer
@@ -16,12 +17,15 @@ is the partner.
 from __future__ import annotations
 
 import datetime
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
@@ -36,6 +40,7 @@ DEFAULT_WINDOW = 90
 STARTED, COMPLETED, CANCELLED = "order.started", "order.completed", "order.cancelled"
 CUSTOMER_CANCEL_REQUEST = "customer.cancel_requested"  # portal.services.CANCEL_REQUESTED
 NO_REASON = "(no reason given)"
+OFFERS, JOBS = "offers", "jobs"
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,7 @@ def parse_window(value: Any) -> int | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _offer_figures(windows: Sequence[int], now: datetime.datetime) -> Subquery:
+def _offer_figures(routers: Any, installers: Any, windows: Sequence[int], now: datetime.datetime) -> QuerySet:
     longest = now - datetime.timedelta(days=max(windows))
     fields: dict[str, Any] = {}
     for days in windows:
@@ -153,33 +158,35 @@ def _offer_figures(windows: Sequence[int], now: datetime.datetime) -> Subquery:
                 f"reasons{days}": JSONArrayAgg("decline_reason", filter=w & Q(status=OfferStatus.DECLINED)),
             }
         )
-    offers = (
+    return (
         Offer.objects.filter(
-            installer=OuterRef("installer_id"),
-            order__organization=OuterRef("router_id"),
+            order__organization__in=routers,
+            installer__in=installers,
             order__test=False,
             order__deleted_at__isnull=True,
             sent_at__gt=longest,
             sent_at__lte=now,
         )
         .order_by()
-        .values("installer")
-        .annotate(figures=JSONObject(**fields))
-        .values("figures")
+        .values("order__organization", "installer")
+        .annotate(kind=Value(OFFERS), figures=JSONObject(**fields))
+        .values_list("order__organization", "installer", "kind", "figures")
     )
-    return Subquery(offers, output_field=JSONField())
 
 
-def _job_figures(windows: Sequence[int], now: datetime.datetime) -> Subquery:
+def _job_figures(routers: Any, installers: Any, windows: Sequence[int], now: datetime.datetime) -> QuerySet:
     longest = now - datetime.timedelta(days=max(windows))
     started, completed, cancelled = Q(type=STARTED), Q(type=COMPLETED), Q(type=CANCELLED)
     booked = Q(order__booking__isnull=False)
-    customer_asked = Q(data__reason=CancelReason.CUSTOMER_REJECTED_OFFER.value) | Q(
-        Exists(OrderEvent.objects.filter(order=OuterRef("order_id"), type=CUSTOMER_CANCEL_REQUEST))
-    )
+    asked = Q(type=CUSTOMER_CANCEL_REQUEST)
+    by_reason = cancelled & Q(data__reason=CancelReason.CUSTOMER_REJECTED_OFFER.value)
     fields: dict[str, Any] = {}
     for days in windows:
         w = Q(created_at__gt=now - datetime.timedelta(days=days))
+
+        def orders(condition: Q, w: Q = w) -> Count:
+            return Count("order", distinct=True, filter=w & condition)
+
         fields.update(
             {
                 f"starts{days}": Count("pk", filter=w & started & booked),
@@ -188,40 +195,46 @@ def _job_figures(windows: Sequence[int], now: datetime.datetime) -> Subquery:
                 f"early{days}": Count("pk", filter=w & started & booked & Q(data__startedBeforeBooking=True)),
                 f"completed{days}": Count("pk", filter=w & completed),
                 f"cancelled{days}": Count("pk", filter=w & cancelled),
-                f"customerCancelled{days}": Count("pk", filter=w & cancelled & customer_asked),
+                # Customer cancellations = |by reason ∪ (cancelled ∩ asked)|, counted over distinct
+                # orders by inclusion-exclusion (no per-row subquery): see _customer_cancellations.
+                f"cC{days}": orders(cancelled),
+                f"cR{days}": orders(by_reason),
+                f"cA{days}": orders(asked),
+                f"cCuA{days}": orders(cancelled | asked),
+                f"cRuA{days}": orders(by_reason | asked),
                 f"bookedToCompleted{days}": Median(
                     Seconds("created_at", "order__booking__start_at"), filter=w & completed
                 ),
             }
         )
-    events = (
+    return (
         OrderEvent.objects.filter(
-            organization=OuterRef("router_id"),
-            order__installer=OuterRef("installer_id"),
+            organization__in=routers,
+            order__installer__in=installers,
             order__test=False,
             order__deleted_at__isnull=True,
-            type__in=(STARTED, COMPLETED, CANCELLED),
+            type__in=(STARTED, COMPLETED, CANCELLED, CUSTOMER_CANCEL_REQUEST),
             created_at__gt=longest,
             created_at__lte=now,
         )
         .order_by()
-        .values("order__installer")
-        .annotate(figures=JSONObject(**fields))
-        .values("figures")
+        .values("organization", "order__installer")
+        .annotate(kind=Value(JOBS), figures=JSONObject(**fields))
+        .values_list("organization", "order__installer", "kind", "figures")
     )
-    return Subquery(events, output_field=JSONField())
 
 
-def with_scorecards(
-    queryset: QuerySet[Partnership], *, now: datetime.datetime | None = None, windows: Sequence[int] = WINDOWS
-) -> QuerySet[Partnership]:
-    """The partnerships with their scorecard figures annotated (no extra query: the figures come
-    in the same SELECT); read them with `scorecard_of`."""
-    now = now or timezone.now()
-    return queryset.annotate(
-        scorecard_offers=_offer_figures(windows, now),
-        scorecard_jobs=_job_figures(windows, now),
-    )
+def _customer_cancellations(jobs: dict, days: int) -> int:
+    """Orders cancelled in the window with the reason `customer_rejected_offer` (R) or after the
+    customer asked to cancel in the window (C ∩ A): |R ∪ (C ∩ A)| = |R| + |C ∩ A| − |R ∩ A|
+    (R ⊆ C), each intersection |X ∩ Y| = |X| + |Y| − |X ∪ Y| over distinct orders."""
+
+    def n(key: str) -> int:
+        return int(jobs.get(f"{key}{days}") or 0)
+
+    cancelled_and_asked = n("cC") + n("cA") - n("cCuA")
+    reason_and_asked = n("cR") + n("cA") - n("cRuA")
+    return max(0, n("cR") + cancelled_and_asked - reason_and_asked)
 
 
 def _figures(offers: dict, jobs: dict, days: int) -> WindowFigures:
@@ -244,61 +257,95 @@ def _figures(offers: dict, jobs: dict, days: int) -> WindowFigures:
         on_time_starts=max(0, by_end - early),
         completed=n(jobs, "completed"),
         cancelled=n(jobs, "cancelled"),
-        customer_cancellations=n(jobs, "customerCancelled"),
+        customer_cancellations=_customer_cancellations(jobs, days),
         median_seconds_booked_to_completed=None if to_complete is None else float(to_complete),
     )
 
 
 def _as_dict(value: Any) -> dict:
+    if isinstance(value, str):  # SQLite hands a UNION's JSON column back as text
+        value = json.loads(value)
     return value if isinstance(value, dict) else {}
 
 
-def scorecard_of(partnership: Partnership, windows: Sequence[int] = WINDOWS) -> Scorecard:
-    """The scorecard of a partnership read through `with_scorecards` (the same `windows`)."""
-    offers = _as_dict(getattr(partnership, "scorecard_offers", None))
-    jobs = _as_dict(getattr(partnership, "scorecard_jobs", None))
-    figures = {days: _figures(offers, jobs, days) for days in windows}
-    score_window = figures.get(SCORE_WINDOW_DAYS) or _figures(offers, jobs, max(windows))
-    return Scorecard(
-        partnership_id=partnership.pk,
-        installer_id=partnership.installer_id,
-        installer_name=partnership.installer.name,
-        windows=figures,
-        score=score_of(score_window),
-    )
+def scorecards_for(
+    partnerships: Iterable[Partnership],
+    *,
+    now: datetime.datetime | None = None,
+    windows: Sequence[int] = WINDOWS,
+) -> dict[Any, Scorecard]:
+    """{partnership id: Scorecard} of the `partnerships` (loaded with their installer): ONE
+    query whatever their number and routers (none for none)."""
+    partnerships = list(partnerships)
+    if not partnerships:
+        return {}
+    now = now or timezone.now()
+    routers = sorted({p.router_id for p in partnerships}, key=str)
+    ids = sorted({p.installer_id for p in partnerships}, key=str)
+    rows = _offer_figures(routers, ids, windows, now).union(_job_figures(routers, ids, windows, now), all=True)
+    found: dict[tuple[Any, Any, str], dict] = {}
+    for router_id, installer_id, kind, figures in rows:
+        found[(router_id, installer_id, kind)] = _as_dict(figures)
+    cards = {}
+    for p in partnerships:
+        offers = found.get((p.router_id, p.installer_id, OFFERS), {})
+        jobs = found.get((p.router_id, p.installer_id, JOBS), {})
+        figures = {days: _figures(offers, jobs, days) for days in windows}
+        score_window = figures.get(SCORE_WINDOW_DAYS) or _figures(offers, jobs, max(windows))
+        cards[p.pk] = Scorecard(
+            partnership_id=p.pk,
+            installer_id=p.installer_id,
+            installer_name=p.installer.name,
+            windows=figures,
+            score=score_of(score_window),
+        )
+    return cards
 
 
 def partner_scorecards(
     router: Organization, *, now: datetime.datetime | None = None, windows: Sequence[int] = WINDOWS
 ) -> list[Scorecard]:
-    """Every partner's scorecard for the router, by priority then name: ONE query."""
+    """Every partner's scorecard for the router, by priority then name: the partnerships, then
+    ONE query for all their cards."""
     qs = Partnership.objects.filter(router=router).select_related("installer").order_by("priority", "installer__name")
-    return [scorecard_of(p, windows) for p in with_scorecards(qs, now=now, windows=windows)]
+    return list(scorecards_for(qs, now=now, windows=windows).values())
 
 
 def partner_scorecard(partnership: Partnership, *, now: datetime.datetime | None = None) -> Scorecard:
-    """One partnership's scorecard: ONE query."""
-    qs = Partnership.objects.filter(pk=partnership.pk).select_related("installer")
-    return scorecard_of(with_scorecards(qs, now=now).get())
+    """One partnership's scorecard (its installer loaded): ONE query."""
+    return scorecards_for([partnership], now=now)[partnership.pk]
 
 
-def scores_for(
-    router: Organization, installer_ids: Iterable[Any], *, now: datetime.datetime | None = None
-) -> dict[Any, Score]:
-    """{installer id: Score} of the router's partners among `installer_ids`: ONE query over the
-    90-day window only (what dispatch reads)."""
-    ids = list(installer_ids)
-    if not ids:
-        return {}
-    qs = Partnership.objects.filter(router=router, installer_id__in=ids).select_related("installer")
-    windows = (SCORE_WINDOW_DAYS,)
-    return {p.installer_id: scorecard_of(p, windows).score for p in with_scorecards(qs, now=now, windows=windows)}
+def scores_for(partnerships: Iterable[Partnership], *, now: datetime.datetime | None = None) -> dict[Any, Score]:
+    """{partnership id: Score}: ONE query over the 90-day window only (what dispatch reads)."""
+    cards = scorecards_for(partnerships, now=now, windows=(SCORE_WINDOW_DAYS,))
+    return {pk: card.score for pk, card in cards.items()}
 
 
-def attach_scores(router: Organization, candidates: Sequence[Any]) -> None:
-    """Puts each kept dispatch candidate's `Score` into `candidate.extra["performance"]`: ONE
-    query for all of them, none when nobody is kept. A partner without figures is neutral."""
+# Dispatch reads its candidates' scores through the cache, keyed by router, for this many seconds
+# (settings.SCORECARD_SCORE_CACHE_SECONDS; 0 reads them fresh every time).
+SCORE_CACHE_SECONDS = 300
+
+
+def score_cache_key(router_id: Any) -> str:
+    return f"scorecards:scores:{router_id}"
+
+
+def attach_scores(candidates: Sequence[Any]) -> None:
+    """Puts each kept dispatch candidate's `Score` into `candidate.extra["performance"]`. The
+    scores of every candidate (all the router's partnerships) are read in ONE query and kept in
+    the cache for SCORE_CACHE_SECONDS, so the dispatches and previews that follow read none; a
+    kept candidate missing from the cached scores (a new partnership) reads them again. None
+    when nobody is kept."""
     kept = [c for c in candidates if c.kept]
-    scores = scores_for(router, [c.partnership.installer_id for c in kept])
+    if not kept:
+        return
+    timeout = int(getattr(settings, "SCORECARD_SCORE_CACHE_SECONDS", SCORE_CACHE_SECONDS))
+    key = score_cache_key(kept[0].partnership.router_id)
+    scores = cache.get(key) if timeout else None
+    if not isinstance(scores, dict) or any(c.partnership.pk not in scores for c in kept):
+        scores = scores_for([c.partnership for c in candidates if c.partnership.pk is not None])
+        if timeout:
+            cache.set(key, scores, timeout)
     for c in kept:
-        c.extra["performance"] = scores.get(c.partnership.installer_id)
+        c.extra["performance"] = scores.get(c.partnership.pk)

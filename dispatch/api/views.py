@@ -22,7 +22,7 @@ from orders.api.presenters import order_to_dict
 from orders.api.viewsets import ApiViewSet
 from scorecards.api.serializers import WINDOW_PARAMETER, scorecard_to_dict, window_param
 from scorecards.score import SCORE_WINDOW_DAYS
-from scorecards.selectors import scorecard_of, with_scorecards
+from scorecards.selectors import scorecards_for
 
 ERRORS = dict.fromkeys((400, 401, 403, 404, 409), ErrorOutput)
 TRANSITION_ERRORS = {**ERRORS, 422: ErrorOutput}
@@ -214,10 +214,8 @@ class InstallerPartnerViewSet(ApiViewSet):
         windows = sorted({days, SCORE_WINDOW_DAYS})
         qs = selectors.installer_partners(self.organization)
         start = page.page * page.page_size
-        # The scorecards come in the rows' own query (scorecards.selectors.with_scorecards).
-        rows = list(with_scorecards(qs, windows=windows)[start : start + page.page_size])
+        rows = list(qs[start : start + page.page_size])
         count = len(rows) if page.page == 0 and len(rows) < page.page_size else qs.order_by().count()
-        values = [
-            {**partnership_to_dict(p), "scorecard": scorecard_to_dict(scorecard_of(p, windows), days)} for p in rows
-        ]
+        cards = scorecards_for(rows, windows=windows)  # one query for the page
+        values = [{**partnership_to_dict(p), "scorecard": scorecard_to_dict(cards[p.pk], days)} for p in rows]
         return Response({"values": values, "count": count})

@@ -99,13 +99,37 @@ def test_each_router_reads_only_its_own_figures(field, org_a, org_b, moment):
     assert "busy" not in dict(cards(org_a, moment)["Pia Elektro"].window(90).declines_by_reason)
 
 
-def test_one_query_per_card_and_for_all_cards(field, org_a, moment, django_assert_num_queries):
+def test_one_query_per_card_and_for_any_number_of_cards(field, org_a, moment, django_assert_num_queries):
     with django_assert_num_queries(1):
-        selectors.partner_scorecard(field["pia"], now=moment)
+        assert selectors.partner_scorecard(field["pia"], now=moment).window(90).offers_received == 8
+    partnerships = [field["pia"], field["quinn"], field["pia_b"]]  # two routers
     with django_assert_num_queries(1):
+        cards = selectors.scorecards_for(partnerships, now=moment)
+    assert [cards[p.pk].window(90).offers_received for p in partnerships] == [8, 2, 1]
+    with django_assert_num_queries(2):  # the partnerships, then every card
         assert len(selectors.partner_scorecards(org_a, now=moment)) == 2
 
 
 def test_parse_window():
     assert [selectors.parse_window(v) for v in ("30", "90", " 90", 30)] == [30, 90, 90, 30]
     assert [selectors.parse_window(v) for v in ("abc", "", None, "60", "-30", "9e1")] == [None] * 6
+
+
+def test_customer_cancellations_count_each_order_once(org_a, moment):
+    """Asked and cancelled with the customer's reason: one cancellation, not two; asked but not
+    cancelled, or cancelled for another reason without asking: none."""
+    from scorecards.tests.timeline import DAY, event, installer, job, partner
+
+    company = installer("Counted Once")
+    p = partner(org_a, company)
+    both = job(org_a, company)
+    event(both, "customer.cancel_requested", moment - 2 * DAY, actor_type="customer")
+    event(both, "order.cancelled", moment - DAY, {"reason": "customer_rejected_offer"})
+    event(job(org_a, company), "customer.cancel_requested", moment - 2 * DAY, actor_type="customer")
+    event(job(org_a, company), "order.cancelled", moment - DAY, {"reason": "no_capacity"})
+    asked_twice = job(org_a, company)
+    event(asked_twice, "customer.cancel_requested", moment - 3 * DAY, actor_type="customer")
+    event(asked_twice, "customer.cancel_requested", moment - 2 * DAY, actor_type="customer")
+    event(asked_twice, "order.cancelled", moment - DAY, {"reason": "other"})
+    w = selectors.partner_scorecard(p, now=moment).window(30)
+    assert (w.cancelled, w.customer_cancellations) == (3, 2)

@@ -5,6 +5,7 @@ dispatch reads all candidates' scores in one query."""
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,6 +17,7 @@ from dispatch.tests.conftest import make_installer, make_partner
 from orders.actors import Actor
 from orders.tests.factories import create_order
 from scorecards.score import NEUTRAL_SCORE
+from scorecards.selectors import score_cache_key
 from scorecards.tests.timeline import DAY, HOUR, job, now, offer
 
 pytestmark = pytest.mark.django_db
@@ -126,9 +128,38 @@ def test_dispatch_reads_all_scores_in_one_query(org_a, org_b):
     set_strategy(org_b, "best_performing")
     one, ten = _dispatch_queries(org_a, 1), _dispatch_queries(org_b, 10)
     assert one == ten
-    with CaptureQueriesContext(connection) as queries:
-        services.order_dispatch(order_id=create_order(org_a).pk, organization=org_a, actor=Actor.system("test"))
-    assert sum("scorecard_offers" in q["sql"] for q in queries.captured_queries) == 1
+
+    def score_reads(org) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            services.order_dispatch(order_id=create_order(org).pk, organization=org, actor=Actor.system("test"))
+        return sum("UNION ALL" in q["sql"] for q in queries.captured_queries)
+
+    assert score_reads(org_a) == 0  # the scores read by the first dispatch, from the cache
+    cache.delete(score_cache_key(org_a.pk))
+    assert score_reads(org_a) == 1
+
+
+def test_dispatch_reads_a_new_partners_score_at_once(org_a):
+    """A partnership added after the scores were cached is not left without one."""
+    set_strategy(org_a, "best_performing")
+    make_partner(org_a, make_installer("Old Co"), priority=1)
+    assert ranked_names(create_order(org_a), org_a) == ["Old Co"]
+    strong = make_installer("Strong New Co")
+    make_partner(org_a, strong, priority=2)
+    history(org_a, strong, [("accepted", 1)] * 5)
+    assert ranked_names(create_order(org_a), org_a) == ["Strong New Co", "Old Co"]
+
+
+def test_cached_scores_are_used_until_they_expire(org_a, settings):
+    set_strategy(org_a, "best_performing")
+    first, second = make_installer("First Co"), make_installer("Second Co")
+    make_partner(org_a, first, priority=1)
+    make_partner(org_a, second, priority=2)
+    assert ranked_names(create_order(org_a), org_a) == ["First Co", "Second Co"]  # both neutral
+    history(org_a, second, [("accepted", 1)] * 5)
+    assert ranked_names(create_order(org_a), org_a) == ["First Co", "Second Co"]  # cached
+    settings.SCORECARD_SCORE_CACHE_SECONDS = 0
+    assert ranked_names(create_order(org_a), org_a) == ["Second Co", "First Co"]  # read fresh
 
 
 def test_admin_preview_shows_score_and_parts(org_a, trio):
