@@ -23,7 +23,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts.admin_base import TenantScopedAdmin
+from accounts.admin_base import TenantScopedAdmin, readable_org_ids
 from dispatch.models import Partnership
 from scorecards import selectors
 from scorecards.models import PartnerScorecard
@@ -205,6 +205,13 @@ class PartnerScorecardAdmin(TenantScopedAdmin):
     actions = ["export_csv"]
     change_list_template = "scorecards/admin/change_list.html"
 
+    def get_list_display(self, request):
+        """The router column only for a user of more than one organization (or a superuser)."""
+        org_ids = readable_org_ids(request)
+        if org_ids is not None and len(org_ids) == 1:
+            return tuple(name for name in self.list_display if name != "router")
+        return self.list_display
+
     def get_changelist(self, request, **kwargs):
         return ScorecardChangeList
 
@@ -257,15 +264,15 @@ class PartnerScorecardAdmin(TenantScopedAdmin):
     def offers(self, obj):
         return self._card(obj)[1].offers_received
 
-    @admin.display(description="Accept rate")
+    @admin.display(description="Accept")
     def accept_rate(self, obj):
         return percent(self._card(obj)[1].accept_rate)
 
-    @admin.display(description="Median to accept")
+    @admin.display(description="To accept")
     def time_to_accept(self, obj):
         return duration(self._card(obj)[1].median_seconds_to_accept)
 
-    @admin.display(description="Declines by reason")
+    @admin.display(description="Declines")
     def declines(self, obj):
         reasons = self._card(obj)[1].declines_by_reason
         return "; ".join(f"{reason}: {n}" for reason, n in reasons) or "–"
@@ -274,25 +281,25 @@ class PartnerScorecardAdmin(TenantScopedAdmin):
     def expired(self, obj):
         return self._card(obj)[1].expired
 
-    @admin.display(description="On-time start")
+    @admin.display(description="On time")
     def on_time_start(self, obj):
         w = self._card(obj)[1]
         return f"{percent(w.on_time_rate)} of {w.starts}"
 
-    @admin.display(description="Completion")
+    @admin.display(description="Completed")
     def completion(self, obj):
         w = self._card(obj)[1]
         return f"{percent(w.completion_rate)} of {w.completed + w.cancelled}"
 
-    @admin.display(description="Median booked → completed")
+    @admin.display(description="Booked → done")
     def booked_to_completed(self, obj):
         return duration(self._card(obj)[1].median_seconds_booked_to_completed)
 
-    @admin.display(description="Customer cancellations")
+    @admin.display(description="Cust. cancels")
     def customer_cancellations(self, obj):
         return self._card(obj)[1].customer_cancellations
 
-    @admin.display(description="Score (90 days)")
+    @admin.display(description="Score")
     def score(self, obj):
         score = self._card(obj)[0].score
-        return f"{score.value:g} (neutral: few offers)" if score.below_floor else f"{score.value:g}"
+        return f"{score.value:g} (neutral)" if score.below_floor else f"{score.value:g}"
