@@ -22,6 +22,7 @@ BACKOFFICE_APP_LABELS = (
     "backoffice",
     "notifications",
     "portal",
+    "scorecards",
 )
 EXCLUDED_MODELS = {"idempotencyrecord", "taggedorder"}
 

@@ -22,6 +22,7 @@ class RoutingStrategy(models.TextChoices):
     ROUND_ROBIN = "round_robin", "Round robin"
     NEAREST = "nearest", "Nearest"
     LEAST_LOADED = "least_loaded", "Least loaded"
+    BEST_PERFORMING = "best_performing", "Best performing (scorecard)"
 
 
 class Language(models.TextChoices):

@@ -19,6 +19,7 @@ from dispatch.models import Booking, CoverageArea, DispatchRun, Offer, OfferStat
 from installer.raw_rows import RowShape
 from orders.models import Order, OrderEvent, OrderStatus, Workflow
 from orders.selectors import Viewer, parse_uuid
+from scorecards import selectors as scorecard_selectors
 
 OPEN_ORDER_STATUSES = (OrderStatus.DISPATCHING, OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS)
 # Offers that let an installer read the order: an open offer, or the one it accepted.
@@ -360,12 +361,14 @@ def subject_candidates(
             candidate.kept = False
             candidate.reason = f"Already offered in this dispatch ({excluded[test_installer.pk]})."
         return [candidate]
-    return strategies.evaluate(
+    candidates = strategies.evaluate(
         subject,
         partnerships_for_dispatch(subject.organization),
         required_skills=subject.workflow.required_skills or [],
         excluded=excluded,
     )
+    scorecard_selectors.attach_scores(candidates)  # one query, kept candidates only
+    return candidates
 
 
 def dispatch_plan(order: Order, *, installer_id: Any = None) -> tuple[str, strategies.Routing, list, list]:

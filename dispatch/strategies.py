@@ -13,6 +13,11 @@ strategy). Pure functions over rows loaded by `dispatch.selectors.partnerships_f
 | nearest        | km from the order to the installer base | priority, id      |
 |                | (unknown distance last)                 |                   |
 | least_loaded   | open orders / capacity (unlimited = 0)  | load, priority, id|
+| best_performing| performance score (higher first)        | priority, id      |
+
+Every tie-break puts the better performance score (`scorecards.score`, loaded by
+`dispatch.selectors.dispatch_candidates` into `Candidate.extra["performance"]`) before the
+partnership id. `best_performing` is the one strategy whose score is higher-is-better.
 
 Broadcast is not a strategy of its own: `offers_at_once > 1` sends that many of the ranking at once.
 """
@@ -27,6 +32,7 @@ from accounts.models import Organization, RoutingStrategy
 from dispatch import coverage
 from dispatch.models import CoverageArea, CoverageKind, Partnership
 from orders.models import Order, Workflow
+from scorecards.score import NEUTRAL, Score
 
 
 class Located(Protocol):
@@ -89,8 +95,14 @@ class Candidate:
     def installer(self):
         return self.partnership.installer
 
+    @property
+    def performance(self) -> Score:
+        """The partner's performance score (neutral when none was loaded)."""
+        return self.extra.get("performance") or NEUTRAL
+
     def as_dict(self) -> dict:
         p = self.partnership
+        performance = self.extra.get("performance")
         return {
             "installer": {"id": str(p.installer_id), "name": p.installer.name},
             "partnershipId": p.pk,
@@ -102,6 +114,7 @@ class Candidate:
             "load": self.load,
             "capacity": p.capacity,
             "distanceKm": None if self.distance_km is None else round(self.distance_km, 2),
+            "performance": None if performance is None else performance.as_dict(),
         }
 
 
@@ -175,7 +188,7 @@ def _uncovered_reason(order: Located, areas: Sequence[CoverageArea], distance: f
 
 
 def _priority_key(c: Candidate):
-    return (c.partnership.priority, c.partnership.pk)
+    return (c.partnership.priority, -c.performance.value, c.partnership.pk)
 
 
 def _score_priority(c: Candidate) -> tuple[float, tuple]:
@@ -199,12 +212,18 @@ def _score_least_loaded(c: Candidate) -> tuple[float, tuple]:
     return ratio, (ratio, c.load, *_priority_key(c))
 
 
+def _score_best_performing(c: Candidate) -> tuple[float, tuple]:
+    value = c.performance.value
+    return value, (-value, *_priority_key(c))
+
+
 SCORERS: dict[str, Callable[[Candidate], tuple[float, tuple]]] = {
     RoutingStrategy.MANUAL: _score_priority,
     RoutingStrategy.PRIORITY: _score_priority,
     RoutingStrategy.ROUND_ROBIN: _score_round_robin,
     RoutingStrategy.NEAREST: _score_nearest,
     RoutingStrategy.LEAST_LOADED: _score_least_loaded,
+    RoutingStrategy.BEST_PERFORMING: _score_best_performing,
 }
 
 

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "notifications",
     "portal",
     "monitoring",
+    "scorecards",
     "axes",  # last, as django-axes asks: it records every admin login attempt
 ]
 

@@ -9,6 +9,7 @@ from accounts.admin_base import TenantScopedAdmin, TenantScopedInline
 from accounts.models import Organization
 from dispatch.models import Booking, CoverageArea, DispatchRun, Offer, Partnership
 from installer.forms import JSON_FORMFIELD_OVERRIDES
+from scorecards.admin import scorecard_panel
 
 
 class CoverageAreaInline(TenantScopedInline, admin.TabularInline):
@@ -27,6 +28,11 @@ class PartnershipAdmin(TenantScopedAdmin):
     search_fields = ("installer__name",)
     inlines = [CoverageAreaInline]
     formfield_overrides = JSON_FORMFIELD_OVERRIDES
+    readonly_fields = ("scorecard",)
+
+    @admin.display(description="Scorecard")
+    def scorecard(self, obj):
+        return scorecard_panel(obj)  # one query; see scorecards.admin
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Partners are other organizations: any installer company may be chosen.

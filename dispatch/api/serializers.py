@@ -13,6 +13,7 @@ from dispatch import coverage
 from dispatch.models import OfferStatus
 from installer.api.fields import AwareDateTimeField
 from orders.api.serializers import IdNameOutput, OrderOutput
+from scorecards.api.serializers import ScorecardOutput, ScoreOutput
 
 
 class DispatchInput(serializers.Serializer):
@@ -130,6 +131,7 @@ class CandidateOutput(serializers.Serializer):
     load = serializers.IntegerField()
     capacity = serializers.IntegerField(allow_null=True)
     distanceKm = serializers.FloatField(allow_null=True)
+    performance = ScoreOutput(allow_null=True, help_text="The kept candidate's performance score and its parts.")
 
 
 class PreviewOutput(serializers.Serializer):
@@ -195,6 +197,9 @@ class InstallerPartnerOutput(serializers.Serializer):
     capacity = serializers.IntegerField(allow_null=True)
     skills = serializers.ListField(child=serializers.CharField())
     coverage = CoverageOutput(many=True)
+    scorecard = ScorecardOutput(
+        help_text="How the partner performs for this organization (docs/api.md#partner-scorecards)."
+    )
 
 
 class InstallerPartnerListOutput(serializers.Serializer):

@@ -20,6 +20,9 @@ from installer.api.schema import ErrorOutput
 from orders import selectors as order_selectors
 from orders.api.presenters import order_to_dict
 from orders.api.viewsets import ApiViewSet
+from scorecards.api.serializers import WINDOW_PARAMETER, scorecard_to_dict, window_param
+from scorecards.score import SCORE_WINDOW_DAYS
+from scorecards.selectors import scorecards_for
 
 ERRORS = dict.fromkeys((400, 401, 403, 404, 409), ErrorOutput)
 TRANSITION_ERRORS = {**ERRORS, 422: ErrorOutput}
@@ -202,14 +205,20 @@ class OfferViewSet(ApiViewSet):
 
 
 class InstallerPartnerViewSet(ApiViewSet):
-    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: s.InstallerPartnerListOutput, **ERRORS})
+    @extend_schema(
+        parameters=[*PAGE_PARAMETERS, WINDOW_PARAMETER], responses={200: s.InstallerPartnerListOutput, **ERRORS}
+    )
     def list(self, request):
         page = Page(request)
+        days = window_param(request)
+        windows = sorted({days, SCORE_WINDOW_DAYS})
         qs = selectors.installer_partners(self.organization)
         start = page.page * page.page_size
         rows = list(qs[start : start + page.page_size])
         count = len(rows) if page.page == 0 and len(rows) < page.page_size else qs.order_by().count()
-        return Response({"values": [partnership_to_dict(p) for p in rows], "count": count})
+        cards = scorecards_for(rows, windows=windows)  # one query for the page
+        values = [{**partnership_to_dict(p), "scorecard": scorecard_to_dict(cards[p.pk], days)} for p in rows]
+        return Response({"values": values, "count": count})
 
 
 class DispatchPreviewViewSet(ApiViewSet):

@@ -11,7 +11,8 @@ Order is the token and one statement, a list page the token, the page's ids and 
 | Create Order (tags and custom fields)      |     10 |
 | each transition (cancel, book, start,      |      7 |
 | complete, accept)                          |        |
-| Dispatch (+ its run, offers, expiry tasks) |     10 |
+| Dispatch (+ its run, offers, expiry tasks, |     11 |
+| the candidates' performance scores)        |        |
 
 Without webhook endpoints (`Organization.has_webhook_endpoints` off) the outbox costs nothing;
 with one subscribed, each change costs exactly five more (the endpoints, the order read once
@@ -39,7 +40,7 @@ from webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
-BUDGET = {"get": 4, "list": 6, "create": 10, "transition": 7, "dispatch": 10}
+BUDGET = {"get": 4, "list": 6, "create": 10, "transition": 7, "dispatch": 11}
 FAST_READS = connection.vendor == "postgresql"
 # A full page's count: the cache's lookup (a query with the database cache), then the COUNT.
 COUNT = 1 + (1 if str(settings.CACHES["default"]["BACKEND"]).endswith("DatabaseCache") else 0)
@@ -188,12 +189,12 @@ def test_transitions(operator_a, installer_client, org_a, installer_org, world):
     if connection.vendor == "sqlite":
         budget["book"] += 1  # SQLite has no exclusion constraint: one overlap query
     assert all(n <= budget[name] for name, n in counts.items()), (counts, budget)
-    # token, lock, [candidates, run, offers, expiry task | the offers' update | booking], the
+    # token, lock, [candidates, their scores, run, offers, expiry task | the offers' update | booking], the
     # order's UPDATE, its events, the answer's tags and files (on PostgreSQL one statement:
     # `orders.selectors.relations_loaded_fast`).
     answer = 1 if FAST_READS else 2
     assert counts == {
-        "dispatch": 8 + answer,
+        "dispatch": 9 + answer,
         "accept": 5 + answer,
         "book": 5 + answer + (1 if connection.vendor == "sqlite" else 0),
         "start": 4 + answer,
