@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "partners",
     "notifications",
     "portal",
+    "pricing",
     "axes",  # last, as django-axes asks: it records every admin login attempt
 ]
 
