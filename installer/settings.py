@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "notifications",
     "portal",
     "pricing",
+    "invoicing",
     "axes",  # last, as django-axes asks: it records every admin login attempt
 ]
 
