@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from accounts.admin_base import readable_org_ids, scope
 from dispatch import selectors as dispatch_selectors
+from invoicing import selectors as invoicing_selectors
+from invoicing.exports.pdf import money_text
 from orders.admin.orders import STATUS_COLORS
 from orders.models import STATUS_NAMES, Order, OrderStatus
 from webhooks import selectors as webhook_selectors
@@ -101,6 +103,24 @@ def oldest_dispatching(org_ids: list | None, *, limit: int = OLDEST_LIMIT) -> li
     )
 
 
+def month_money(org_ids: list | None) -> dict:
+    """This month's invoiced and not yet invoiced totals (per currency), the month as in
+    `orders_per_day` (the server's zone)."""
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    end = timezone.make_aware(datetime.datetime.combine(following, datetime.time.min))
+    money = invoicing_selectors.month_money(org_ids, start, end)
+    return {
+        "month": first,
+        "invoiced": [money_text(r["gross"], r["currency"]) for r in money["invoiced"]],
+        "not_invoiced": [
+            f"{money_text(r['gross'], r['currency'])} ({r['orders']} orders)" for r in money["not_invoiced"]
+        ],
+    }
+
+
 def dashboard_view(request: HttpRequest) -> TemplateResponse:
     org_ids = readable_org_ids(request)
     statuses = status_counts(org_ids)
@@ -112,6 +132,7 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
         "total": sum(s["count"] for s in statuses),
         "chart": bar_chart(per_day),
         "created_30d": sum(p["count"] for p in per_day),
+        "money": month_money(org_ids),
         "oldest_dispatching": oldest_dispatching(org_ids),
         "expiring_offers": dispatch_selectors.expiring_offers(org_ids),
         "expiring_limit": dispatch_selectors.EXPIRING_LIMIT,

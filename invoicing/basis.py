@@ -23,6 +23,11 @@ PAYMENT_TERMS_DAYS = 14
 DEFAULT_CURRENCY = "NOK"
 
 
+def decimal_text(value: Decimal) -> str:
+    """A quantity or a rate as plain text without trailing zeros: 20.00 -> "20", 2.50 -> "2.5"."""
+    return format(Decimal(value).normalize(), "f")
+
+
 @dataclass(frozen=True)
 class Party:
     name: str
@@ -151,12 +156,12 @@ def price_line(
     *,
     position: int,
     description: str,
-    unit: str,
+    unit: str = "piece",
     quantity: Decimal,
     unit_amount: int,
-    discount_percent: Decimal,
+    discount_percent: Decimal = Decimal(0),
     vat_rate: Decimal,
-    prices_include_vat: bool,
+    prices_include_vat: bool = False,
     payout_percent: Decimal | None = None,
     payout_amount: int | None = None,
     extra: bool = False,
@@ -344,10 +349,10 @@ def basis_to_dict(basis: InvoiceBasis, *, with_payout: bool = True) -> dict[str,
                 "position": line.position,
                 "description": line.description,
                 "unit": line.unit,
-                "quantity": str(line.quantity.normalize()),
+                "quantity": decimal_text(line.quantity),
                 "unitAmount": line.unit_amount,
-                "discountPercent": str(line.discount_percent.normalize()),
-                "vatRate": str(line.vat_rate.normalize()),
+                "discountPercent": decimal_text(line.discount_percent),
+                "vatRate": decimal_text(line.vat_rate),
                 "pricesIncludeVat": line.prices_include_vat,
                 "net": line.net,
                 "vat": line.vat,
@@ -362,7 +367,9 @@ def basis_to_dict(basis: InvoiceBasis, *, with_payout: bool = True) -> dict[str,
             "vat": basis.vat,
             "gross": basis.gross,
             **({"payout": basis.payout} if with_payout else {}),
-            "byRate": [{"vatRate": str(rate), "net": net, "vat": vat} for rate, (net, vat) in basis.by_rate.items()],
+            "byRate": [
+                {"vatRate": decimal_text(rate), "net": net, "vat": vat} for rate, (net, vat) in basis.by_rate.items()
+            ],
         },
         "pendingExtras": basis.pending_extras,
     }

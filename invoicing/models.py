@@ -51,6 +51,9 @@ class Completion(models.Model):
             models.Index(fields=["installer", "completed_at"], name="completion_installer_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"Completion of {self.order_id}"
+
 
 class DeliveredLine(models.Model):
     """A line of what was done on the order: a quoted line (the accepted quote's chosen line,
@@ -88,6 +91,9 @@ class DeliveredLine(models.Model):
                 condition=Q(approval__in=ApprovalStatus.values), name="deliveredline_approval_valid"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.unit} {self.description}"
 
     @property
     def billable(self) -> bool:
@@ -174,3 +180,6 @@ class InvoiceLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["invoice", "position"], name="invoiceline_position_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.description}"

@@ -17,7 +17,7 @@ from installer.api.schema import ErrorOutput
 from invoicing import selectors, services, statements
 from invoicing.api import serializers as s
 from invoicing.api.renderers import CsvRenderer, PdfRenderer, XmlRenderer
-from invoicing.basis import InvoiceBasis, basis_of_invoice, basis_to_dict
+from invoicing.basis import InvoiceBasis, basis_of_invoice, basis_to_dict, decimal_text
 from invoicing.exports.csv import render_csv
 from invoicing.exports.pdf import render_invoice_pdf, render_statement_pdf
 from invoicing.exports.ubl import render_ubl
@@ -45,8 +45,8 @@ def line_to_dict(line: DeliveredLine, *, with_prices: bool) -> dict[str, Any]:
         "approval": line.approval,
         "description": line.description,
         "unit": line.unit,
-        "quantity": str(line.quantity.normalize()),
-        "payoutPercent": None if line.payout_percent is None else str(line.payout_percent.normalize()),
+        "quantity": decimal_text(line.quantity),
+        "payoutPercent": None if line.payout_percent is None else decimal_text(line.payout_percent),
         "payoutAmount": line.payout_amount,
         "approvedAt": line.approved_at.isoformat() if line.approved_at else None,
         "createdAt": line.created_at.isoformat(),
@@ -55,8 +55,8 @@ def line_to_dict(line: DeliveredLine, *, with_prices: bool) -> dict[str, Any]:
         data.update(
             {
                 "unitAmount": line.unit_amount,
-                "discountPercent": str(line.discount_percent.normalize()),
-                "vatRate": str(line.vat_rate.normalize()),
+                "discountPercent": decimal_text(line.discount_percent),
+                "vatRate": decimal_text(line.vat_rate),
                 "pricesIncludeVat": line.prices_include_vat,
             }
         )

@@ -5,10 +5,13 @@ another router's (`other_api`)."""
 
 from __future__ import annotations
 
+import datetime
+import itertools
 from decimal import Decimal as D
 
 import pytest
 from django.test import TestCase
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -16,7 +19,8 @@ from dispatch import services as dispatch_services
 from dispatch.tests.conftest import api_client_for
 from orders.actors import Actor
 from orders.tests.factories import OrganizationFactory
-from partners.tests.conftest import make_company, started
+from partners.tests import conftest as partner_fixtures
+from partners.tests.conftest import OSLO, make_company
 from pricing.models import Quote, QuoteLine, QuoteStatus
 
 SYSTEM = Actor.system("test")
@@ -94,6 +98,16 @@ def quote(order, *lines, payer="customer", currency="NOK"):
         base.update(line)
         QuoteLine.objects.create(quote=q, position=position, **base)
     return q
+
+
+_slots = itertools.count(1)
+
+
+def started(router, installer, **data):
+    """An order in progress, booked on its own day (two bookings of one installer never overlap)."""
+    day = timezone.now().astimezone(OSLO).replace(hour=9, minute=0, second=0, microsecond=0)
+    start = day + datetime.timedelta(days=next(_slots))
+    return partner_fixtures.started(router, installer, start=start, **data)
 
 
 def complete(order, installer):
