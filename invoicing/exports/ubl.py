@@ -146,7 +146,9 @@ def render_ubl(basis: InvoiceBasis) -> bytes:
     credit = basis.is_credit_note
     sign = -1 if credit else 1
     root_ns = NS_CREDIT_NOTE if credit else NS_INVOICE
-    root = ET.Element(f"{{{root_ns}}}{'CreditNote' if credit else 'Invoice'}")
+    # The root's namespace is the default one (the way UBL documents are written); cac and cbc
+    # get their usual prefixes.
+    root = ET.Element("CreditNote" if credit else "Invoice", {"xmlns": root_ns})
     currency = basis.currency
     _cbc(root, "CustomizationID", CUSTOMIZATION_ID)
     _cbc(root, "ProfileID", PROFILE_ID)
@@ -223,5 +225,5 @@ def render_ubl(basis: InvoiceBasis) -> bytes:
         if base_quantity is not None:
             _cbc(price, "BaseQuantity", base_quantity, unitCode=unit_code(line.unit))
 
-    xml = ET.tostring(root, encoding="unicode", default_namespace=root_ns)
+    xml = ET.tostring(root, encoding="unicode")
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + xml).encode()
