@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from accounts.models import Organization
@@ -101,24 +102,24 @@ def signature_file(data_url: str) -> ContentFile:
     """A PNG data URL (the canvas' `toDataURL()`) as a file; InvalidInput unless it is a PNG
     image of at most MAX_SIGNATURE_BYTES and MAX_SIGNATURE_SIDE pixels a side."""
     if not data_url.startswith(SIGNATURE_PREFIX):
-        raise InvalidInput("The signature must be a PNG image.", details={"signature": ["Not a PNG data URL."]})
+        raise InvalidInput(_("The signature must be a PNG image."), details={"signature": ["Not a PNG data URL."]})
     encoded = data_url[len(SIGNATURE_PREFIX) :]
     if len(encoded) > MAX_SIGNATURE_BYTES * 4 // 3 + 4:
-        raise InvalidInput("The signature is too large.", details={"signature": ["Too large."]})
+        raise InvalidInput(_("The signature is too large."), details={"signature": ["Too large."]})
     try:
         raw = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidInput("The signature is not valid base64.", details={"signature": ["Not base64."]}) from None
+        raise InvalidInput(_("The signature is not valid base64."), details={"signature": ["Not base64."]}) from None
     try:
         with Image.open(io.BytesIO(raw)) as image:
             if image.format != "PNG":
-                raise InvalidInput("The signature must be a PNG image.", details={"signature": ["Not a PNG."]})
+                raise InvalidInput(_("The signature must be a PNG image."), details={"signature": ["Not a PNG."]})
             width, height = image.size
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError):
-        raise InvalidInput("The signature is not a readable image.", details={"signature": ["Unreadable."]}) from None
+        raise InvalidInput(_("The signature is not a readable image."), details={"signature": ["Unreadable."]}) from None
     if not (0 < width <= MAX_SIGNATURE_SIDE and 0 < height <= MAX_SIGNATURE_SIDE):
-        raise InvalidInput("The signature image is too large.", details={"signature": ["Too many pixels."]})
+        raise InvalidInput(_("The signature image is too large."), details={"signature": ["Too many pixels."]})
     return ContentFile(raw, name="signature.png")
 
 
@@ -140,7 +141,7 @@ def order_complete_documented(
     customer_name = customer_name.strip()
     if signature and not customer_name:
         raise InvalidInput(
-            "Give the name of the customer who signed.", details={"customerName": ["Required with a signature."]}
+            _("Give the name of the customer who signed."), details={"customerName": ["Required with a signature."]}
         )
     upload = signature_file(signature) if signature else None
     stored = (
