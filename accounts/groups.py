@@ -13,7 +13,16 @@ from django.db.models import Q
 from accounts.models import Membership, Role
 
 # Apps whose models operators work with in the admin (apps not installed are simply absent).
-BACKOFFICE_APP_LABELS = ("accounts", "orders", "dispatch", "webforms", "webhooks", "backoffice", "notifications", "invoicing")
+BACKOFFICE_APP_LABELS = (
+    "accounts",
+    "orders",
+    "dispatch",
+    "webforms",
+    "webhooks",
+    "backoffice",
+    "notifications",
+    "invoicing",
+)
 EXCLUDED_MODELS = {"idempotencyrecord", "taggedorder"}
 
 GROUP_NAMES = {

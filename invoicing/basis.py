@@ -234,7 +234,7 @@ def parties(order: Order, payer: str) -> tuple[Party, Party]:
     router = Party.of_organization(order.organization)
     if payer == Payer.CUSTOMER:
         return router, Party.of_customer(order)
-    installer = Party.of_organization(order.installer) if order.installer_id else router
+    installer = Party.of_organization(order.installer) if order.installer is not None else router
     return installer, router
 
 
@@ -259,7 +259,7 @@ def basis_for_order(
         currency=currency,
         seller=seller,
         buyer=buyer,
-        installer_name=order.installer.name if order.installer_id else "",
+        installer_name=order.installer.name if order.installer is not None else "",
         lines=tuple(lines),
         net=net,
         vat=vat,
@@ -310,7 +310,7 @@ def basis_of_invoice(invoice: Invoice, lines: Sequence[InvoiceLine] | None = Non
         currency=invoice.currency,
         seller=Party.from_dict(invoice.seller),
         buyer=Party.from_dict(invoice.buyer),
-        installer_name=invoice.installer.name if invoice.installer_id else "",
+        installer_name=invoice.installer.name if invoice.installer is not None else "",
         lines=tuple(basis_lines),
         net=invoice.net,
         vat=invoice.vat,

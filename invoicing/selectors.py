@@ -128,7 +128,7 @@ def month_money(org_ids: list | None, start: datetime.datetime, end: datetime.da
     pending: dict[str, dict[str, int]] = {}
     for completion in open_orders:
         order = completion.order
-        currency = order.accepted[0].currency if order.accepted else DEFAULT_CURRENCY  # type: ignore[attr-defined]
+        currency = order.accepted[0].currency if order.accepted else DEFAULT_CURRENCY
         _, _, gross, _, _ = sums(priced_lines(order.delivered_lines.all())[0])
         row = pending.setdefault(currency, {"gross": 0, "orders": 0})
         row["gross"] += gross

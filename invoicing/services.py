@@ -117,7 +117,9 @@ def signature_file(data_url: str) -> ContentFile:
             width, height = image.size
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError):
-        raise InvalidInput(_("The signature is not a readable image."), details={"signature": ["Unreadable."]}) from None
+        raise InvalidInput(
+            _("The signature is not a readable image."), details={"signature": ["Unreadable."]}
+        ) from None
     if not (0 < width <= MAX_SIGNATURE_SIDE and 0 < height <= MAX_SIGNATURE_SIDE):
         raise InvalidInput(_("The signature image is too large."), details={"signature": ["Too many pixels."]})
     return ContentFile(raw, name="signature.png")
@@ -508,7 +510,7 @@ def order_credit(
             currency=invoice.currency,
             seller=basis_module.Party.from_dict(invoice.seller),
             buyer=basis_module.Party.from_dict(invoice.buyer),
-            installer_name=order.installer.name if order.installer_id else "",
+            installer_name=order.installer.name if order.installer is not None else "",
             lines=tuple(priced),
             net=net,
             vat=vat,

@@ -66,6 +66,6 @@ class CreditLineInput(LineInput):
 
 
 class CreditNoteInput(serializers.Serializer):
-    lines = CreditLineInput(many=True, required=False, max_length=200)
+    lines = serializers.ListField(child=CreditLineInput(), required=False, max_length=200)
     full = serializers.BooleanField(required=False, default=False)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")

@@ -92,14 +92,14 @@ def render_invoice_pdf(basis: InvoiceBasis) -> bytes:
     top = pdf.get_y()
     pdf.set_font("Helvetica", size=10)
     pdf.text_line("From", bold=True)
-    for line in _party_lines(basis.seller):
-        pdf.text_line(line)
+    for text in _party_lines(basis.seller):
+        pdf.text_line(text)
     left_end = pdf.get_y()
     pdf.set_xy(110, top)
     pdf.set_left_margin(110)
     pdf.text_line("To", bold=True)
-    for line in _party_lines(basis.buyer):
-        pdf.text_line(line)
+    for text in _party_lines(basis.buyer):
+        pdf.text_line(text)
     pdf.set_left_margin(10)
     pdf.set_xy(10, max(left_end, pdf.get_y()) + 4)
     facts = [("Order", basis.display_id)]
