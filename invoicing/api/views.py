@@ -27,6 +27,8 @@ from orders.api.viewsets import ApiViewSet
 from orders.selectors import Viewer
 
 ERRORS = dict.fromkeys((400, 401, 403, 404, 409), ErrorOutput)
+# The exports also answer 406 to an Accept (or ?format=) they cannot serve.
+EXPORT_ERRORS = dict.fromkeys((400, 401, 403, 404, 406, 409), ErrorOutput)
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "pdf": "application/pdf",
@@ -120,9 +122,7 @@ class OrderInvoiceViewSet(_Exports):
             raise NotFound("Order not found.")
         return order
 
-    @extend_schema(
-        request=None, parameters=[ACCEPT], responses={(200, "application/json"): OpenApiTypes.OBJECT, **ERRORS}
-    )
+    @extend_schema(request=None, parameters=[ACCEPT], responses={200: OpenApiTypes.OBJECT, **EXPORT_ERRORS})
     def retrieve(self, request, pk=None):
         order = self._order(pk)
         docs = selectors.documents(order)
@@ -166,7 +166,7 @@ class OrderInvoiceViewSet(_Exports):
         note = next(d for d in selectors.documents(note.order) if d.pk == note.pk)
         return Response(document_to_dict(note), status=http_status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, parameters=[ACCEPT], responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    @extend_schema(request=None, parameters=[ACCEPT], responses={200: OpenApiTypes.OBJECT, **EXPORT_ERRORS})
     def credit_note(self, request, pk=None, note_id=None):
         order = self._order(pk)
         note = selectors.credit_note_get(order, note_id)
@@ -262,7 +262,7 @@ class StatementViewSet(_Exports):
             OpenApiParameter("to", OpenApiTypes.DATE, required=True),
             ACCEPT,
         ],
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: OpenApiTypes.OBJECT, **EXPORT_ERRORS},
     )
     def retrieve(self, request, pk=None):
         installer = selectors.installer_of_router(self.organization, pk)
