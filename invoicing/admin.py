@@ -152,7 +152,11 @@ class OrderAdmin(OrderAdminBase):
 
     def get_order_sections(self, request: HttpRequest, order: Order) -> list[dict[str, Any]]:
         """Adds "Invoicing": the state, the basis or the frozen documents, the delivered lines
-        (pending extras with an approve button). A bounded number of queries."""
+        (pending extras with an approve button), for an order in progress or completed (before,
+        there is nothing to invoice). A bounded number of queries."""
+        sections = super().get_order_sections(request, order)
+        if order.status not in (OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED):
+            return sections
         docs = selectors.documents(order)
         invoice = next((d for d in docs if d.kind == InvoiceKind.INVOICE), None)
         lines = list(selectors.delivered_lines(order))
@@ -198,7 +202,7 @@ class OrderAdmin(OrderAdminBase):
             "completion": getattr(order, "completion", None) if hasattr(order, "completion") else None,
         }
         html = render_to_string("invoicing/admin/order_section.html", context, request=request)
-        return [*super().get_order_sections(request, order), {"key": "invoicing", "title": "Invoicing", "html": html}]
+        return [*sections, {"key": "invoicing", "title": "Invoicing", "html": html}]
 
 
 admin.site.unregister(Order)
