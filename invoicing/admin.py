@@ -108,13 +108,16 @@ def mark_invoiced(modeladmin, request, queryset):
         messages.warning(request, f"Not invoiced {len(refused)}: {'; '.join(refused)}")
 
 
-OrderAdminBase: Any = type(admin.site.get_model_admin(Order))
+# The order admin as the apps before this one left it (their actions included: portal adds its
+# action to the registered instance).
+_registered = admin.site.get_model_admin(Order)
+OrderAdminBase: Any = type(_registered)
 
 
 class OrderAdmin(OrderAdminBase):
     """The order admin with invoicing: a section, a button and a bulk action."""
 
-    actions = [*OrderAdminBase.actions, mark_invoiced]
+    actions = [*(_registered.actions or ()), mark_invoiced]
 
     def get_order_buttons(self, request: HttpRequest, order: Order) -> list[OrderButton]:
         buttons = list(super().get_order_buttons(request, order))

@@ -74,28 +74,27 @@ def _quoted_lines(order: Order) -> list[DeliveredLine]:
 
 
 def on_order_completing(*, order: Order, actor: Actor, pending: PendingEvents) -> None:
-    """`orders.hooks.order_completing`: records when the order completed and, unless lines were
-    recorded already, the accepted quote's chosen lines as the delivered ones. Precondition:
-    the caller holds the order's lock."""
-    Completion.objects.update_or_create(
+    """`orders.hooks.order_completing`: records when the order completed and the accepted
+    quote's chosen lines as the delivered ones (extras added while in progress stay beside
+    them). An order completes once (completed is final), so both are inserted, never merged:
+    two queries without a quote, three with one. Precondition: the caller holds the order's
+    lock."""
+    Completion.objects.create(
         order=order,
-        defaults={
-            "organization_id": order.organization_id,
-            "installer_id": order.installer_id,
-            "completed_at": timezone.now(),
-        },
+        organization_id=order.organization_id,
+        installer_id=order.installer_id,
+        completed_at=timezone.now(),
     )
-    if not DeliveredLine.objects.filter(order=order, source=LineSource.QUOTE).exists():
-        lines = _quoted_lines(order)
-        if lines:
-            DeliveredLine.objects.bulk_create(lines)
-            pending.add(
-                "order.lines_recorded",
-                actor,
-                data={"lines": len(lines)},
-                from_status=order.status,
-                to_status=order.status,
-            )
+    lines = _quoted_lines(order)
+    if lines:
+        DeliveredLine.objects.bulk_create(lines)
+        pending.add(
+            "order.lines_recorded",
+            actor,
+            data={"lines": len(lines)},
+            from_status=order.status,
+            to_status=order.status,
+        )
 
 
 def signature_file(data_url: str) -> ContentFile:
