@@ -23,6 +23,7 @@ BACKOFFICE_APP_LABELS = (
     "notifications",
     "portal",
     "scorecards",
+    "invoicing",
 )
 EXCLUDED_MODELS = {"idempotencyrecord", "taggedorder"}
 

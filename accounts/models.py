@@ -129,6 +129,16 @@ class Organization(models.Model):  # type: ignore[django-manager-missing]  # tag
     test_installer_for = models.OneToOneField(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="test_installer", editable=False
     )
+    # Shown on invoices, credit notes and statements (docs/invoicing.md); blank until filled in.
+    org_number = models.CharField(
+        "organization number", max_length=32, blank=True, help_text="E.g. the Norwegian 9-digit number."
+    )
+    vat_registered = models.BooleanField(default=True, help_text="Registered for VAT (MVA).")
+    street_address = models.CharField(max_length=300, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=120, blank=True)
+    country_code = models.CharField(max_length=2, blank=True)
+    bank_account = models.CharField(max_length=64, blank=True, help_text="Account number or IBAN for payments.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

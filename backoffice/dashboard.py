@@ -27,6 +27,8 @@ from accounts.models import Organization
 from accounts.zones import local_text, zone_of
 from dispatch import selectors as dispatch_selectors
 from dispatch.models import Booking, Partnership
+from invoicing import selectors as invoicing_selectors
+from invoicing.exports.pdf import money_text
 from orders.admin.orders import STATUS_COLORS
 from orders.models import STATUS_NAMES, Order, OrderEvent, OrderStatus
 from webhooks import selectors as webhook_selectors
@@ -247,6 +249,24 @@ def partner_load(org_ids: list | None, *, now=None) -> dict:
     }
 
 
+def month_money(org_ids: list | None) -> dict:
+    """This month's invoiced and not yet invoiced totals (per currency), the month as in
+    `orders_per_day` (the server's zone)."""
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    end = timezone.make_aware(datetime.datetime.combine(following, datetime.time.min))
+    money = invoicing_selectors.month_money(org_ids, start, end)
+    return {
+        "month": first,
+        "invoiced": [money_text(r["gross"], r["currency"]) for r in money["invoiced"]],
+        "not_invoiced": [
+            f"{money_text(r['gross'], r['currency'])} ({r['orders']} orders)" for r in money["not_invoiced"]
+        ],
+    }
+
+
 def dashboard_view(request: HttpRequest) -> TemplateResponse:
     org_ids = readable_org_ids(request)
     statuses = status_counts(org_ids)
@@ -258,6 +278,7 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
         "total": sum(s["count"] for s in statuses),
         "chart": bar_chart(per_day),
         "created_30d": sum(p["count"] for p in per_day),
+        "money": month_money(org_ids),
         "oldest_dispatching": oldest_dispatching(org_ids),
         "waiting_longest": waiting_longest(org_ids),
         "partner_load": partner_load(org_ids),

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "portal",
     "monitoring",
     "scorecards",
+    "pricing",
+    "invoicing",
     "axes",  # last, as django-axes asks: it records every admin login attempt
 ]
 

@@ -14,6 +14,9 @@ nothing and returns its default):
   before it is saved. Dispatch withdraws the open offers and removes the booking.
 - `order_deleting(order=, actor=, pending=)`: in `order_delete`, with the order locked, before
   it is saved. Dispatch withdraws the open offers and removes the booking.
+- `order_completing(order=, actor=, pending=)`: in `order_complete`, with the order locked,
+  after the move to completed and before it is saved. Invoicing records the delivered lines
+  (the accepted quote's chosen lines) and the completion time.
 - `installer_assignable(router, installer_id) -> bool`: whether a create may pre-assign the
   order to that installer organization (`actorAssignments`). Dispatch: an active partnership.
 
@@ -70,6 +73,7 @@ events_recorded = Hook("events_recorded")
 events_notify = Hook("events_notify")
 order_cancelling = Hook("order_cancelling")
 order_deleting = Hook("order_deleting")
+order_completing = Hook("order_completing")
 installer_assignable = Hook("installer_assignable", default=True)
 installer_visibility = Hook("installer_visibility")
 order_reads = Hook("order_reads")

@@ -88,6 +88,15 @@ class CompleteForm(forms.Form):
         widget=MultipleFileInput(attrs={"accept": "image/*"}),
         help_text=_("JPEG, PNG, HEIC or PDF."),
     )
+    # The customer's confirmation (invoicing.services.order_complete_documented checks the image).
+    customer_name = forms.CharField(label=_("Customer's name"), max_length=200, required=False)
+    signature = forms.CharField(required=False, max_length=800_000, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("signature") and not (data.get("customer_name") or "").strip():
+            self.add_error("customer_name", _("Write the name of the customer who signed."))
+        return data
 
 
 class JobFilterForm(forms.Form):

@@ -1,6 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
+from invoicing import partner_views as invoicing_views
 from partners.views import auth, calendar, coverage, jobs, offers, team
 
 app_name = "partners"
@@ -41,4 +42,5 @@ urlpatterns = [
     path("calendar/", calendar.calendar, name="calendar"),
     path("calendar/rotate/", calendar.rotate, name="calendar_rotate"),
     path("calendar/<str:secret>.ics", calendar.feed, name="calendar_feed"),
+    path("statement/", invoicing_views.statement, name="statement"),
 ]

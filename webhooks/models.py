@@ -40,6 +40,9 @@ WEBHOOK_EVENTS: tuple[str, ...] = (
     "customer.reschedule_requested",
     "customer.cancel_requested",
     "customer.note_added",
+    # Invoicing (docs/invoicing.md): an order marked invoiced, a credit note issued.
+    "order.invoiced",
+    "order.credited",
 )
 TEST_EVENT = "webhook.test"
 

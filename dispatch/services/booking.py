@@ -18,7 +18,7 @@ from dispatch.exceptions import (
     NotFound,
 )
 from dispatch.models import BOOKING_NO_OVERLAP, Booking
-from orders import policy
+from orders import hooks, policy
 from orders.actors import Actor
 from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderStatus
@@ -207,5 +207,6 @@ def order_complete(
             data={"comment": comment or None, "fileIds": ids},
         )
         files_attach(order=order, file_ids=ids)
+        hooks.order_completing(order=order, actor=actor, pending=pending)
         finish_change(order, pending)
     return order

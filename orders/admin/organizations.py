@@ -21,6 +21,20 @@ class OrganizationAdmin(TenantScopedAdmin):
     search_fields = ("name", "slug")
     fieldsets = (
         (None, {"fields": ("name", "slug", "is_installer", "email", "phone_number", "display_id_prefix", "time_zone")}),
+        (
+            "Invoicing details",
+            {
+                "fields": (
+                    "org_number",
+                    "vat_registered",
+                    "street_address",
+                    "postal_code",
+                    "city",
+                    "country_code",
+                    "bank_account",
+                )
+            },
+        ),
         ("Base location", {"fields": ("base_latitude", "base_longitude")}),
         (
             "Routing",

@@ -20,6 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 from dispatch import selectors as dispatch_selectors
 from dispatch import services as dispatch_services
 from installer.errors import DomainError
+from invoicing import partner_views as invoicing_pages
+from invoicing import services as invoicing_services
 from orders import services as order_services
 from orders import transitions, workflow_cache
 from orders.api.presenters import order_to_dict, timeline_to_dicts
@@ -194,6 +196,7 @@ def _job_page(
             else None
         ),
         "assignee": presenters.person_name(order.assignee) if order.assignee_id else "",
+        "work": invoicing_pages.job_work(order),
         "error": error,
         "zone": ws.zone.key,
         "nav": "jobs",
@@ -294,18 +297,22 @@ def complete(request: HttpRequest, order_id: str) -> HttpResponse:
         for photo in form.cleaned_data["photos"]:
             # The API's upload service: the type sniffed from the bytes, the size checked.
             uploaded.append(file_upload(organization=ws.organization, content=photo, actor=ws.actor, name=photo.name))
-        dispatch_services.order_complete(
+        invoicing_services.order_complete_documented(
             order_id=order_id,
             organization=ws.organization,
             actor=ws.actor,
             comment=form.cleaned_data["comment"],
             file_ids=[file.pk for file in uploaded],
             technician_id=ws.technician_id,
+            customer_name=form.cleaned_data["customer_name"],
+            signature=form.cleaned_data["signature"],
         )
     except DomainError as exc:
         for file in uploaded:
             file_delete(file=file)
         field = "photos" if len(uploaded) < len(form.cleaned_data["photos"]) else None
+        if exc.details and "signature" in exc.details:
+            field = None
         form.add_error(field, error_text(exc))
         return _job_page(request, order_id, status=error_status(exc), forms={"complete": form})
     messages.success(request, _("Job completed."))
