@@ -103,7 +103,9 @@ class Product(PayoutFields):  # type: ignore[django-manager-missing]  # taggit's
     unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.PIECE)
     external_id = models.CharField(max_length=100, null=True, blank=True)
     currency = models.CharField(max_length=3, default="NOK", validators=[currency_validator])
-    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("25.00"), validators=percent_validators)
+    vat_rate = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("25.00"), validators=percent_validators
+    )
     prices_include_vat = models.BooleanField(default=False)
     unit_amount = models.BigIntegerField(help_text="The payer's price per unit, in minor units.")
     shared_with_partners = models.BooleanField(default=False, help_text="Installer partners may see and quote it.")
@@ -233,7 +235,9 @@ class QuoteLine(PayoutFields):
     discount_percent = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal(0), validators=percent_validators
     )
-    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("25.00"), validators=percent_validators)
+    vat_rate = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("25.00"), validators=percent_validators
+    )
     prices_include_vat = models.BooleanField(default=False)
     optional = models.BooleanField(default=False, help_text="The customer chooses whether to take it.")
     chosen = models.BooleanField(default=True, help_text="Taken: always for a required line; set at acceptance.")
