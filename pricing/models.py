@@ -130,11 +130,15 @@ class Product(PayoutFields):  # type: ignore[django-manager-missing]  # taggit's
             models.CheckConstraint(condition=models.Q(unit__in=Unit.values), name="product_unit_valid"),
         ]
         indexes = [
-            # The list (by name) and its filters: active, shared (a partner's view), search by name.
+            # The list (newest first, as every API list pages) and its filters: active, shared
+            # (a partner's view); by name for the admin and the pickers. `tag` is served by
+            # tagged_product_tag_idx; `search` scans the organization's rows (a catalogue is small).
+            models.Index(fields=["organization", "created_at", "id"], name="product_org_created_idx"),
+            models.Index(fields=["organization", "active", "created_at"], name="product_org_active_created_idx"),
+            models.Index(
+                fields=["organization", "shared_with_partners", "active", "created_at"], name="product_org_shared_idx2"
+            ),
             models.Index(fields=["organization", "name", "id"], name="product_org_name_idx"),
-            models.Index(fields=["organization", "active", "name"], name="product_org_active_idx"),
-            models.Index(fields=["organization", "shared_with_partners", "name"], name="product_org_shared_idx"),
-            models.Index(fields=["organization", "updated_at"], name="product_org_updated_idx"),
         ]
 
     def __str__(self) -> str:

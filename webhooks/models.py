@@ -40,6 +40,10 @@ WEBHOOK_EVENTS: tuple[str, ...] = (
     "customer.reschedule_requested",
     "customer.cancel_requested",
     "customer.note_added",
+    # Priced work (docs/money.md): the body carries the quote (`quote`) beside the order.
+    "quote.sent",
+    "quote.accepted",
+    "quote.rejected",
 )
 TEST_EVENT = "webhook.test"
 
