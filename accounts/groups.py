@@ -13,8 +13,17 @@ from django.db.models import Q
 from accounts.models import Membership, Role
 
 # Apps whose models operators work with in the admin (apps not installed are simply absent).
-BACKOFFICE_APP_LABELS = ("accounts", "orders", "dispatch", "webforms", "webhooks", "backoffice", "notifications")
-EXCLUDED_MODELS = {"idempotencyrecord", "taggedorder"}
+BACKOFFICE_APP_LABELS = (
+    "accounts",
+    "orders",
+    "dispatch",
+    "webforms",
+    "webhooks",
+    "backoffice",
+    "notifications",
+    "pricing",
+)
+EXCLUDED_MODELS = {"idempotencyrecord", "taggedorder", "taggedproduct"}
 
 GROUP_NAMES = {
     Role.ADMIN: "Back office admins",
