@@ -147,7 +147,8 @@ class ProductOutput(serializers.Serializer):
 
 class ProductListOutput(serializers.Serializer):
     values = ProductOutput(many=True)
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(required=False)
+    nextCursor = serializers.CharField(required=False, allow_null=True)
 
 
 class QuoteLineOutput(serializers.Serializer):
