@@ -115,3 +115,12 @@ def test_order_page_shows_quotes_in_constant_queries(org_a, order):
 def test_the_order_list_keeps_the_portal_action(org_a):
     staff = staff_client(org_a, Role.ADMIN)
     assert "rotate_client_links" in staff.get("/admin/orders/order/").content.decode()
+
+
+def test_the_workflow_admin_sets_the_quote_flags(org_a):
+    from orders.models import Workflow
+
+    staff = staff_client(org_a, Role.ADMIN)
+    workflow = Workflow.objects.get(organization=org_a, is_default=True)
+    html = staff.get(f"/admin/orders/workflow/{workflow.pk}/change/").content.decode()
+    assert 'name="partners_may_quote"' in html and "requires_accepted_quote" in html
