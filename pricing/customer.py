@@ -23,12 +23,12 @@ ERROR_TEXT = {
     "quote_closed": _("This quote can no longer be accepted or rejected."),
     "quote_lines": _("Choose only among the optional items of the quote."),
 }
-STATUS_TEXT = {
+STATUS_TEXT: dict[str, Any] = {
     QuoteStatus.SENT: _("Waiting for your answer"),
     QuoteStatus.ACCEPTED: _("Accepted"),
     QuoteStatus.REJECTED: _("Rejected"),
 }
-UNIT_TEXT = {
+UNIT_TEXT: dict[str, Any] = {
     Unit.PIECE: _("pcs"),
     Unit.HOUR: _("h"),
     Unit.METRE: _("m"),

@@ -29,7 +29,7 @@ from pricing.customer import STATUS_TEXT, format_amount
 from pricing.models import Product, Quote, QuoteStatus
 
 FORM_ROWS = 3
-PARTNER_STATUS_TEXT = {
+PARTNER_STATUS_TEXT: dict[str, Any] = {
     **STATUS_TEXT,
     QuoteStatus.DRAFT: gettext_lazy("Draft"),
     QuoteStatus.WITHDRAWN: gettext_lazy("Withdrawn"),
@@ -59,7 +59,9 @@ class QuoteLineForm(forms.Form):
 
     def __init__(self, *args, products: list[Product], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product"].choices = [("", _("Free text line")), *[(str(p.pk), p.name) for p in products]]
+        product_field = self.fields["product"]
+        assert isinstance(product_field, forms.ChoiceField)
+        product_field.choices = [("", _("Free text line")), *[(str(p.pk), p.name) for p in products]]
 
     def clean(self):
         cleaned = super().clean()

@@ -191,7 +191,9 @@ def _lock_quote(quote_id: Any) -> tuple[Order, Quote]:
     """The quote's order and the quote, both under row locks (order first, as every order
     change locks). Precondition: inside `transaction.atomic()`. QuoteNotFound for an unknown id."""
     pk = parse_uuid(quote_id)
-    order_id = Quote.objects.filter(pk=pk).values_list("order_id", flat=True).first() if pk else None
+    if pk is None:
+        raise QuoteNotFound()
+    order_id = Quote.objects.filter(pk=pk).values_list("order_id", flat=True).first()
     if order_id is None:
         raise QuoteNotFound()
     order = order_services.lock_order(order_id)
@@ -234,7 +236,7 @@ def _build_lines(order: Order, quote: Quote, side: str, raw_lines: Sequence[dict
     PricingInvalid (with `lines[i].field`) for an unknown product, another organization's, an
     inactive one, one not shared with partners (a partner writing), another currency, or both
     payout kinds."""
-    ids = {parse_uuid(line.get("product_id")) for line in raw_lines if line.get("product_id")}
+    ids = {pk for pk in (parse_uuid(line.get("product_id")) for line in raw_lines) if pk is not None}
     products = {p.pk: p for p in Product.objects.filter(organization_id=order.organization_id, pk__in=ids)}
     built = []
     for index, raw in enumerate(raw_lines):
@@ -242,7 +244,8 @@ def _build_lines(order: Order, quote: Quote, side: str, raw_lines: Sequence[dict
         values: dict[str, Any] = {}
         product = None
         if raw.get("product_id"):
-            product = products.get(parse_uuid(raw["product_id"]))
+            product_pk = parse_uuid(raw["product_id"])
+            product = products.get(product_pk) if product_pk is not None else None
             if product is None or (side == "partner" and not product.shared_with_partners):
                 raise _invalid(f"{prefix}productId", "No such product in the catalogue.")
             if not product.active:

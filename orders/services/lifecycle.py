@@ -183,7 +183,7 @@ def _open_required_step(order: Order, status: int) -> WorkflowStep | None:
 def has_accepted_quote(order: Order) -> bool:
     """Whether the order has an accepted quote (pricing's `Quote`, read through its reverse
     relation `Order.quotes`, so that orders imports nothing of pricing). One query."""
-    return order.quotes.filter(status="accepted").exists()  # type: ignore[attr-defined]
+    return order.quotes.filter(status="accepted").exists()
 
 
 def _step_needing_quote(order: Order, status: int) -> WorkflowStep | None:

@@ -124,7 +124,7 @@ def quote_to_dict(quote: Quote, audience: str) -> dict[str, Any]:
         "updatedAt": quote.updated_at,
     }
     if audience != CUSTOMER:
-        out["stepKey"] = quote.step.key if quote.step_id else None
+        out["stepKey"] = quote.step.key if quote.step is not None else None
         out["version"] = quote.version
         out["createdBy"] = {
             "organizationId": quote.created_by_organization_id,

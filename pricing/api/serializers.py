@@ -106,7 +106,7 @@ class QuoteInput(serializers.Serializer):
     validUntil = serializers.DateField(source="valid_until", required=False, allow_null=True)
     note = TextField(required=False, allow_blank=True, max_length=5000)
     stepKey = TextField(source="step_key", required=False, allow_null=True, allow_blank=True, max_length=64)
-    lines = QuoteLineInput(many=True, required=False, max_length=200)
+    lines = serializers.ListField(child=QuoteLineInput(), required=False, max_length=200)
     version = serializers.IntegerField(required=False, min_value=1)
 
 

@@ -17,6 +17,7 @@ from pricing.tests.conftest import make_quote, router_author
 
 def require_quote(order, status) -> WorkflowStep:
     step = WorkflowStep.objects.filter(workflow=order.workflow_id, status=status).first()
+    assert step is not None
     step.requires_accepted_quote = True
     step.save()
     return step
