@@ -124,3 +124,20 @@ def test_a_viewer_may_not_quote(router, company, job):  # noqa: F811
     viewer = signed_in(member(company, "fixit-viewer", Role.VIEWER))
     response = viewer.post(job_url(job, "quotes/"), {"line0-description": "x", "line0-price": "10"})
     assert response.status_code == 403 and not Quote.objects.exists()
+
+
+def test_the_job_page_queries_are_constant_in_quotes(partner, job, shared):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    allow(job)
+    make_quote(job, send=True, lines=[{"description": "a", "unit_amount": 100}])
+    partner.get(job_url(job))
+    with CaptureQueriesContext(connection) as one:
+        partner.get(job_url(job))
+    for _ in range(4):
+        make_quote(job, lines=[{"description": f"l{i}", "unit_amount": i} for i in range(10)], send=True)
+    with CaptureQueriesContext(connection) as many:
+        html = partner.get(job_url(job)).content.decode()
+    assert html.count('class="quote"') == 5
+    assert len(many.captured_queries) == len(one.captured_queries)

@@ -427,3 +427,23 @@ def test_quote_list_query_count_is_constant(operator_a, order, django_assert_num
     quote = Quote.objects.filter(order=order).last()
     with django_assert_num_queries(3):  # token, quote, lines
         assert len(operator_a.get(quote_url(quote)).json()["lines"]) == 40
+
+
+def test_create_query_count_is_constant_in_lines(operator_a, org_a, order, django_assert_num_queries):
+    from pricing.models import Product
+
+    products = [Product.objects.create(organization=org_a, name=f"P{i}", unit_amount=100 + i) for i in range(20)]
+    operator_a.get(quotes_url(order))  # warm the token cache
+
+    def create(n):
+        body = {"lines": [{"productId": str(p.pk), "quantity": 1} for p in products[:n]]}
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            response = operator_a.post(quotes_url(order), body, format="json")
+        assert response.status_code == 201, response.json()
+        assert len(response.json()["lines"]) == n
+        return len(queries)
+
+    assert create(1) == create(20)
