@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from installer import throttling
 from installer.api.exceptions import TooManyRequests
+from installer.api.parsers import StrictJSONParser
 from installer.api.schema import ErrorOutput
 from orders.files import MaxSizeUploadHandler
 from orders.models import Order
@@ -162,6 +163,7 @@ class ClientQuotesView(ClientView):
 
 class ClientQuoteDecisionView(ClientView):
     write = True
+    parser_classes = [StrictJSONParser]
     decision = "accept"
 
     @extend_schema(

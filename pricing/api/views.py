@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from installer.api.exceptions import NotFound
 from installer.api.pagination import LIST_PARAMETERS, Page
+from installer.api.parsers import StrictJSONParser
 from installer.api.schema import ErrorOutput
 from orders import selectors as order_selectors
 from orders.api.viewsets import ApiViewSet
@@ -34,7 +35,10 @@ BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
 
 
 class ProductViewSet(ApiViewSet):
-    """The product catalogue."""
+    """The product catalogue. JSON bodies only (a form-encoded body is a 415): an empty form
+    field would otherwise read as a field left out."""
+
+    parser_classes = [StrictJSONParser]
 
     def get_product(self, pk):
         product = selectors.product_get(self.organization, pk)
@@ -93,7 +97,9 @@ def _quote_fields(data: dict) -> dict:
 
 class QuoteViewSet(ApiViewSet):
     """Quotes on orders: the router's, and the assigned installer partner's to read (and to
-    write where the workflow lets partners quote)."""
+    write where the workflow lets partners quote). JSON bodies only."""
+
+    parser_classes = [StrictJSONParser]
 
     @property
     def author(self) -> services.Author:

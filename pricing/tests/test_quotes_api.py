@@ -447,3 +447,13 @@ def test_create_query_count_is_constant_in_lines(operator_a, org_a, order, djang
         return len(queries)
 
     assert create(1) == create(20)
+
+
+def test_a_form_encoded_body_is_a_415(operator_a, order):
+    response = operator_a.post(quotes_url(order), {"currency": ""}, format="multipart")
+    assert response.status_code == 415 and response.json()["statusCode"] == 415
+    response = operator_a.post(
+        "/api/v1/products", "name=x&unitAmount=1", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 415
+    assert not Quote.objects.exists()
