@@ -11,12 +11,6 @@ urlpatterns = [
     path("<str:token>/files", views.ClientFilesView.as_view(), name="client-files"),
     path("<str:token>/notes", views.ClientNoteView.as_view(), name="client-notes"),
     path("<str:token>/quotes", views.ClientQuotesView.as_view(), name="client-quotes"),
-    *[
-        path(
-            f"<str:token>/quotes/<str:quote_id>/{action}",
-            views.ClientQuoteDecisionView.as_view(decision=action),
-            name=f"client-quote-{action}",
-        )
-        for action in ("accept", "reject")
-    ],
+    path("<str:token>/quotes/<str:quote_id>/accept", views.ClientQuoteAcceptView.as_view(), name="client-quote-accept"),
+    path("<str:token>/quotes/<str:quote_id>/reject", views.ClientQuoteRejectView.as_view(), name="client-quote-reject"),
 ]

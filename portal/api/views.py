@@ -162,17 +162,13 @@ class ClientQuotesView(ClientView):
 
 
 class ClientQuoteDecisionView(ClientView):
+    """Accepts (`lineIds`: the optional lines the customer takes) or rejects a sent quote."""
+
     write = True
     parser_classes = [StrictJSONParser]
     decision = "accept"
 
-    @extend_schema(
-        operation_id="client_quote_decide",
-        request=pricing_serializers.DecisionInput,
-        responses={200: pricing_serializers.QuoteOutput, **WRITE_ERRORS},
-    )
-    def post(self, request, token: str, quote_id: str):
-        """Accepts (`lineIds`: the optional lines the customer takes) or rejects a sent quote."""
+    def decide(self, request, token: str, quote_id: str) -> Response:
         order = self.order(token)
         if not isinstance(request.data, dict):
             raise PortalInvalid("The body must be a JSON object.")
@@ -191,3 +187,29 @@ class ClientQuoteDecisionView(ClientView):
         )
         quote = next(q for q in pricing_selectors.quotes_for_customer(order) if q.pk == quote.pk)
         return Response(customer_quotes.quote_to_client_dict(quote))
+
+
+class ClientQuoteAcceptView(ClientQuoteDecisionView):
+    decision = "accept"
+
+    @extend_schema(
+        operation_id="client_quote_accept",
+        request=pricing_serializers.DecisionInput,
+        responses={200: pricing_serializers.QuoteOutput, **WRITE_ERRORS},
+    )
+    def post(self, request, token: str, quote_id: str):
+        """Accepts a sent quote; `lineIds`: the optional lines the customer takes."""
+        return self.decide(request, token, quote_id)
+
+
+class ClientQuoteRejectView(ClientQuoteDecisionView):
+    decision = "reject"
+
+    @extend_schema(
+        operation_id="client_quote_reject",
+        request=pricing_serializers.DecisionInput,
+        responses={200: pricing_serializers.QuoteOutput, **WRITE_ERRORS},
+    )
+    def post(self, request, token: str, quote_id: str):
+        """Rejects a sent quote."""
+        return self.decide(request, token, quote_id)

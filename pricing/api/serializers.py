@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from installer.api.serializers import RejectUnknownFields, TextField
@@ -17,8 +18,10 @@ from pricing.models import Payer, Unit
 MAX_AMOUNT = 10**12  # 10 000 000 000,00 kr: far above any line, far below 2**63
 
 
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT})
 class AmountField(serializers.Field):
-    """An integer in minor units, as a JSON integer only."""
+    """An integer in minor units, as a JSON integer only; not negative unless `allow_negative`
+    (`SignedAmountField`)."""
 
     default_error_messages = {
         "not_integer": "Must be an integer in minor units (øre), e.g. 129900 for 1 299,00; not a string or a fraction.",
@@ -41,6 +44,14 @@ class AmountField(serializers.Field):
 
     def to_representation(self, value):
         return value
+
+
+@extend_schema_field({"type": "integer", "minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT})
+class SignedAmountField(AmountField):
+    """An amount that may be negative (a discount line's unit amount)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_negative=True, **kwargs)
 
 
 class DecimalInput(serializers.DecimalField):
@@ -91,7 +102,7 @@ class QuoteLineInput(serializers.Serializer):
         min_value=Decimal("0.001"),
         error_messages={"min_value": "Must be more than 0 (a quote line is never a credit)."},
     )
-    unitAmount = AmountField(source="unit_amount", required=False, allow_negative=True)
+    unitAmount = SignedAmountField(source="unit_amount", required=False)
     discountPercent = _percent(source="discount_percent", required=False)
     vatRate = _percent(source="vat_rate", required=False)
     pricesIncludeVat = serializers.BooleanField(source="prices_include_vat", required=False)
