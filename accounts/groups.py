@@ -24,8 +24,9 @@ BACKOFFICE_APP_LABELS = (
     "portal",
     "scorecards",
     "invoicing",
+    "pricing",
 )
-EXCLUDED_MODELS = {"idempotencyrecord", "taggedorder"}
+EXCLUDED_MODELS = {"idempotencyrecord", "taggedorder", "taggedproduct"}
 
 GROUP_NAMES = {
     Role.ADMIN: "Back office admins",

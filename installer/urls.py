@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("webhooks.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
     path("api/v1/", include("invoicing.api.urls")),
+    path("api/v1/", include("pricing.api.urls")),
     path("api/clients/", include("portal.api.urls")),
     path("api/", api_exceptions.api_not_found),
     path("api/<path:rest>", api_exceptions.api_not_found),

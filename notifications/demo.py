@@ -139,6 +139,23 @@ def _rules(offer_hours: int) -> list[dict[str, Any]]:
             },
         },
         {
+            "name": "Tilbud sendt",
+            "trigger_event": "quote.sent",
+            "channel": Channel.CUSTOMER_EMAIL,
+            "templates": {
+                "nb": {
+                    "subject": "Du har fått et tilbud ({{order.displayId}})",
+                    "body": "Hei {{customer.name}},\n\nVi har sendt deg et tilbud på jobben. Se det, velg eventuelle "
+                    "tillegg og godta eller avslå det på bestillingssiden din: {{trackingUrl}}" + SIGNATURE_NB,
+                },
+                "en": {
+                    "subject": "You have a quote ({{order.displayId}})",
+                    "body": "Hello {{customer.name}},\n\nWe have sent you a quote for the job. See it, pick any "
+                    "extras and accept or reject it on your order page: {{trackingUrl}}" + SIGNATURE_EN,
+                },
+            },
+        },
+        {
             "name": "Ny jobbforespørsel (partner)",
             "trigger_event": "offer.sent",
             "channel": Channel.PARTNER_EMAIL,

@@ -23,6 +23,9 @@ BOOKING_EVENTS = ("booking.created", "booking.updated")
 OFFER_EVENTS = ("offer.sent", "offer.expired", "offer.declined")
 # What the customer asks on their order page: each request fires its rules once.
 CUSTOMER_EVENTS = ("customer.reschedule_requested", "customer.cancel_requested", "customer.note_added")
+# Priced work (pricing): a quote sent to the customer, accepted or rejected; each fires its rules
+# once per quote.
+QUOTE_EVENTS = ("quote.sent", "quote.accepted", "quote.rejected")
 TRIGGER_EVENTS: tuple[str, ...] = (
     "order.created",
     "order.dispatched",
@@ -39,6 +42,7 @@ TRIGGER_EVENTS: tuple[str, ...] = (
     "offer.declined",
     *STEP_EVENTS,
     *CUSTOMER_EVENTS,
+    *QUOTE_EVENTS,
 )
 
 

@@ -34,6 +34,7 @@ from notifications.models import (
     CUSTOMER_CHANNELS,
     CUSTOMER_EVENTS,
     OFFER_EVENTS,
+    QUOTE_EVENTS,
     STEP_EVENTS,
     TRIGGER_EVENTS,
     Channel,
@@ -249,6 +250,11 @@ def _occurrence(notification: Notification, event: OrderEvent, order: Order) -> 
         return f"{kind}:{offer_id}", {"offerId": offer_id, "offerEvent": kind}
     if kind in CUSTOMER_EVENTS:
         return f"{kind}:{event.pk}", {"event": kind}
+    if kind in QUOTE_EVENTS:
+        quote_id = (data.get("quote") or {}).get("id")
+        if not quote_id:
+            return None
+        return f"{kind}:{quote_id}", {"event": kind, "quoteId": quote_id}
     condition: dict[str, Any] = {"event": kind}
     if event.to_status is not None and event.to_status != event.from_status:
         condition["status"] = event.to_status

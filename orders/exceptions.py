@@ -12,6 +12,10 @@ class StepRequired(Conflict):
     """A required workflow step of the current status is still open."""
 
 
+class QuoteRequired(Conflict):
+    """A workflow step of the current status requires an accepted quote, and there is none."""
+
+
 class DuplicateIdempotencyKey(Conflict):
     default_message = "An order with this idempotency key already exists."
 
@@ -27,6 +31,7 @@ __all__ = [
     "InvalidTransition",
     "NotFound",
     "OrderValidationError",
+    "QuoteRequired",
     "StepRequired",
     "Unprocessable",
 ]

@@ -53,6 +53,11 @@ class Workflow(models.Model):
     deadline_skips_weekends = models.BooleanField(null=True, blank=True)
     fallback_enabled = models.BooleanField(null=True, blank=True)
     auto_dispatch = models.BooleanField(null=True, blank=True)
+    # Priced work (pricing, docs/money.md): the assigned installer partner may write and send
+    # quotes on this workflow's orders.
+    partners_may_quote = models.BooleanField(
+        default=False, help_text="The assigned installer partner may write and send quotes on these orders."
+    )
     # Bumped in the transaction of every change to the workflow's steps or custom field
     # definitions (any save, delete, queryset update or bulk create of them), so that readers
     # may cache those per (workflow id, version): see orders.workflow_cache.
@@ -143,6 +148,11 @@ class WorkflowStep(WorkflowPart):
     actor = models.CharField(max_length=16, choices=StepActor.choices, default=StepActor.OPERATOR)
     required = models.BooleanField(default=False)
     descriptions = models.JSONField(default=dict, blank=True, help_text='Per audience: {"operator": "...", ...}')
+    # The order cannot complete this step, nor leave its status, without an accepted quote
+    # (pricing.Quote, read through `Order.quotes`).
+    requires_accepted_quote = models.BooleanField(
+        default=False, help_text="The order needs an accepted quote to complete this step or move on."
+    )
 
     class Meta:
         ordering = ["workflow", "status", "position", "id"]

@@ -3,6 +3,7 @@ from django.views.i18n import set_language
 
 from invoicing import partner_views as invoicing_views
 from partners.views import auth, calendar, coverage, jobs, offers, team
+from pricing import partner as partner_quotes
 
 app_name = "partners"
 
@@ -32,6 +33,11 @@ urlpatterns = [
     path("jobs/<str:order_id>/steps/", jobs.complete_step, name="job_step"),
     path("jobs/<str:order_id>/assign/", jobs.assign, name="job_assign"),
     path("jobs/<str:order_id>/files/<str:file_id>/", jobs.file_download, name="job_file"),
+    path("jobs/<str:order_id>/quotes/", partner_quotes.quote_create, name="job_quote_create"),
+    path("jobs/<str:order_id>/quotes/<str:quote_id>/send/", partner_quotes.quote_send, name="job_quote_send"),
+    path(
+        "jobs/<str:order_id>/quotes/<str:quote_id>/withdraw/", partner_quotes.quote_withdraw, name="job_quote_withdraw"
+    ),
     path("coverage/", coverage.coverage, name="coverage"),
     path("coverage/hours/", coverage.working_hours, name="working_hours"),
     path("team/", team.team, name="team"),

@@ -14,4 +14,6 @@ urlpatterns = [
     path("t/<str:token>/note/", views.note, name="note"),
     path("t/<str:token>/photo/", views.photo, name="photo"),
     path("t/<str:token>/appointment.ics", views.appointment_ics, name="ics"),
+    path("t/<str:token>/quotes/<str:quote_id>/accept/", views.quote_accept, name="quote-accept"),
+    path("t/<str:token>/quotes/<str:quote_id>/reject/", views.quote_reject, name="quote-reject"),
 ]

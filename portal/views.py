@@ -21,6 +21,10 @@ from installer.errors import Conflict, DomainError, InvalidInput, NotFound, TooL
 from orders.models import Order
 from portal import ics, presenters, selectors, services
 from portal.exceptions import OrderFinished, PortalInvalid
+from pricing import customer as customer_quotes
+from pricing import services as pricing_services
+from pricing.exceptions import PricingInvalid, QuoteConflict
+from pricing.models import DecisionChannel
 from webforms.views import _private as _no_store
 
 
@@ -41,6 +45,7 @@ DONE_TEXT = {
     "cancel": _("We have sent your request to cancel. You will hear from us."),
     "note": _("Your note was sent."),
     "photo": _("Your photo was added."),
+    **customer_quotes.DONE_TEXT,
 }
 
 ERROR_TEXT = {
@@ -57,6 +62,7 @@ ERROR_TEXT = {
     "photo_type": _("This file is not a photo. Upload a JPEG, PNG, GIF, WebP or HEIC image."),
     "photo_size": _("The photo is too large."),
     "busy": _("Too many attempts. Please wait a minute and try again."),
+    **customer_quotes.ERROR_TEXT,
 }
 
 
@@ -81,6 +87,7 @@ def _page(request, order: Order, *, status: int = 200, errors: dict | None = Non
     language = page_language(request, order)
     with translation.override(language):
         context = presenters.portal_context(order)
+        context["quotes"] = customer_quotes.quote_cards(order)
         done = request.GET.get("done")
         context.update(
             {
@@ -117,6 +124,10 @@ def order_page(request, token: str):
 
 
 def _error_key(exc: DomainError) -> str:
+    if isinstance(exc, QuoteConflict):
+        return "quote_closed"
+    if isinstance(exc, PricingInvalid):
+        return "quote_lines"
     if isinstance(exc, OrderFinished):
         return "finished"
     if isinstance(exc, BookingConflict):
@@ -222,6 +233,33 @@ def photo(request, token: str):
         return "photo"
 
     return _act(request, token, "photo", action)
+
+
+def _decide_quote(request, token: str, quote_id: str, action: str):
+    """Accepts (with the optional lines ticked, `lineIds`) or rejects a sent quote."""
+
+    def run(order: Order) -> str:
+        pricing_services.quote_customer_decide(
+            order_id=order.pk,
+            quote_id=quote_id,
+            action=action,
+            actor=services.CUSTOMER,
+            via=DecisionChannel.CUSTOMER,
+            line_ids=request.POST.getlist("lineIds") if action == "accept" else None,
+        )
+        return f"quote_{action}ed"
+
+    return _act(request, token, "quote", run)
+
+
+@require_POST
+def quote_accept(request, token: str, quote_id: str):
+    return _decide_quote(request, token, quote_id, "accept")
+
+
+@require_POST
+def quote_reject(request, token: str, quote_id: str):
+    return _decide_quote(request, token, quote_id, "reject")
 
 
 @require_GET

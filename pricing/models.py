@@ -103,7 +103,9 @@ class Product(PayoutFields):  # type: ignore[django-manager-missing]  # taggit's
     unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.PIECE)
     external_id = models.CharField(max_length=100, null=True, blank=True)
     currency = models.CharField(max_length=3, default="NOK", validators=[currency_validator])
-    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("25.00"), validators=percent_validators)
+    vat_rate = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("25.00"), validators=percent_validators
+    )
     prices_include_vat = models.BooleanField(default=False)
     unit_amount = models.BigIntegerField(help_text="The payer's price per unit, in minor units.")
     shared_with_partners = models.BooleanField(default=False, help_text="Installer partners may see and quote it.")
@@ -128,11 +130,15 @@ class Product(PayoutFields):  # type: ignore[django-manager-missing]  # taggit's
             models.CheckConstraint(condition=models.Q(unit__in=Unit.values), name="product_unit_valid"),
         ]
         indexes = [
-            # The list (by name) and its filters: active, shared (a partner's view), search by name.
+            # The list (newest first, as every API list pages) and its filters: active, shared
+            # (a partner's view); by name for the admin and the pickers. `tag` is served by
+            # tagged_product_tag_idx; `search` scans the organization's rows (a catalogue is small).
+            models.Index(fields=["organization", "created_at", "id"], name="product_org_created_idx"),
+            models.Index(fields=["organization", "active", "created_at"], name="product_org_active_created_idx"),
+            models.Index(
+                fields=["organization", "shared_with_partners", "active", "created_at"], name="product_org_shared_idx2"
+            ),
             models.Index(fields=["organization", "name", "id"], name="product_org_name_idx"),
-            models.Index(fields=["organization", "active", "name"], name="product_org_active_idx"),
-            models.Index(fields=["organization", "shared_with_partners", "name"], name="product_org_shared_idx"),
-            models.Index(fields=["organization", "updated_at"], name="product_org_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -233,7 +239,9 @@ class QuoteLine(PayoutFields):
     discount_percent = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal(0), validators=percent_validators
     )
-    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("25.00"), validators=percent_validators)
+    vat_rate = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("25.00"), validators=percent_validators
+    )
     prices_include_vat = models.BooleanField(default=False)
     optional = models.BooleanField(default=False, help_text="The customer chooses whether to take it.")
     chosen = models.BooleanField(default=True, help_text="Taken: always for a required line; set at acceptance.")

@@ -34,7 +34,7 @@ _CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_UP)
 def to_decimal(value: Decimal | int | str, name: str = "value") -> Decimal:
     """`value` as a Decimal: Decimal, int or a numeric string. Floats and booleans are a
     TypeError, a non-numeric string or a non-finite number a ValueError."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"{name} must be a Decimal, an int or a numeric string, not {type(value).__name__}.")
     if isinstance(value, Decimal):
         result = value
@@ -135,6 +135,4 @@ def totals(lines: Iterable[tuple[Decimal, LineAmounts]]) -> Totals:
         payout += amounts.payout
         rate_net, rate_vat = by_rate.get(key, (0, 0))
         by_rate[key] = (rate_net + amounts.net, rate_vat + amounts.vat)
-    return Totals(
-        net=net, vat=vat, gross=gross, payout=payout, by_rate={k: by_rate[k] for k in sorted(by_rate)}
-    )
+    return Totals(net=net, vat=vat, gross=gross, payout=payout, by_rate={k: by_rate[k] for k in sorted(by_rate)})

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, QuerySet
 
+from accounts.models import Organization
 from orders.models import Order
+from orders.selectors import parse_uuid
 from pricing import money
-from pricing.models import Quote, QuoteLine, QuoteStatus
+from pricing.models import Product, Quote, QuoteLine, QuoteStatus, TaggedProduct
 
 
 def accepted_quote(order: Order) -> Quote | None:
@@ -40,3 +43,89 @@ def quote_totals(quote: Quote) -> money.Totals:
     (prefetch `lines` to keep it to no query). An accepted quote's stored totals equal these:
     its lines are frozen once it is accepted."""
     return lines_totals(line for line in quote.lines.all() if line.chosen)
+
+
+# -- the API's and pages' reads -----------------------------------------------------------------
+
+
+def products_visible_to(organization: Organization) -> QuerySet[Product]:
+    """The organization's own products and, for an installer partner, the active products its
+    routers (active partnerships) share with partners. Tags prefetched."""
+    condition = Q(organization=organization)
+    if organization.is_installer:
+        routers = Organization.objects.filter(
+            installer_partnerships__installer=organization, installer_partnerships__active=True
+        ).values("pk")
+        condition |= Q(organization_id__in=routers, shared_with_partners=True, active=True)
+    return Product.objects.filter(condition).prefetch_related(
+        Prefetch(
+            "tagged_items",
+            queryset=TaggedProduct.objects.select_related("tag").order_by("tag__name"),
+            to_attr="tag_links",
+        )
+    )
+
+
+def product_get(organization: Organization, product_id: Any) -> Product | None:
+    """A product the organization may read (`products_visible_to`), or None."""
+    pk = parse_uuid(product_id)
+    if pk is None:
+        return None
+    return products_visible_to(organization).filter(pk=pk).first()
+
+
+def _line_prefetch() -> Prefetch:
+    return Prefetch("lines", queryset=QuoteLine.objects.order_by("position", "id"))
+
+
+def quote_visibility(organization: Organization) -> Q:
+    """The quotes an organization reads: its own orders' quotes, and on the orders assigned to
+    it (an installer partner) every quote but the router's drafts."""
+    condition = Q(organization=organization)
+    if organization.is_installer:
+        condition |= Q(order__installer=organization) & (
+            ~Q(status=QuoteStatus.DRAFT) | Q(created_by_organization=organization)
+        )
+    return condition
+
+
+def quotes_of_order(organization: Organization, order: Order) -> list[Quote]:
+    """The order's quotes that `organization` reads, oldest first, lines prefetched (two
+    queries whatever the number of quotes and lines)."""
+    return list(
+        Quote.objects.filter(quote_visibility(organization), order=order)
+        .select_related("order", "step")
+        .prefetch_related(_line_prefetch())
+        .order_by("created_at", "id")
+    )
+
+
+def quote_get(organization: Organization, quote_id: Any) -> Quote | None:
+    """A quote the organization reads (`quote_visibility`), lines prefetched, or None."""
+    pk = parse_uuid(quote_id)
+    if pk is None:
+        return None
+    return (
+        Quote.objects.filter(quote_visibility(organization), pk=pk)
+        .select_related("order", "step")
+        .prefetch_related(_line_prefetch())
+        .first()
+    )
+
+
+def quotes_for_customer(order: Order) -> list[Quote]:
+    """What the customer sees of the order's quotes: sent, accepted and rejected ones (never a
+    draft or a withdrawn quote), oldest first, lines prefetched."""
+    return list(
+        Quote.objects.filter(order=order, status__in=(QuoteStatus.SENT, QuoteStatus.ACCEPTED, QuoteStatus.REJECTED))
+        .prefetch_related(_line_prefetch())
+        .order_by("created_at", "id")
+    )
+
+
+def quotes_of_orders(order_ids: Iterable[Any]) -> dict[Any, list[Quote]]:
+    """Every quote of these orders by order id, lines prefetched (the admin's order page)."""
+    grouped: dict[Any, list[Quote]] = {}
+    for quote in Quote.objects.filter(order_id__in=list(order_ids)).prefetch_related(_line_prefetch()):
+        grouped.setdefault(quote.order_id, []).append(quote)
+    return grouped

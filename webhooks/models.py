@@ -43,6 +43,10 @@ WEBHOOK_EVENTS: tuple[str, ...] = (
     # Invoicing (docs/invoicing.md): an order marked invoiced, a credit note issued.
     "order.invoiced",
     "order.credited",
+    # Priced work (docs/money.md): the body carries the quote (`quote`) beside the order.
+    "quote.sent",
+    "quote.accepted",
+    "quote.rejected",
 )
 TEST_EVENT = "webhook.test"
 

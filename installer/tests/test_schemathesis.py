@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts import services as account_services
 from accounts.models import Membership, Role
 from orders.models import Order, OrderTag, WorkflowStep
+from pricing.models import Quote
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "30"))
 CHECKS = [
@@ -55,11 +56,19 @@ def demo(db):
         "orders": [str(pk) for pk in Order.objects.filter(organization__slug="demo").values_list("pk", flat=True)],
         "tags": [str(pk) for pk in OrderTag.objects.filter(organization__slug="demo").values_list("pk", flat=True)],
         "steps": sorted(set(WorkflowStep.objects.values_list("key", flat=True))),
+        "quotes": [str(pk) for pk in Quote.objects.filter(organization__slug="demo").values_list("pk", flat=True)],
     }
 
 
 # Path parameters that name existing objects half of the time, so operations get past the 404.
-REAL_VALUES = {"pk": "orders", "order_id": "orders", "id": "orders", "tag_id": "tags", "step_key": "steps"}
+REAL_VALUES = {
+    "pk": "orders",
+    "order_id": "orders",
+    "id": "orders",
+    "tag_id": "tags",
+    "step_key": "steps",
+    "quote_id": "quotes",
+}
 
 
 def _use_real_ids(case, demo) -> None:

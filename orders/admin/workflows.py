@@ -14,7 +14,7 @@ class WorkflowStepInline(TenantScopedInline, admin.TabularInline):
     model = WorkflowStep
     extra = 0
     formfield_overrides = JSON_FORMFIELD_OVERRIDES
-    fields = ("position", "key", "title", "status", "actor", "required", "descriptions")
+    fields = ("position", "key", "title", "status", "actor", "required", "requires_accepted_quote", "descriptions")
 
 
 class CustomFieldInline(TenantScopedInline, admin.TabularInline):
@@ -35,6 +35,7 @@ class WorkflowAdmin(TenantScopedAdmin):
     fieldsets = (
         (None, {"fields": ("organization", "custom_id", "name", "description", "active", "is_default")}),
         ("Dispatch", {"fields": ("required_skills",)}),
+        ("Priced work", {"fields": ("partners_may_quote",)}),
         (
             "Routing overrides (empty = the organization's setting)",
             {

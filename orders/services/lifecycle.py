@@ -21,7 +21,14 @@ from installer.middleware import current_request_id
 from installer.raw_rows import RowShape
 from orders import hooks, policy, transitions, workflow_cache
 from orders.actors import Actor
-from orders.exceptions import Conflict, InvalidTransition, NotFound, OrderValidationError, StepRequired
+from orders.exceptions import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    OrderValidationError,
+    QuoteRequired,
+    StepRequired,
+)
 from orders.models import STATUS_NAMES, CancelReason, Order, OrderEvent, OrderStatus, Workflow, WorkflowStep
 from orders.selectors import parse_uuid
 from orders.validation import cancel_reason_code
@@ -173,6 +180,28 @@ def _open_required_step(order: Order, status: int) -> WorkflowStep | None:
     return None
 
 
+def has_accepted_quote(order: Order) -> bool:
+    """Whether the order has an accepted quote (pricing's `Quote`, read through its reverse
+    relation `Order.quotes`, so that orders imports nothing of pricing). One query."""
+    return order.quotes.filter(status="accepted").exists()
+
+
+def _step_needing_quote(order: Order, status: int) -> WorkflowStep | None:
+    """A step of `status` that requires an accepted quote the order does not have yet. No query
+    unless the workflow has such a step."""
+    needing = [s for s in _steps_of(order) if s.status == status and s.requires_accepted_quote]
+    if needing and not has_accepted_quote(order):
+        return needing[0]
+    return None
+
+
+def _quote_required(step: WorkflowStep) -> QuoteRequired:
+    return QuoteRequired(
+        f"The step '{step.title}' ({step.key}) needs an accepted quote before the order moves on.",
+        extra={"stepKey": step.key},
+    )
+
+
 def activate_first_step(order: Order, pending: PendingEvents, actor: Actor) -> None:
     """Makes the first open step of the order's status current (and records it)."""
     done = set(order.completed_steps or [])
@@ -202,8 +231,9 @@ def transition(
 
     Preconditions: the caller holds the order's row lock (`lock_order`) inside the transaction,
     and saves the order and flushes `pending` before committing (`finish_change` does both).
-    Raises InvalidTransition when the table forbids the move and StepRequired when a required
-    step of the current status is still open (cancel is never gated by steps).
+    Raises InvalidTransition when the table forbids the move, StepRequired when a required
+    step of the current status is still open and QuoteRequired when a step of the current status
+    requires an accepted quote the order lacks (cancel is never gated by steps).
     """
     from_status = order.status
     if not transitions.can_transition(from_status, to_status):
@@ -217,6 +247,9 @@ def transition(
                 f"The required step '{open_step.title}' ({open_step.key}) must be completed first.",
                 extra={"stepKey": open_step.key},
             )
+        quote_step = _step_needing_quote(order, from_status)
+        if quote_step is not None:
+            raise _quote_required(quote_step)
     order.status = to_status
     pending.add(event_type, actor, data=data, from_status=from_status, to_status=to_status)
     if to_status != from_status:
@@ -309,6 +342,8 @@ def workflow_step_complete(
             )
         if step.key in (order.completed_steps or []):
             raise Conflict(f"Step '{step.key}' is already completed.")
+        if step.requires_accepted_quote and not has_accepted_quote(order):
+            raise _quote_required(step)
         order.completed_steps = [*(order.completed_steps or []), step.key]
         pending = PendingEvents(order)
         pending.add(

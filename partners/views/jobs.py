@@ -33,6 +33,7 @@ from partners import presenters, selectors
 from partners.forms import AssignForm, BookingForm, CompleteForm, JobFilterForm
 from partners.views.common import error_status, error_text
 from partners.workspace import Workspace, partner_view
+from pricing import partner as partner_quotes
 
 PAGE_SIZE = 25
 
@@ -200,6 +201,7 @@ def _job_page(
         "error": error,
         "zone": ws.zone.key,
         "nav": "jobs",
+        "quotes": partner_quotes.job_quotes(ws, order, forms.get("quote")),
     }
     return render(request, "partners/job.html", context, status=status)
 

@@ -15,12 +15,18 @@ from rest_framework.views import APIView
 
 from installer import throttling
 from installer.api.exceptions import TooManyRequests
+from installer.api.parsers import StrictJSONParser
 from installer.api.schema import ErrorOutput
 from orders.files import MaxSizeUploadHandler
 from orders.models import Order
 from portal import presenters, selectors, services
 from portal.api import serializers as s
 from portal.exceptions import PortalInvalid, PortalNotFound
+from pricing import customer as customer_quotes
+from pricing import selectors as pricing_selectors
+from pricing import services as pricing_services
+from pricing.api import serializers as pricing_serializers
+from pricing.models import DecisionChannel
 
 READ_ERRORS = dict.fromkeys((404, 429), ErrorOutput)
 WRITE_ERRORS = dict.fromkeys((400, 404, 409, 429), ErrorOutput)
@@ -143,3 +149,67 @@ class ClientFilesView(ClientView):
         return Response(
             {"id": str(file.pk), "name": file.name, "contentType": file.content_type, "size": file.size}, status=201
         )
+
+
+class ClientQuotesView(ClientView):
+    @extend_schema(operation_id="client_quotes", responses={200: pricing_serializers.QuoteListOutput, **READ_ERRORS})
+    def get(self, request, token: str):
+        """The order's sent, accepted and rejected quotes (never drafts), with the payer's amounts
+        only (never the installer's payout)."""
+        quotes = pricing_selectors.quotes_for_customer(self.order(token))
+        values = [customer_quotes.quote_to_client_dict(q) for q in quotes]
+        return Response({"values": values, "count": len(values)})
+
+
+class ClientQuoteDecisionView(ClientView):
+    """Accepts (`lineIds`: the optional lines the customer takes) or rejects a sent quote."""
+
+    write = True
+    parser_classes = [StrictJSONParser]
+    decision = "accept"
+
+    def decide(self, request, token: str, quote_id: str) -> Response:
+        order = self.order(token)
+        if not isinstance(request.data, dict):
+            raise PortalInvalid("The body must be a JSON object.")
+        body = pricing_serializers.DecisionInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        line_ids = body.validated_data.get("lineIds")
+        if line_ids and self.decision != "accept":
+            raise PortalInvalid("lineIds: only an acceptance takes lines.", details={"lineIds": ["Only for accept."]})
+        quote = pricing_services.quote_customer_decide(
+            order_id=order.pk,
+            quote_id=quote_id,
+            action=self.decision,
+            actor=services.CUSTOMER,
+            via=DecisionChannel.CLIENT_API,
+            line_ids=line_ids,
+        )
+        quote = next(q for q in pricing_selectors.quotes_for_customer(order) if q.pk == quote.pk)
+        return Response(customer_quotes.quote_to_client_dict(quote))
+
+
+class ClientQuoteAcceptView(ClientQuoteDecisionView):
+    decision = "accept"
+
+    @extend_schema(
+        operation_id="client_quote_accept",
+        request=pricing_serializers.DecisionInput,
+        responses={200: pricing_serializers.QuoteOutput, **WRITE_ERRORS},
+    )
+    def post(self, request, token: str, quote_id: str):
+        """Accepts a sent quote; `lineIds`: the optional lines the customer takes."""
+        return self.decide(request, token, quote_id)
+
+
+class ClientQuoteRejectView(ClientQuoteDecisionView):
+    decision = "reject"
+
+    @extend_schema(
+        operation_id="client_quote_reject",
+        request=pricing_serializers.DecisionInput,
+        responses={200: pricing_serializers.QuoteOutput, **WRITE_ERRORS},
+    )
+    def post(self, request, token: str, quote_id: str):
+        """Rejects a sent quote."""
+        return self.decide(request, token, quote_id)

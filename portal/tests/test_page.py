@@ -225,14 +225,14 @@ def test_page_never_shows_other_installers_or_decline_reasons(client, router, in
 
 
 def test_page_queries_are_constant(client, assigned, django_assert_max_num_queries, router, installer):
-    """The page reads the order (one query), the working hours and the bookings for the slots;
-    the same whatever the number of bookings and steps done."""
+    """The page reads the order (one query), the working hours and the bookings for the slots,
+    and the quotes; the same whatever the number of bookings and steps done."""
     client.get(f"/t/{assigned.client_token}/")  # warm the workflow cache
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         page(client, assigned)
     for hour in (8, 10, 12):
         book(assign(create_order(router), router, installer), next_weekday(datetime.time(hour, 0), weeks=2))
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         page(client, assigned)
 
 

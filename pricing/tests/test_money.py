@@ -11,20 +11,42 @@ from pricing.money import LineAmounts, line_amounts, round_minor, totals
 
 def excl(quantity, unit, rate, discount="0", **kw):
     return line_amounts(
-        quantity=D(quantity), unit_amount=unit, discount_percent=D(discount), vat_rate=D(rate), prices_include_vat=False, **kw
+        quantity=D(quantity),
+        unit_amount=unit,
+        discount_percent=D(discount),
+        vat_rate=D(rate),
+        prices_include_vat=False,
+        **kw,
     )
 
 
 def incl(quantity, unit, rate, discount="0", **kw):
     return line_amounts(
-        quantity=D(quantity), unit_amount=unit, discount_percent=D(discount), vat_rate=D(rate), prices_include_vat=True, **kw
+        quantity=D(quantity),
+        unit_amount=unit,
+        discount_percent=D(discount),
+        vat_rate=D(rate),
+        prices_include_vat=True,
+        **kw,
     )
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("2.5", 3), ("-2.5", -3), ("2.49", 2), ("-2.49", -2), ("2.51", 3), ("-2.51", -3), ("0.5", 1), ("-0.5", -1),
-     ("0", 0), ("7", 7), ("1349.85", 1350), ("799.2", 799)],
+    [
+        ("2.5", 3),
+        ("-2.5", -3),
+        ("2.49", 2),
+        ("-2.49", -2),
+        ("2.51", 3),
+        ("-2.51", -3),
+        ("0.5", 1),
+        ("-0.5", -1),
+        ("0", 0),
+        ("7", 7),
+        ("1349.85", 1350),
+        ("799.2", 799),
+    ],
 )
 def test_round_minor_is_half_away_from_zero(value, expected):
     assert round_minor(D(value)) == expected

@@ -123,6 +123,8 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
             "test": bool(data.get("test")) if data else False,
             "data": data,
         }
+        if event.type.startswith("quote."):
+            payload["quote"] = (event.data or {}).get("quote")
     return dumps(payload)
 
 

@@ -14,6 +14,7 @@ from dispatch import demo as dispatch_demo
 from notifications import demo as notifications_demo
 from orders import demo as orders_demo
 from partners import demo as partners_demo
+from pricing import demo as pricing_demo
 from webforms import demo as webforms_demo
 
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         webforms_demo.seed(demo=demo, other=other, stdout=extra, quiet=quiet)
         backoffice_demo.seed(demo=demo, other=other, stdout=extra, quiet=quiet)
         notifications_demo.seed(demo=demo, stdout=extra, quiet=quiet)
+        pricing_demo.seed(demo=demo, stdout=extra, quiet=quiet)
         port = os.environ.get("PORT") or "8000"  # `make run` passes its PORT
         partners_demo.seed(stdout=extra, quiet=quiet, port=port)
         if not quiet:
