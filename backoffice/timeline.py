@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from invoicing.exports.pdf import money_text
 from orders.models import STATUS_NAMES, OrderEvent
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -201,6 +202,56 @@ def _fixed(text: str, *, by: bool = True) -> Callable[[OrderEvent, ZoneInfo], st
     return sentence
 
 
+def _amount(data: Any, key: str = "gross") -> str:
+    """ " — 12 500.00 NOK" from a money figure in minor units and its currency, else ""."""
+    if not isinstance(data, dict) or not isinstance(data.get(key), int) or isinstance(data.get(key), bool):
+        return ""
+    return f" — {money_text(data[key], str(data.get('currency') or ''))}"
+
+
+QUOTE_VIA = {"customer": " by the customer", "client_api": " through the client API"}
+
+
+def _quote(verb: str) -> Callable[[OrderEvent, ZoneInfo], str]:
+    def sentence(event: OrderEvent, zone: ZoneInfo) -> str:
+        quote = event.data.get("quote")
+        via = event.data.get("decidedVia")
+        if via == "operator_on_behalf":
+            who = f" by {_actor(event)} on the customer's word"
+        else:
+            who = QUOTE_VIA.get(via) if isinstance(via, str) and via in QUOTE_VIA else _by(event)
+        reason = event.data.get("reason")
+        because = f" ({reason})" if isinstance(reason, str) and reason else ""
+        return f"Quote {verb}{who}{because}{_amount(quote)}"
+
+    return sentence
+
+
+def _invoiced(event: OrderEvent, zone: ZoneInfo) -> str:
+    number = event.data.get("number")
+    as_number = f" as no. {number}" if isinstance(number, int | str) and number != "" else ""
+    return f"Invoiced{as_number}{_by(event)}{_amount(event.data)}"
+
+
+def _credited(event: OrderEvent, zone: ZoneInfo) -> str:
+    number, invoice = event.data.get("number"), event.data.get("invoiceNumber")
+    return f"Credit note no. {number} for invoice no. {invoice}{_by(event)}{_amount(event.data)}"
+
+
+def _line(verb: str) -> Callable[[OrderEvent, ZoneInfo], str]:
+    def sentence(event: OrderEvent, zone: ZoneInfo) -> str:
+        pending = " (an extra, waiting for approval)" if event.data.get("approval") == "pending_approval" else ""
+        return f"{verb}{_quoted(event.data.get('description'))}{pending}{_by(event)}"
+
+    return sentence
+
+
+def _lines_recorded(event: OrderEvent, zone: ZoneInfo) -> str:
+    count = event.data.get("lines")
+    what = f"{count} delivered line{'s' if count != 1 else ''}" if isinstance(count, int) else "Delivered lines"
+    return f"{what[0].upper()}{what[1:]} recorded from the accepted quote"
+
+
 SENTENCES: dict[str, Callable[[OrderEvent, ZoneInfo], str]] = {
     # orders
     "order.created": _created,
@@ -231,6 +282,20 @@ SENTENCES: dict[str, Callable[[OrderEvent, ZoneInfo], str]] = {
     "customer.reschedule_requested": lambda e, z: f"The customer asked to reschedule{_quoted(e.data.get('message'))}",
     "customer.cancel_requested": lambda e, z: f"The customer asked to cancel{_quoted(e.data.get('message'))}",
     "customer.note_added": lambda e, z: f"The customer added a note{_quoted(e.data.get('note'))}",
+    # pricing (quotes)
+    "quote.created": _quote("drafted"),
+    "quote.updated": _quote("changed"),
+    "quote.sent": _quote("sent to the customer"),
+    "quote.accepted": _quote("accepted"),
+    "quote.rejected": _quote("rejected"),
+    "quote.withdrawn": _quote("withdrawn"),
+    # invoicing
+    "order.lines_recorded": _lines_recorded,
+    "order.line_added": _line("Line added"),
+    "order.line_changed": _line("Line changed"),
+    "order.line_approved": _line("Extra approved"),
+    "order.invoiced": _invoiced,
+    "order.credited": _credited,
 }
 
 

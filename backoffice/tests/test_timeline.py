@@ -176,9 +176,19 @@ def _types_written_by_the_project() -> set[str]:
     what services pass to the timeline, and the triggers and webhooks that name them. File
     names (`booking.ics`, `offer.pdf`) are not events."""
     base = Path(settings.BASE_DIR)
-    pattern = re.compile(r"""["']((?:order|offer|booking|workflow|customer)\.[a-z_]+(?:\.[a-z_]+)?)["']""")
+    pattern = re.compile(r"""["']((?:order|offer|booking|workflow|customer|quote)\.[a-z_]+(?:\.[a-z_]+)?)["']""")
     found: set[str] = set()
-    for app in ("orders", "dispatch", "partners", "portal", "notifications", "webforms", "webhooks"):
+    for app in (
+        "orders",
+        "dispatch",
+        "partners",
+        "portal",
+        "notifications",
+        "webforms",
+        "webhooks",
+        "pricing",
+        "invoicing",
+    ):
         for path in (base / app).rglob("*.py"):
             if "tests" in path.parts or "migrations" in path.parts:
                 continue
@@ -188,7 +198,14 @@ def _types_written_by_the_project() -> set[str]:
 
 def test_every_event_type_the_project_writes_has_a_sentence():
     written = _types_written_by_the_project()
-    assert {"order.created", "offer.sent", "booking.created", "customer.note_added"} <= written  # the scan works
+    assert {
+        "order.created",
+        "offer.sent",
+        "booking.created",
+        "customer.note_added",
+        "quote.sent",
+        "order.invoiced",
+    } <= written  # the scan works
     assert written - set(timeline.SENTENCES) == set()
 
 
@@ -220,3 +237,45 @@ def test_times_are_in_the_zone_given():
     assert (row.day, row.time) == ("Fri 1 Jan 2027", "00:30")
     [row] = timeline.timeline_rows([late], ZoneInfo("UTC"))
     assert (row.day, row.time) == ("Thu 31 Dec 2026", "23:30")
+
+
+def test_priced_work_reads_as_sentences_with_the_payers_amount():
+    quote = {
+        "id": "q1",
+        "status": "sent",
+        "payer": "customer",
+        "currency": "NOK",
+        "net": 1000000,
+        "vat": 250000,
+        "gross": 1250000,
+    }
+    assert timeline.sentence(event("quote.sent", {"quote": quote}, label="kari"), OSLO) == (
+        "Quote sent to the customer by kari — 12 500.00 NOK"
+    )
+    accepted = {"quote": {**quote, "status": "accepted"}, "decidedVia": "customer"}
+    assert timeline.sentence(event("quote.accepted", accepted, label="x"), OSLO) == (
+        "Quote accepted by the customer — 12 500.00 NOK"
+    )
+    on_behalf = {"quote": quote, "decidedVia": "operator_on_behalf"}
+    assert timeline.sentence(event("quote.rejected", on_behalf, label="kari"), OSLO) == (
+        "Quote rejected by kari on the customer's word — 12 500.00 NOK"
+    )
+    withdrawn = {"quote": quote, "reason": "another quote was accepted"}
+    assert timeline.sentence(event("quote.withdrawn", withdrawn, label="system"), OSLO) == (
+        "Quote withdrawn by system (another quote was accepted) — 12 500.00 NOK"
+    )
+    invoiced = {"number": 7, "currency": "NOK", "gross": 99950, "net": 79960, "vat": 19990}
+    assert timeline.sentence(event("order.invoiced", invoiced, label="kari"), OSLO) == (
+        "Invoiced as no. 7 by kari — 999.50 NOK"
+    )
+    credited = {"number": 8, "invoiceNumber": 7, "currency": "NOK", "gross": -99950}
+    assert timeline.sentence(event("order.credited", credited, label="kari"), OSLO) == (
+        "Credit note no. 8 for invoice no. 7 by kari — -999.50 NOK"
+    )
+    extra = {"lineId": "l1", "description": "Extra cable", "approval": "pending_approval"}
+    assert timeline.sentence(event("order.line_added", extra, label="Oslo Elektro AS"), OSLO) == (
+        "Line added: “Extra cable” (an extra, waiting for approval) by Oslo Elektro AS"
+    )
+    assert timeline.sentence(event("order.lines_recorded", {"lines": 3}), OSLO).startswith("3 delivered lines recorded")
+    # Odd data never raises: no amount, no number.
+    assert timeline.sentence(event("order.invoiced", {"gross": "lots"}, label="kari"), OSLO) == ("Invoiced by kari")
