@@ -5,6 +5,7 @@ the API's dicts (orders.api.presenters), so the masking is the API's."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -163,7 +164,38 @@ def event_sentence(row: dict[str, Any], zone: ZoneInfo) -> SafeString | str:
         return _("Next step: “%(step)s”.") % {"step": step}
     if kind in ("order.tag_added", "order.tag_removed"):
         return _("%(who)s changed the tags.") % {"who": who}
+    if kind == "order.assignee_changed":
+        return _("%(who)s changed who does the job.") % {"who": who}
+    if kind in FIXED_SENTENCES:
+        return FIXED_SENTENCES[kind]() % {"who": who}
+    if kind in ("order.line_added", "order.line_approved"):
+        line = str(data.get("description") or "")
+        text = (
+            _("%(who)s added a line: %(line)s")
+            if kind == "order.line_added"
+            else _("%(who)s approved an extra: %(line)s")
+        )
+        return text % {"who": who, "line": line}
     return _("%(who)s: %(event)s") % {"who": who, "event": kind}
+
+
+# Events told in one sentence that may name who did it (`%(who)s`), read in the reader's language.
+FIXED_SENTENCES: dict[str, Callable[[], str]] = {
+    "order.deleted": lambda: _("%(who)s deleted the order."),
+    "quote.created": lambda: _("%(who)s drafted a quote."),
+    "quote.updated": lambda: _("%(who)s changed a quote."),
+    "quote.sent": lambda: _("%(who)s sent a quote to the customer."),
+    "quote.accepted": lambda: _("The quote was accepted."),
+    "quote.rejected": lambda: _("The quote was rejected."),
+    "quote.withdrawn": lambda: _("%(who)s withdrew a quote."),
+    "order.lines_recorded": lambda: _("The delivered lines were recorded."),
+    "order.line_changed": lambda: _("%(who)s changed a line."),
+    "order.invoiced": lambda: _("The job was invoiced."),
+    "order.credited": lambda: _("A credit note was issued."),
+    "customer.reschedule_requested": lambda: _("The customer asked to move the appointment."),
+    "customer.cancel_requested": lambda: _("The customer asked to cancel."),
+    "customer.note_added": lambda: _("The customer added a note."),
+}
 
 
 def _parse(value: Any) -> datetime.datetime | None:
