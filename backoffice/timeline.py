@@ -219,7 +219,7 @@ def _quote(verb: str) -> Callable[[OrderEvent, ZoneInfo], str]:
         if via == "operator_on_behalf":
             who = f" by {_actor(event)} on the customer's word"
         else:
-            who = QUOTE_VIA.get(via) if isinstance(via, str) and via in QUOTE_VIA else _by(event)
+            who = QUOTE_VIA[via] if isinstance(via, str) and via in QUOTE_VIA else _by(event)
         reason = event.data.get("reason")
         because = f" ({reason})" if isinstance(reason, str) and reason else ""
         return f"Quote {verb}{who}{because}{_amount(quote)}"
