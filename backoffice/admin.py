@@ -351,6 +351,10 @@ class OrderAdmin(NotificationsOrderAdmin):
             "booking": booking_text(booking, zone),
             "zone": zone.key,
             "step": order.current_step.title if order.current_step is not None else "",
+            "money": {
+                "quote": order.quote_status or "no quote",
+                "invoice": order.invoice_status.replace("_", " "),
+            },
             "source": order.get_source_display(),
             "test": order.test,
         }

@@ -434,7 +434,8 @@ def order_invoice(*, order_id: Any, organization: Organization, actor: Actor) ->
                 from_status=order.status,
                 to_status=order.status,
             )
-            finish_change(order, pending)
+            order.invoice_status = "invoiced"
+            finish_change(order, pending, fields=["invoice_status"])
     except IntegrityError:
         raise Conflict("The order is invoiced already.") from None
     return invoice
@@ -537,5 +538,6 @@ def order_credit(
             from_status=order.status,
             to_status=order.status,
         )
-        finish_change(order, pending)
+        order.invoice_status = "credited"
+        finish_change(order, pending, fields=["invoice_status"])
     return note

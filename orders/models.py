@@ -327,6 +327,11 @@ class Order(models.Model):  # type: ignore[django-manager-missing]  # taggit's t
     # What the customer reads: the API's `language`, else the webform's Accept-Language, else the
     # organization's `language`. Messages to the customer go out in it (docs/notifications.md).
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
+    # Where the money stands, kept by the services that change it under the order's lock:
+    # the order's quote state (pricing.selectors.quote_state; "" without quotes) and whether it
+    # is invoiced (invoicing). Read by the order object (`quoteStatus`, `invoiceStatus`).
+    quote_status = models.CharField(max_length=16, blank=True, default="", editable=False)
+    invoice_status = models.CharField(max_length=16, default="not_invoiced", editable=False)
 
     installer = models.ForeignKey(
         Organization,

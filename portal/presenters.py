@@ -132,6 +132,9 @@ def customer_order_to_dict(order: Order) -> dict[str, Any]:
             for m in selectors.messages_for(order)
         ],
         "allowedActions": selectors.allowed_actions(order),
+        # Drafts are the router's own: the customer reads a quote state once one is sent.
+        "quoteStatus": None if order.quote_status in ("", "draft") else order.quote_status,
+        "invoiceStatus": order.invoice_status,
         "timeZone": zone.key,
         "createdAt": _iso(order.created_at, zone),
     }

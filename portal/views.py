@@ -88,6 +88,7 @@ def _page(request, order: Order, *, status: int = 200, errors: dict | None = Non
     with translation.override(language):
         context = presenters.portal_context(order)
         context["quotes"] = customer_quotes.quote_cards(order)
+        context["invoiced"] = order.invoice_status != "not_invoiced"
         done = request.GET.get("done")
         context.update(
             {

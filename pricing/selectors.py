@@ -33,6 +33,17 @@ def accepted_quote_lines(order: Order) -> list[QuoteLine]:
     )
 
 
+# The order's quote state: the furthest any of its quotes got, in this order of precedence.
+QUOTE_STATE_ORDER = ("accepted", "sent", "draft", "rejected", "withdrawn")
+
+
+def quote_state(order: Order) -> str:
+    """The order's `quote_status`: "accepted" when a quote is accepted, else "sent" while one
+    waits for the customer, else "draft", "rejected" or "withdrawn"; "" without quotes. One query."""
+    statuses = set(Quote.objects.filter(order=order).values_list("status", flat=True).distinct())
+    return next((state for state in QUOTE_STATE_ORDER if state in statuses), "")
+
+
 def lines_totals(lines: Iterable[QuoteLine]) -> money.Totals:
     """The totals of these lines (all of them, chosen or not)."""
     return money.totals((line.vat_rate, line.amounts) for line in lines)

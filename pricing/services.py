@@ -225,7 +225,8 @@ def _record(order: Order, quote: Quote, lines: Sequence[QuoteLine], event: str, 
     pending.add(
         event, actor, data={**_quote_data(quote, lines), **data}, from_status=order.status, to_status=order.status
     )
-    order_services.finish_change(order, pending)
+    order.quote_status = selectors.quote_state(order)
+    order_services.finish_change(order, pending, fields=["quote_status"])
 
 
 # -- quotes: lines --------------------------------------------------------------------------

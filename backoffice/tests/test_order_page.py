@@ -93,6 +93,14 @@ def test_header_names_status_customer_place_installer_booking_and_the_allowed_ac
         assert reverse("admin:orders_order_action", args=[order.pk, action]) in header_html
     # Header first, then the timeline, then the fields.
     assert body.index('id="order-header"') < body.index('id="order-timeline"') < body.index('id="id_email"')
+    assert "Quote: no quote · Not invoiced" in header_html
+
+
+def test_the_header_says_where_the_money_stands(org_a, staff_a):
+    order = create_order(org_a)
+    Order.objects.filter(pk=order.pk).update(quote_status="accepted", invoice_status="invoiced")
+    body = staff_a.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert "Quote: accepted · Invoiced" in body
 
 
 def test_a_viewer_sees_the_header_without_actions(oslo_org):

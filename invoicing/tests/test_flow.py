@@ -58,6 +58,7 @@ def test_invoice_basis_and_invoicing(router_api, completed, router):
 
     state = router_api.get(f"/api/v1/order/{completed.pk}/invoice").json()
     assert state["status"] == "invoiced" and state["number"] == 1 and state["invoicedAt"]
+    assert router_api.get(f"/api/v1/order/{completed.pk}").json()["invoiceStatus"] == "invoiced"
 
     again = router_api.post(f"/api/v1/order/{completed.pk}/invoice")
     assert again.status_code == 409
@@ -227,6 +228,7 @@ def test_full_credit_note_mirrors_the_invoice_and_no_more(completed, router_api)
     router_api.post(f"/api/v1/order/{completed.pk}/invoice")
     note = router_api.post(f"/api/v1/order/{completed.pk}/credit-note", {"full": True}, format="json").json()
     assert note["totals"]["gross"] == -1500000 and note["totals"]["payout"] == -350000
+    assert router_api.get(f"/api/v1/order/{completed.pk}").json()["invoiceStatus"] == "credited"
     more = {"lines": [{"description": "More", "quantity": "-1", "unitAmount": 1, "vatRate": "0"}]}
     response = router_api.post(f"/api/v1/order/{completed.pk}/credit-note", more, format="json")
     assert response.status_code == 400

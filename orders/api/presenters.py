@@ -61,6 +61,15 @@ def user_ref(user: Any) -> dict[str, Any] | None:
     return {"id": str(user.pk), "name": user.get_full_name() or user.get_username()}
 
 
+def _quote_status(order: Order, viewer: Viewer | None) -> str | None:
+    """The order's quote state; a router's draft is its own: others read none until it is sent."""
+    if not order.quote_status:
+        return None
+    if order.quote_status == "draft" and viewer is not None and viewer.organization.pk != order.organization_id:
+        return None
+    return order.quote_status
+
+
 def order_to_dict(order: Order, viewer: Viewer | None = None) -> dict[str, Any]:
     """The order object of API.md. A viewer that neither owns the order nor is its assigned
     installer (an installer with an open offer) gets no customer name, email, phone, street,
@@ -99,6 +108,8 @@ def order_to_dict(order: Order, viewer: Viewer | None = None) -> dict[str, Any]:
         "booking": _booking(order),
         "source": order.source,
         "language": order.language,
+        "quoteStatus": _quote_status(order, viewer),
+        "invoiceStatus": order.invoice_status,
         "webformId": order.webform_id,
         "allowedActions": allowed_actions(order, viewer),
         "clientUrl": order.client_url,

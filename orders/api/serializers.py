@@ -254,6 +254,14 @@ class OrderOutput(serializers.Serializer):
     booking = BookingOutput(allow_null=True)
     source = serializers.CharField()  # type: ignore[assignment]  # a wire name that DRF uses too
     language = serializers.CharField(help_text="en or nb: the language of the customer's messages.")
+    quoteStatus = serializers.ChoiceField(
+        choices=["accepted", "sent", "draft", "rejected", "withdrawn"],
+        allow_null=True,
+        help_text="Where the order's quotes stand (docs/money.md); null without quotes.",
+    )
+    invoiceStatus = serializers.ChoiceField(
+        choices=["not_invoiced", "invoiced", "credited"], help_text="docs/invoicing.md"
+    )
     webformId = serializers.UUIDField(allow_null=True)
     allowedActions = serializers.ListField(child=serializers.CharField())
     clientUrl = serializers.URLField(
