@@ -146,6 +146,7 @@ class InvoiceBasis:
     credited_number: int | None = None
     credited_issue_date: datetime.date | None = None
     pending_extras: int = 0  # delivered extras not approved (not billed)
+    language: str = "en"  # what the PDF's words are in: its reader's (`reader_language`)
 
     @property
     def is_credit_note(self) -> bool:
@@ -238,6 +239,12 @@ def parties(order: Order, payer: str) -> tuple[Party, Party]:
     return installer, router
 
 
+def reader_language(order: Order, payer: str) -> str:
+    """The language of the document's reader: the customer's (the order's) when the customer
+    pays, else the router's (its organization's)."""
+    return order.language if payer == Payer.CUSTOMER else order.organization.language
+
+
 def basis_for_order(
     order: Order,
     *,
@@ -268,6 +275,7 @@ def basis_for_order(
         by_rate=by_rate,
         delivered_on=delivered_on,
         note=note,
+        language=reader_language(order, payer),
         pending_extras=pending,
     )
 
@@ -324,6 +332,7 @@ def basis_of_invoice(invoice: Invoice, lines: Sequence[InvoiceLine] | None = Non
         note=invoice.note,
         credited_number=credited.number if credited else None,
         credited_issue_date=credited.issue_date if credited else None,
+        language=reader_language(invoice.order, invoice.payer),
     )
 
 

@@ -48,7 +48,7 @@ def documents(order: Order) -> list[Invoice]:
     invoice: two queries."""
     return list(
         Invoice.objects.filter(order=order)
-        .select_related("order", "installer", "credited_invoice")
+        .select_related("order__organization", "installer", "credited_invoice")
         .prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")))
         .order_by("number")
     )
@@ -60,7 +60,7 @@ def credit_note_get(order: Order, note_id: Any) -> Invoice | None:
         return None
     return (
         Invoice.objects.filter(order=order, kind=InvoiceKind.CREDIT_NOTE, pk=pk)
-        .select_related("order", "installer", "credited_invoice")
+        .select_related("order__organization", "installer", "credited_invoice")
         .first()
     )
 

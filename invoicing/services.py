@@ -503,6 +503,7 @@ def order_credit(
             )
         net, vat, gross, payout, by_rate = basis_module.sums(priced)
         doc = basis_module.InvoiceBasis(
+            language=basis_module.reader_language(order, invoice.payer),
             kind=InvoiceKind.CREDIT_NOTE,
             order_id=order.pk,
             display_id=order.display_id,

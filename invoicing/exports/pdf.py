@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.utils import translation
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -75,7 +77,7 @@ def _party_lines(party: Party) -> list[str]:
     if place or party.country_code:
         lines.append(", ".join(p for p in (place, party.country_code) if p))
     if party.org_number:
-        lines.append(f"Org. no. {party.org_number}" + (" MVA" if party.vat_registered else ""))
+        lines.append(_("Org. no. %(number)s") % {"number": party.org_number} + (" MVA" if party.vat_registered else ""))
     if party.email:
         lines.append(party.email)
     if party.phone:
@@ -84,51 +86,61 @@ def _party_lines(party: Party) -> list[str]:
 
 
 def render_invoice_pdf(basis: InvoiceBasis) -> bytes:
-    title = "Credit note" if basis.is_credit_note else "Invoice"
-    heading = f"{title} {basis.number}" if basis.number is not None else f"Invoice basis {basis.display_id}"
+    """The invoice or credit note in its reader's language (`basis.language`)."""
+    with translation.override(basis.language):
+        return _invoice_pdf(basis)
+
+
+def _invoice_pdf(basis: InvoiceBasis) -> bytes:
+    if basis.number is None:
+        heading = _("Invoice basis %(order)s") % {"order": basis.display_id}
+    elif basis.is_credit_note:
+        heading = _("Credit note %(number)s") % {"number": basis.number}
+    else:
+        heading = _("Invoice %(number)s") % {"number": basis.number}
     pdf = _Document(heading)
     pdf.text_line(heading, size=18, bold=True, height=9)
     pdf.ln(2)
     top = pdf.get_y()
     pdf.set_font("Helvetica", size=10)
-    pdf.text_line("From", bold=True)
+    pdf.text_line(_("From"), bold=True)
     for text in _party_lines(basis.seller):
         pdf.text_line(text)
     left_end = pdf.get_y()
     pdf.set_xy(110, top)
     pdf.set_left_margin(110)
-    pdf.text_line("To", bold=True)
+    pdf.text_line(_("To"), bold=True)
     for text in _party_lines(basis.buyer):
         pdf.text_line(text)
     pdf.set_left_margin(10)
     pdf.set_xy(10, max(left_end, pdf.get_y()) + 4)
-    facts = [("Order", basis.display_id)]
+    facts = [(_("Order"), basis.display_id)]
     if basis.issue_date:
-        facts.append(("Issue date", basis.issue_date.isoformat()))
+        facts.append((_("Issue date"), basis.issue_date.isoformat()))
     if basis.due_date and not basis.is_credit_note:
-        facts.append(("Due date", basis.due_date.isoformat()))
+        facts.append((_("Due date"), basis.due_date.isoformat()))
     if basis.delivered_on:
-        facts.append(("Delivered", basis.delivered_on.isoformat()))
+        facts.append((_("Delivered"), basis.delivered_on.isoformat()))
     if basis.credited_number is not None:
-        facts.append(("Credits invoice", str(basis.credited_number)))
+        facts.append((_("Credits invoice"), str(basis.credited_number)))
     if basis.installer_name:
-        facts.append(("Installer", basis.installer_name))
+        facts.append((_("Installer"), basis.installer_name))
     if basis.seller.bank_account and not basis.is_credit_note:
-        facts.append(("Pay to account", basis.seller.bank_account))
+        facts.append((_("Pay to account"), basis.seller.bank_account))
         if basis.number is not None:
-            facts.append(("Payment reference", str(basis.number)))
+            facts.append((_("Payment reference"), str(basis.number)))
     for label, value in facts:
         pdf.row([(label, 45, "L"), (value, 135, "L")])
     pdf.ln(4)
     widths = (70, 18, 16, 26, 14, 36)
     pdf.row(
         [
-            ("Description", widths[0], "L"),
-            ("Qty", widths[1], "R"),
-            ("Unit", widths[2], "L"),
-            ("Net", widths[3], "R"),
-            ("VAT %", widths[4], "R"),
-            (f"Total ({basis.currency})", widths[5], "R"),
+            (_("Description"), widths[0], "L"),
+            (_("Qty"), widths[1], "R"),
+            (_("Unit"), widths[2], "L"),
+            (_("Net"), widths[3], "R"),
+            (_("VAT %"), widths[4], "R"),
+            (_("Total (%(currency)s)") % {"currency": basis.currency}, widths[5], "R"),
         ],
         bold=True,
         fill=True,
@@ -149,10 +161,15 @@ def render_invoice_pdf(basis: InvoiceBasis) -> bytes:
         )
     pdf.ln(3)
     for rate, (net, vat) in basis.by_rate.items():
-        pdf.row([(f"VAT {_decimal(rate)} % of {money_text(net)}", 144, "R"), (money_text(vat), 36, "R")])
-    pdf.row([("Total excluding VAT", 144, "R"), (money_text(basis.net, basis.currency), 36, "R")])
-    pdf.row([("VAT", 144, "R"), (money_text(basis.vat, basis.currency), 36, "R")])
-    label = "Total credited" if basis.is_credit_note else "Total to pay"
+        pdf.row(
+            [
+                (_("VAT %(rate)s %% of %(net)s") % {"rate": _decimal(rate), "net": money_text(net)}, 144, "R"),
+                (money_text(vat), 36, "R"),
+            ]
+        )
+    pdf.row([(_("Total excluding VAT"), 144, "R"), (money_text(basis.net, basis.currency), 36, "R")])
+    pdf.row([(_("VAT"), 144, "R"), (money_text(basis.vat, basis.currency), 36, "R")])
+    label = _("Total credited") if basis.is_credit_note else _("Total to pay")
     pdf.row([(label, 144, "R"), (money_text(basis.gross, basis.currency), 36, "R")], bold=True)
     if basis.seller.org_number and (basis.seller.country_code or "NO").upper() == "NO":
         pdf.ln(4)
@@ -164,22 +181,29 @@ def render_invoice_pdf(basis: InvoiceBasis) -> bytes:
 
 
 def render_statement_pdf(statement: Statement) -> bytes:
-    heading = f"Statement {statement.installer.name}"
+    """The partner's statement in the partner's language (its organization's)."""
+    with translation.override(statement.installer.language):
+        return _statement_pdf(statement)
+
+
+def _statement_pdf(statement: Statement) -> bytes:
+    heading = _("Statement %(installer)s") % {"installer": statement.installer.name}
     pdf = _Document(heading)
     pdf.text_line(heading, size=16, bold=True, height=8)
-    pdf.text_line(f"From {statement.router.name}")
+    pdf.text_line(_("From %(router)s") % {"router": statement.router.name})
     pdf.text_line(
-        f"Completed {statement.date_from.isoformat()} to {statement.date_to.isoformat()} ({statement.zone_name})"
+        _("Completed %(start)s to %(end)s (%(zone)s)")
+        % {"start": statement.date_from.isoformat(), "end": statement.date_to.isoformat(), "zone": statement.zone_name}
     )
     pdf.ln(3)
     widths = (28, 26, 62, 32, 32)
     pdf.row(
         [
-            ("Order", widths[0], "L"),
-            ("Completed", widths[1], "L"),
-            ("Invoice", widths[2], "L"),
-            ("Payout", widths[3], "R"),
-            ("VAT", widths[4], "R"),
+            (_("Order"), widths[0], "L"),
+            (_("Completed"), widths[1], "L"),
+            (_("Invoice"), widths[2], "L"),
+            (_("Payout"), widths[3], "R"),
+            (_("VAT"), widths[4], "R"),
         ],
         bold=True,
         fill=True,
@@ -189,18 +213,21 @@ def render_statement_pdf(statement: Statement) -> bytes:
             [
                 (row.display_id, widths[0], "L"),
                 (row.completed_on.isoformat(), widths[1], "L"),
-                (f"{row.invoice_number}" if row.invoice_number is not None else "not invoiced", widths[2], "L"),
+                (f"{row.invoice_number}" if row.invoice_number is not None else _("not invoiced"), widths[2], "L"),
                 (money_text(row.payout), widths[3], "R"),
                 (money_text(row.payout_vat), widths[4], "R"),
             ]
         )
     pdf.ln(3)
     currency = statement.currency
-    pdf.row([("Orders", 148, "R"), (str(len(statement.rows)), 32, "R")])
-    pdf.row([("Payout excluding VAT", 148, "R"), (money_text(statement.payout, currency), 32, "R")])
-    pdf.row([("VAT", 148, "R"), (money_text(statement.payout_vat, currency), 32, "R")])
+    pdf.row([(_("Orders"), 148, "R"), (str(len(statement.rows)), 32, "R")])
+    pdf.row([(_("Payout excluding VAT"), 148, "R"), (money_text(statement.payout, currency), 32, "R")])
+    pdf.row([(_("VAT"), 148, "R"), (money_text(statement.payout_vat, currency), 32, "R")])
     pdf.row(
-        [("Payout including VAT", 148, "R"), (money_text(statement.payout + statement.payout_vat, currency), 32, "R")],
+        [
+            (_("Payout including VAT"), 148, "R"),
+            (money_text(statement.payout + statement.payout_vat, currency), 32, "R"),
+        ],
         bold=True,
     )
     return bytes(pdf.output())

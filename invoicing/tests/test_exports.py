@@ -13,6 +13,7 @@ import pytest
 
 from invoicing.exports.ubl import CUSTOMIZATION_ID, PROFILE_ID, unit_code
 from invoicing.tests.conftest import complete, quote, started
+from orders.models import Order
 
 NS = {
     "inv": "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
@@ -171,3 +172,15 @@ def test_not_invoiced_has_a_csv_basis_but_no_pdf_or_ubl(router, company, router_
     assert response.json()["statusCode"] == 409  # errors stay JSON whatever was asked
     assert router_api.get(f"/api/v1/order/{order.pk}/invoice", HTTP_ACCEPT="text/csv").status_code == 200
     assert router_api.get(f"/api/v1/order/{order.pk}/invoice", HTTP_ACCEPT="image/png").status_code == 406
+
+
+def test_pdf_invoice_speaks_its_readers_language(invoiced, router_api):
+    """The customer pays and reads Norwegian: the invoice's words are Norwegian, its figures
+    the same; the statement follows the partner's language."""
+    order, body = invoiced
+    Order.objects.filter(pk=order.pk).update(language="nb")
+    response = router_api.get(f"/api/v1/order/{order.pk}/invoice", HTTP_ACCEPT="application/pdf")
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
+    assert f"Faktura {body['number']}" in text and "Forfallsdato" in text and "Å betale" in text
+    assert "Due date" not in text and "Total to pay" not in text
+    assert "Wallbox" in text
