@@ -13,7 +13,7 @@ MAX_AMOUNT = 10**13  # minor units; far beyond any line, well inside 64 bits
 
 class LineInput(serializers.Serializer):
     description = serializers.CharField(max_length=500)
-    unit = serializers.ChoiceField(choices=Unit.values, required=False, default=Unit.PIECE)
+    unit = serializers.ChoiceField(choices=Unit.choices, required=False, default=Unit.PIECE)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
     unitAmount = serializers.IntegerField(source="unit_amount", min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT)
     discountPercent = serializers.DecimalField(
