@@ -22,9 +22,10 @@ UPDATABLE_FIELDS = (*STANDARD_FIELDS, "metadata")
 
 
 def _next_number(organization: Organization) -> int:
-    """Bumps the organization's order counter and returns it, in the caller's transaction (the
-    UPDATE holds the organization row lock until that commits: `order_create` gives it one of
-    its own). Refreshes `organization.has_webhook_endpoints` (the outbox hook reads it).
+    """Bumps the organization's order counter and returns it. Precondition: inside the create's
+    transaction: the UPDATE holds the organization row lock until commit, which serializes the
+    organization's creates (and so repeats of one idempotency key). Refreshes
+    `organization.has_webhook_endpoints` from the locked row (the outbox hook reads it).
     Fast path on PostgreSQL (docs/performance.md): one `UPDATE ... RETURNING` statement written
     once, where the ORM version (`_next_number_orm`, compared with it in tests) compiles and
     runs an UPDATE and a SELECT."""
@@ -145,14 +146,11 @@ def order_create(
     pending = PendingEvents(order)
     pending.add("order.created", actor, data={"source": source}, to_status=OrderStatus.CREATED)
     activate_first_step(order, pending, actor)
-    # The number first, in a transaction of its own: the organization's counter row stays locked
-    # for that one statement, not for the whole create, so an organization's creates run side by
-    # side. Creates that succeed get consecutive numbers; one that fails afterwards (a repeated
-    # idempotency key, a crash) leaves its number unused, as a sequence would.
-    with transaction.atomic():
-        number = _next_number(organization)
     try:
+        # The organization row is locked from the number to the commit: the order, its tags and
+        # its events are everything that runs under it.
         with transaction.atomic():
+            number = _next_number(organization)
             order.number = number
             order.display_id = f"{organization.display_id_prefix}-{number}"
             order.save(force_insert=True)

@@ -210,8 +210,8 @@ def test_unhandled_error_releases_the_key(operator_a, monkeypatch):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_take_consecutive_numbers(operator_a):
-    """The order's number is taken under the organization's row lock (for one statement):
-    concurrent creates get 1..N, each answer shows the number its row has."""
+    """The order's number is taken under the organization's row lock, in the create's
+    transaction: concurrent creates get 1..N, each answer shows the number its row has."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks and concurrent transactions")
     threads_count = 16
