@@ -299,6 +299,7 @@ def messages_plan_for_events(events: Sequence[OrderEvent]) -> list[Message]:
     if not rules_list:
         return []
     now = timezone.now()
+    offer_emails = _offer_installer_emails(triggering, rules_list)
     planned: dict[tuple[Any, str], Message] = {}
     for event in triggering:
         for rule in rules_list:
@@ -322,19 +323,25 @@ def messages_plan_for_events(events: Sequence[OrderEvent]) -> list[Message]:
                     occurrence_key=key,
                     condition=condition,
                     channel=rule.channel,
-                    recipient=_recipient(rule, order, condition),
+                    recipient=_recipient(rule, order, condition, offer_emails),
                     language=_language(rule, order),
                     due_at=due,
                 ),
             )
     if not planned:
         return []
-    existing = set(
-        Message.objects.filter(
-            order=order,
-            notification_id__in={rule_id for rule_id, _ in planned},
-            occurrence_key__in={key for _, key in planned},
-        ).values_list("notification_id", "occurrence_key")
+    # An order created by this change has no messages yet: nothing to look up.
+    created = any(e.type == "order.created" for e in triggering)
+    existing = (
+        set()
+        if created
+        else set(
+            Message.objects.filter(
+                order=order,
+                notification_id__in={rule_id for rule_id, _ in planned},
+                occurrence_key__in={key for _, key in planned},
+            ).values_list("notification_id", "occurrence_key")
+        )
     )
     new = [m for k, m in planned.items() if k not in existing]
     if not new:
@@ -364,8 +371,24 @@ def _language(rule: Notification, order: Order) -> str:
     return order.language
 
 
-def _recipient(rule: Notification, order: Order, condition: dict[str, Any]) -> str:
-    """Who the message goes to now ("" when nobody: the send skips it)."""
+def _offer_installer_emails(events: Sequence[OrderEvent], rules: Sequence[Notification]) -> dict[str, str]:
+    """{offer id: its installer's email} of the offers the events name, for the partner rules
+    among `rules`: one query for a whole plan (none without such a rule or offer)."""
+    offer_ids = {str(e.data["offerId"]) for e in events if e.data and e.data.get("offerId")}
+    if not offer_ids or not any(r.channel == Channel.PARTNER_EMAIL for r in rules):
+        return {}
+    from dispatch.models import Offer
+
+    rows = Offer.objects.filter(pk__in=offer_ids).values_list("pk", "installer__email")
+    return {str(pk): email for pk, email in rows}
+
+
+def _recipient(
+    rule: Notification, order: Order, condition: dict[str, Any], offer_emails: dict[str, str] | None = None
+) -> str:
+    """Who the message goes to now ("" when nobody: the send skips it). `offer_emails`: the
+    offers' installer emails read for a whole plan (`_offer_installer_emails`); without it an
+    offer's installer is read here."""
     if rule.channel == Channel.CUSTOMER_EMAIL:
         return order.email
     if rule.channel == Channel.CUSTOMER_SMS:
@@ -375,6 +398,8 @@ def _recipient(rule: Notification, order: Order, condition: dict[str, Any]) -> s
     if rule.channel == Channel.ROUTER_EMAIL:
         return order.organization.email
     installer = order.installer
+    if condition.get("offerId") and offer_emails is not None and str(condition["offerId"]) in offer_emails:
+        return offer_emails[str(condition["offerId"])]
     if condition.get("offerId"):
         from dispatch.models import Offer
 

@@ -4,12 +4,13 @@ these plugs in from its `AppConfig.ready()`.
 Inside the order's transaction (one function each, set with `Hook.set`; unset, a hook does
 nothing and returns its default):
 
-- `events_recorded(events)`: right after a change's events are inserted, with the order row
-  locked and the change's other rows written. Webhooks writes its outbox rows here, with the
-  order as the change leaves it, so a rolled-back change sends nothing.
-- `events_notify(events)`: right after `events_recorded`, with the same events and the same
-  state. Notifications plans the messages the events trigger (Message rows and their tasks),
-  so a rolled-back change plans nothing.
+- `events_notify(events)`: right after a change's events are inserted, with the order row
+  locked and the change's other rows written (but a create's number, taken after it).
+  Notifications plans the messages the events trigger (Message rows and their tasks), so a
+  rolled-back change plans nothing.
+- `events_recorded(events)`: after `events_notify`, as the change's last write (a create's
+  number included). Webhooks writes its outbox rows here, with the order as the change leaves
+  it, so a rolled-back change sends nothing.
 - `order_cancelling(order=, actor=, pending=)`: in `order_cancel`, with the order locked,
   before it is saved. Dispatch withdraws the open offers and removes the booking.
 - `order_deleting(order=, actor=, pending=)`: in `order_delete`, with the order locked, before

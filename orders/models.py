@@ -298,8 +298,10 @@ class Order(models.Model):  # type: ignore[django-manager-missing]  # taggit's t
     # does for `installer`). Each index of orders costs every write an entry (an order's update
     # is never HOT: status and updated_at are indexed).
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="orders", db_index=False)
-    number = models.PositiveBigIntegerField(editable=False)
-    display_id = models.CharField(max_length=32, editable=False)
+    # Null only inside the create's transaction, which takes the number as its last statement
+    # (orders.services.orders.number_order): a committed order always has both.
+    number = models.PositiveBigIntegerField(null=True, editable=False)
+    display_id = models.CharField(max_length=32, null=True, editable=False)
     workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="orders")
     status = models.PositiveSmallIntegerField(choices=OrderStatus.choices, default=OrderStatus.CREATED, editable=False)
     current_step = models.ForeignKey(

@@ -155,17 +155,26 @@ class PendingEvents:
         self.events.append(event)
         return event
 
-    def flush(self) -> list[OrderEvent]:
-        """Inserts the events (one `bulk_create`), then runs `orders.hooks.events_recorded` and
-        `orders.hooks.events_notify` in the same transaction. Precondition: the order row is saved and every other row of the
-        change (tags, files, offers, booking) is written: the hook may read the order as the
-        change leaves it (webhooks keeps a copy of it)."""
+    def flush(self, *, recorded: bool = True) -> list[OrderEvent]:
+        """Inserts the events (one `bulk_create`), then runs `orders.hooks.events_notify` and
+        `orders.hooks.events_recorded` in the same transaction. Precondition: the order row is
+        saved and every other row of the change (tags, files, offers, booking) is written: the
+        hooks may read the order as the change leaves it (webhooks keeps a copy of it).
+        With `recorded=False` the caller runs `recorded(events)` itself, after a last write to
+        the order (a create's number)."""
         written, self.events = self.events, []
         if written:
             OrderEvent.objects.bulk_create(written)
-            hooks.events_recorded(written)
             hooks.events_notify(written)
+            if recorded:
+                self.recorded(written)
         return written
+
+    @staticmethod
+    def recorded(events: list[OrderEvent]) -> None:
+        """Runs `orders.hooks.events_recorded` for events `flush` inserted."""
+        if events:
+            hooks.events_recorded(events)
 
 
 def _steps_of(order: Order) -> Sequence[WorkflowStep]:

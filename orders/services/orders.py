@@ -21,38 +21,50 @@ from orders.services.workflows import clean_custom_fields, resolve_workflow
 UPDATABLE_FIELDS = (*STANDARD_FIELDS, "metadata")
 
 
-def _next_number(organization: Organization) -> int:
-    """Bumps the organization's order counter and returns it. Precondition: inside the create's
-    transaction: the UPDATE holds the organization row lock until commit, which serializes the
-    organization's creates (and so repeats of one idempotency key). Refreshes
-    `organization.has_webhook_endpoints` from the locked row (the outbox hook reads it).
-    Fast path on PostgreSQL (docs/performance.md): one `UPDATE ... RETURNING` statement written
-    once, where the ORM version (`_next_number_orm`, compared with it in tests) compiles and
-    runs an UPDATE and a SELECT."""
-    connection = transaction.get_connection(router.db_for_write(Organization))
+def number_order(order: Order) -> None:
+    """Gives a new order, inserted in this transaction without one, the organization's next
+    number and its display id, and refreshes `organization.has_webhook_endpoints` from the
+    locked row (the outbox hook reads it). Precondition: inside the create's transaction, as its
+    last write but the webhook outbox: the counter's UPDATE holds the organization row lock until
+    commit, which serializes the organization's creates, so the less runs after it the better.
+    Fast path on PostgreSQL (docs/performance.md): one statement written once that bumps the
+    counter and numbers the order, where the ORM version (`number_order_orm`, compared with it in
+    tests) runs an UPDATE, a SELECT and an UPDATE."""
+    connection = transaction.get_connection(router.db_for_write(Order))
     if connection.vendor != "postgresql":
-        return _next_number_orm(organization)
+        number_order_orm(order)
+        return
     quote = connection.ops.quote_name
+    organizations, orders = quote(Organization._meta.db_table), quote(Order._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {quote(Organization._meta.db_table)} SET order_counter = order_counter + 1"  # noqa: S608 (the table's name, the id bound)
-            " WHERE id = %s RETURNING order_counter, has_webhook_endpoints",
-            [organization.pk],
+            f"WITH counter AS (UPDATE {organizations} SET order_counter = order_counter + 1 WHERE id = %s"  # noqa: S608 (table names from _meta, values bound)
+            " RETURNING order_counter, display_id_prefix, has_webhook_endpoints)"
+            f" UPDATE {orders} SET number = counter.order_counter,"
+            " display_id = counter.display_id_prefix || '-' || counter.order_counter"
+            f" FROM counter WHERE {orders}.id = %s"
+            f" RETURNING {orders}.number, {orders}.display_id, counter.has_webhook_endpoints",
+            [order.organization_id, order.pk],
         )
-        number, has_endpoints = cursor.fetchone()
+        number, display_id, has_endpoints = cursor.fetchone()
+    organization = order.organization
     organization.order_counter = number
     organization.has_webhook_endpoints = has_endpoints
-    return number
+    order.number = number
+    order.display_id = display_id
 
 
-def _next_number_orm(organization: Organization) -> int:
-    """`_next_number` with the ORM: the UPDATE, then the counter read back."""
+def number_order_orm(order: Order) -> None:
+    """`number_order` with the ORM: the counter's UPDATE, its read, the order's UPDATE."""
+    organization = order.organization
     rows = Organization.objects.filter(pk=organization.pk)
     rows.update(order_counter=F("order_counter") + 1)
     number, has_endpoints = rows.values_list("order_counter", "has_webhook_endpoints").get()
     organization.order_counter = number
     organization.has_webhook_endpoints = has_endpoints
-    return number
+    order.number = number
+    order.display_id = f"{organization.display_id_prefix}-{number}"
+    Order.all_objects.filter(pk=order.pk).update(number=order.number, display_id=order.display_id)
 
 
 def _duplicate(organization: Organization, key: str) -> DuplicateIdempotencyKey:
@@ -130,7 +142,8 @@ def order_create(
     installer = _assigned_installer(organization, data.get("actor_assignments") or [], test=test)
     order = Order(
         organization=organization,
-        number=0,
+        number=None,
+        display_id=None,
         workflow=workflow,
         custom_fields=custom_values,
         metadata=data.get("metadata") or {},
@@ -147,16 +160,17 @@ def order_create(
     pending.add("order.created", actor, data={"source": source}, to_status=OrderStatus.CREATED)
     activate_first_step(order, pending, actor)
     try:
-        # The organization row is locked from the number to the commit: the order, its tags and
-        # its events are everything that runs under it.
+        # The order is written first, without a number: a repeat of its idempotency key waits
+        # on the insert and fails without taking a number. The number comes last, so the
+        # organization row lock it takes is held only by that statement, the webhook outbox and
+        # the commit.
         with transaction.atomic():
-            number = _next_number(organization)
-            order.number = number
-            order.display_id = f"{organization.display_id_prefix}-{number}"
             order.save(force_insert=True)
             links = TaggedOrder.objects.bulk_create([TaggedOrder(content_object=order, tag=tag) for tag in tags])
             files_attach(order=order, file_ids=file_ids)
-            pending.flush()  # last: the events' hooks see the order complete
+            written = pending.flush(recorded=False)
+            number_order(order)
+            pending.recorded(written)  # the outbox keeps the order as it commits, number included
             transaction.on_commit(
                 lambda: signals.order_created.send(
                     sender=Order, order_id=order.pk, organization_id=organization.pk, order=order

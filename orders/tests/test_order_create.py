@@ -492,17 +492,56 @@ def test_create_input_copies_its_nested_inputs_for_each_request():
 
 @pytest.mark.postgres
 def test_the_fast_order_number_counts_as_the_orm_version(org_a):
-    """`_next_number` (one UPDATE ... RETURNING, a fast path) and `_next_number_orm` share the
-    counter and read the organization's webhook flag alike."""
+    """`number_order` (one statement, a fast path) and `number_order_orm` share the counter,
+    number the order alike and read the organization's webhook flag alike."""
     from django.db import transaction
 
     from accounts.models import Organization
-    from orders.services.orders import _next_number, _next_number_orm
+    from orders.services.orders import number_order, number_order_orm
 
+    workflow = services.workflow_create(organization=org_a, custom_id="numbered", name="Numbered")
     Organization.objects.filter(pk=org_a.pk).update(order_counter=41, has_webhook_endpoints=True)
     with transaction.atomic():
-        assert _next_number(org_a) == 42 and org_a.has_webhook_endpoints is True
-        assert _next_number_orm(org_a) == 43 and org_a.order_counter == 43
+        first, second, third = (
+            Order.objects.create(organization=org_a, workflow=workflow, name=f"n{i}") for i in range(3)
+        )
+        number_order(first)
+        assert (first.number, first.display_id, org_a.has_webhook_endpoints) == (
+            42,
+            f"{org_a.display_id_prefix}-42",
+            True,
+        )
+        number_order_orm(second)
+        assert (second.number, second.display_id, org_a.order_counter) == (43, f"{org_a.display_id_prefix}-43", 43)
         Organization.objects.filter(pk=org_a.pk).update(has_webhook_endpoints=False)
-        assert _next_number(org_a) == 44 and org_a.has_webhook_endpoints is False
+        number_order(third)
+        assert third.number == 44 and org_a.has_webhook_endpoints is False
     assert Organization.objects.get(pk=org_a.pk).order_counter == 44
+    stored = dict(Order.objects.filter(organization=org_a).values_list("name", "display_id"))
+    assert stored == {"n0": first.display_id, "n1": second.display_id, "n2": third.display_id}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_order_number_is_the_creates_last_write(org_a):
+    """The counter's UPDATE locks the organization row until commit and so serializes its
+    creates: every insert of the create (order, tags, events) runs before it, and a repeat of an
+    idempotency key fails on the insert without taking a number."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.actors import Actor
+    from orders.exceptions import DuplicateIdempotencyKey
+
+    workflow = services.workflow_create(organization=org_a, custom_id="last", name="Last")
+    tag = services.order_tags_create(organization=org_a, names=["vip"])[0]
+    data = {"name": "Last", "workflow_id": workflow.pk, "order_tag_ids": [tag.pk], "idempotency_key": "k-1"}
+    with CaptureQueriesContext(connection) as queries:
+        order = services.order_create(organization=org_a, actor=Actor.system(), data=data)
+    statements = [q["sql"] for q in queries.captured_queries]
+    counter = next(i for i, sql in enumerate(statements) if "order_counter" in sql and "accounts_organization" in sql)
+    assert not [sql for sql in statements[counter:] if sql.startswith("INSERT")]
+    assert order.display_id == f"{org_a.display_id_prefix}-1"
+    with pytest.raises(DuplicateIdempotencyKey):
+        services.order_create(organization=org_a, actor=Actor.system(), data=data)
+    org_a.refresh_from_db()
+    assert org_a.order_counter == 1
