@@ -261,7 +261,7 @@ def basis_for_order(
     return InvoiceBasis(
         kind=InvoiceKind.INVOICE,
         order_id=order.pk,
-        display_id=order.display_id,
+        display_id=order.display_id or "",
         payer=payer,
         currency=currency,
         seller=seller,
@@ -313,7 +313,7 @@ def basis_of_invoice(invoice: Invoice, lines: Sequence[InvoiceLine] | None = Non
     return InvoiceBasis(
         kind=invoice.kind,
         order_id=invoice.order_id,
-        display_id=invoice.order.display_id,
+        display_id=invoice.order.display_id or "",
         payer=invoice.payer,
         currency=invoice.currency,
         seller=Party.from_dict(invoice.seller),

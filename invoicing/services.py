@@ -506,7 +506,7 @@ def order_credit(
             language=basis_module.reader_language(order, invoice.payer),
             kind=InvoiceKind.CREDIT_NOTE,
             order_id=order.pk,
-            display_id=order.display_id,
+            display_id=order.display_id or "",
             payer=invoice.payer,
             currency=invoice.currency,
             seller=basis_module.Party.from_dict(invoice.seller),

@@ -105,7 +105,7 @@ def statement_build(
         rows.append(
             StatementRow(
                 order_id=order.pk,
-                display_id=order.display_id,
+                display_id=order.display_id or "",
                 completed_at=completion.completed_at,
                 completed_on=completion.completed_at.astimezone(zone).date(),
                 invoice_number=number,
