@@ -330,18 +330,21 @@ def messages_plan_for_events(events: Sequence[OrderEvent]) -> list[Message]:
             )
     if not planned:
         return []
-    # An order created by this change has no messages yet: nothing to look up.
+    # What this change begins has no messages yet, so nothing to look up: any occurrence of an
+    # order it created, and the occurrences of the offers it sent. (The unique constraint on
+    # (rule, order, occurrence) stays the guarantee against a repeated plan.)
     created = any(e.type == "order.created" for e in triggering)
+    to_check = {k for k in planned if not created and not k[1].startswith("offer.sent:")}
     existing = (
-        set()
-        if created
-        else set(
+        set(
             Message.objects.filter(
                 order=order,
-                notification_id__in={rule_id for rule_id, _ in planned},
-                occurrence_key__in={key for _, key in planned},
+                notification_id__in={rule_id for rule_id, _ in to_check},
+                occurrence_key__in={key for _, key in to_check},
             ).values_list("notification_id", "occurrence_key")
         )
+        if to_check
+        else set()
     )
     new = [m for k, m in planned.items() if k not in existing]
     if not new:

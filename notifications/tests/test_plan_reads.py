@@ -39,5 +39,7 @@ def test_a_plan_of_offer_messages_reads_the_offers_installer_once(rule, make_ord
         if sql.startswith('SELECT "dispatch_offer".') and '"accounts_organization"' in sql
     ]
     assert len(offer_reads) == 1, offer_reads
+    # The offers were sent by this change: no message of theirs can exist yet.
+    assert _selects_of(queries.captured_queries, Message._meta.db_table) == []
     recipients = list(Message.objects.filter(order=order).values_list("recipient", flat=True))
     assert recipients == ["jobs@fixit.example"] * 2
