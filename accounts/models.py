@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from taggit.models import TagBase
 
 
 class RoutingStrategy(models.TextChoices):
@@ -289,3 +290,30 @@ class Invitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state == "open"
+
+
+class OrganizationTag(TagBase):
+    """A tag of one organization (orders' and products' tags): names unique per organization,
+    case-insensitively, by a constraint each concrete model declares. Each adds its
+    `organization` foreign key with its own related name."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Override TagBase's globally unique name and slug: uniqueness is per organization.
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, allow_unicode=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def slugify(self, tag, i=None):
+        from django.utils.text import slugify
+
+        return slugify(tag, allow_unicode=True)[:100]
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = self.slugify(self.name)
+        # Skip TagBase.save's global slug de-duplication loop: slugs are not unique here.
+        models.Model.save(self, *args, **kwargs)

@@ -14,9 +14,9 @@ from django.db import models, transaction
 from django.db.models import F
 from django.db.models.functions import Lower, Upper
 from taggit.managers import TaggableManager
-from taggit.models import TagBase, TaggedItemBase
+from taggit.models import TaggedItemBase
 
-from accounts.models import Language, Organization, RoutingStrategy
+from accounts.models import Language, Organization, OrganizationTag, RoutingStrategy
 
 
 class OrderStatus(models.IntegerChoices):
@@ -196,33 +196,16 @@ class CustomFieldDefinition(WorkflowPart):
         return self.label
 
 
-class OrderTag(TagBase):
-    """A tag of one organization. Names are unique per organization, case-insensitively."""
+class OrderTag(OrganizationTag):
+    """A tag of one organization's orders. Names are unique per organization, case-insensitively."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tags")
-    # Override TagBase's globally unique name and slug: uniqueness is per organization.
-    name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=100, allow_unicode=True)
     color = models.CharField(max_length=7, default="#64748b")
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(OrganizationTag.Meta):
         constraints = [
             models.UniqueConstraint(Lower("name"), "organization", name="order_tag_name_ci_unique_per_org"),
         ]
-
-    def slugify(self, tag, i=None):
-        from django.utils.text import slugify
-
-        return slugify(tag, allow_unicode=True)[:100]
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = self.slugify(self.name)
-        # Skip TagBase.save's global slug de-duplication loop: slugs are not unique here.
-        models.Model.save(self, *args, **kwargs)
 
 
 class TaggedOrder(TaggedItemBase):

@@ -14,9 +14,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
-from taggit.models import TagBase, TaggedItemBase
+from taggit.models import TaggedItemBase
 
-from accounts.models import Organization
+from accounts.models import Organization, OrganizationTag
 from orders.models import Order, WorkflowStep
 from pricing import money
 
@@ -34,32 +34,15 @@ class Unit(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class ProductTag(TagBase):
-    """A product tag of one organization; names unique per organization, case-insensitively
-    (the shape of `orders.OrderTag`)."""
+class ProductTag(OrganizationTag):
+    """A product tag of one organization; names unique per organization, case-insensitively."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="product_tags")
-    name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=100, allow_unicode=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(OrganizationTag.Meta):
         constraints = [
             models.UniqueConstraint(Lower("name"), "organization", name="product_tag_name_ci_unique_per_org"),
         ]
-
-    def slugify(self, tag, i=None):
-        from django.utils.text import slugify
-
-        return slugify(tag, allow_unicode=True)[:100]
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = self.slugify(self.name)
-        # Skip TagBase.save's global slug de-duplication loop: slugs are not unique here.
-        models.Model.save(self, *args, **kwargs)
 
 
 class TaggedProduct(TaggedItemBase):
