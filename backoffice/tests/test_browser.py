@@ -8,19 +8,15 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from installer.tests.browser import chromium
 from orders.models import Order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OUT = Path(settings.BASE_DIR) / "test-output" / "backoffice"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def test_demo_operator_uses_dashboard_and_order(live_server, monkeypatch):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
     from orders.demo import DEMO_PASSWORD
 
     call_command("seed_demo", quiet=True)
@@ -29,10 +25,7 @@ def test_demo_operator_uses_dashboard_and_order(live_server, monkeypatch):
     other = Order.objects.filter(organization__slug="other").values_list("display_id", flat=True).first()
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
     OUT.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+    with chromium() as browser:
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(f"{live_server.url}/admin/login/?next=/admin/")

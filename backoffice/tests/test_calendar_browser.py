@@ -12,13 +12,12 @@ from django.core.management import call_command
 
 from accounts.zones import zone_of
 from dispatch.models import Booking
+from installer.tests.browser import axe_script, chromium
 from orders.demo import DEMO_PASSWORD
-from partners.tests.test_browser import axe_script
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OUT = Path(__file__).resolve().parents[2] / "test-output" / "backoffice"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def no_violations(page, name: str, axe: Path) -> None:
@@ -35,9 +34,6 @@ def no_violations(page, name: str, axe: Path) -> None:
 
 
 def test_calendar_week_shows_a_demo_booking_and_the_checker_shows_partners(live_server, monkeypatch):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
     axe = axe_script()
     call_command("seed_demo", quiet=True)
     booking = (
@@ -51,10 +47,7 @@ def test_calendar_week_shows_a_demo_booking_and_the_checker_shows_partners(live_
     day = booking.start_at.astimezone(zone_of(order.organization)).date()
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
     OUT.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+    with chromium() as browser:
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.set_default_timeout(15000)

@@ -13,13 +13,12 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from installer.tests.browser import axe_script, chromium
 from orders.models import Order, OrderStatus
-from partners.tests.test_browser import axe_script
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OUT = Path(settings.BASE_DIR) / "test-output" / "backoffice"
-CHROMIUM = "/usr/bin/chromium"
 WIDTH, HEIGHT = 1280, 800
 
 LIST_COLUMNS = ("display_id", "status_badge", "customer", "place", "installer", "booked_short", "tag_list", "age")
@@ -45,10 +44,6 @@ def no_sideways_scroll(page) -> bool:
 
 
 def test_operator_reads_list_order_and_dashboard_at_1280(live_server, monkeypatch):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
     from orders.demo import DEMO_PASSWORD
 
     axe = axe_script()
@@ -62,10 +57,7 @@ def test_operator_reads_list_order_and_dashboard_at_1280(live_server, monkeypatc
     assert booked is not None and booked.installer is not None
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
     OUT.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+    with chromium() as browser:
         try:
             page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
             page.set_default_timeout(15000)

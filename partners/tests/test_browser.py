@@ -2,19 +2,12 @@
 signs in, accepts an offer, books it, assigns the demo technician, visits the calendar and the
 team and signs out; the technician signs in, starts and completes the job with a photo. Every page is
 checked with axe-core (no serious or critical violations) and has no sideways scroll.
-Screenshots go to test-output/partners/.
-
-axe-core comes from npm into a cache directory (AXE_CACHE_DIR, default
-~/.cache/installer-axe): installed once when missing; the test skips only when npm is not
-available."""
+Screenshots go to test-output/partners/."""
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -25,6 +18,7 @@ from PIL import Image
 
 from dispatch import services as dispatch_services
 from dispatch.models import Offer, OfferStatus
+from installer.tests.browser import axe_script, chromium
 from orders.actors import Actor
 from orders.demo import DEMO_PASSWORD
 from orders.models import File, Order, OrderStatus
@@ -34,35 +28,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 User = get_user_model()
 OUTPUT = Path(settings.BASE_DIR) / "test-output" / "partners"
-CHROMIUM = "/usr/bin/chromium"
-AXE_DIR = Path(os.environ.get("AXE_CACHE_DIR", Path.home() / ".cache" / "installer-axe"))
-AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def axe_script() -> Path:
-    if not AXE_JS.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed: axe-core cannot be fetched")
-        AXE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [npm, "install", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund", "axe-core@4"],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    return AXE_JS
 
 
 @pytest.fixture
 def browser_page():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
         page = context.new_page()
         page.set_default_timeout(15000)

@@ -9,26 +9,20 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from installer.tests.browser import chromium
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OUT = Path(settings.BASE_DIR) / "test-output" / "scorecards"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def test_demo_operator_reads_the_scorecards(live_server, monkeypatch):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
     from orders.demo import DEMO_PASSWORD
 
     call_command("seed_demo", quiet=True)
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
     OUT.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+    with chromium() as browser:
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(f"{live_server.url}/admin/login/?next=/admin/scorecards/partnerscorecard/")

@@ -12,23 +12,17 @@ from django.conf import settings
 from django.core.management import call_command
 from PIL import Image
 
+from installer.tests.browser import chromium
 from orders.models import File, Order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OUTPUT = Path(settings.BASE_DIR) / "test-output" / "webforms"
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
 def browser_page():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+    with chromium() as browser:
         # A phone-sized screen: the form must work on mobile.
         context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
         page = context.new_page()
