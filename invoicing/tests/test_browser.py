@@ -14,12 +14,13 @@ from django.conf import settings
 
 from accounts.groups import sync_user_groups
 from accounts.models import Role
+from installer.tests.browser import axe_script
 from invoicing.models import Completion, DeliveredLine, Invoice
 from invoicing.tests.conftest import CHARGER, HOURS, quote, started
 from orders.models import File, OrderStatus
 from orders.tests.factories import MembershipFactory, UserFactory
 from partners.tests.conftest import PASSWORD, member
-from partners.tests.test_browser import axe_script, browser_page, check  # noqa: F401  (fixture)
+from partners.tests.test_browser import browser_page, check  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

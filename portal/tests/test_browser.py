@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from installer.tests.browser import axe_script, chromium
 from orders.models import OrderEvent
 from orders.tests.factories import create_order
-from partners.tests.test_browser import CHROMIUM, axe_script
 from portal.tests.conftest import assign, let_customer_book
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,13 +35,7 @@ def check(page, name: str, axe: Path) -> None:
 @pytest.fixture
 def phone_nb(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM calls while Playwright's loop runs
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+    with chromium() as browser:
         context = browser.new_context(
             viewport={"width": 390, "height": 844},
             device_scale_factor=1,

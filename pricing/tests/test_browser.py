@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from installer.tests.browser import axe_script
 from orders.models import OrderEvent
 from orders.tests.factories import create_order
-from partners.tests.test_browser import axe_script
 from portal.tests.test_browser import phone_nb  # noqa: F401 - fixture
 from pricing.models import Quote
 from pricing.tests.conftest import make_quote
