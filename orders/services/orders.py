@@ -27,8 +27,8 @@ def number_order(order: Order) -> None:
     locked row (the outbox hook reads it). Precondition: inside the create's transaction, as its
     last write but the webhook outbox: the counter's UPDATE holds the organization row lock until
     commit, which serializes the organization's creates, so the less runs after it the better.
-    Fast path on PostgreSQL (docs/performance.md): one statement written once that bumps the
-    counter and numbers the order, where the ORM version (`number_order_orm`, compared with it in
+    Fast path on PostgreSQL (docs/performance.md): one statement that bumps the counter and
+    numbers the order, where the ORM version (`number_order_orm`, compared with it in
     tests) runs an UPDATE, a SELECT and an UPDATE."""
     connection = transaction.get_connection(router.db_for_write(Order))
     if connection.vendor != "postgresql":
