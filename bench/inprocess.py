@@ -112,7 +112,9 @@ def main() -> None:
                 call(i)
             profile.disable()
             text = io.StringIO()
-            pstats.Stats(profile, stream=text).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profile, stream=text).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(
+                int(os.environ.get("PROFILE_LINES", "40"))
+            )
             print(text.getvalue())
 
 

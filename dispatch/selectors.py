@@ -16,7 +16,7 @@ from accounts.models import Organization, RoutingStrategy
 from dispatch import strategies
 from dispatch.exceptions import NoInstallerCovers, UnknownInstaller
 from dispatch.models import Booking, CoverageArea, DispatchRun, Offer, OfferStatus, Partnership
-from installer.raw_rows import RowShape
+from installer.raw_rows import RowShape, prepared_cursor
 from orders.models import Order, OrderEvent, OrderStatus, Workflow
 from orders.selectors import Viewer, parse_uuid
 from scorecards import selectors as scorecard_selectors
@@ -118,7 +118,7 @@ def partnerships_for_dispatch_fast(router: Organization) -> list[Partnership]:
     if connection.alias not in _candidates_reads:
         _candidates_reads[connection.alias] = _candidates_read(connection)
     sql, (partnership_shape, installer_shape, coverage_shape) = _candidates_reads[connection.alias]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [router.pk])
         rows = cursor.fetchall()
     partnerships: dict[Any, Any] = {}

@@ -7,7 +7,34 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Field, Model
+
+
+class _PreparedDebugCursor(CursorDebugWrapper):
+    """Logs a prepared statement with its values in place, as Django logs its own statements
+    (psycopg does not keep the text of a statement it ran prepared)."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            return CursorWrapper.execute(self, sql, params)
+
+
+def prepared_cursor(connection: Any) -> CursorWrapper:
+    """A cursor for a fast path's fixed statement, which PostgreSQL then plans once per
+    connection and keeps: the parameters are bound on the server (a psycopg `Cursor` on Django's
+    connection) and psycopg prepares the statement (`prepare_threshold` in the database's
+    OPTIONS, setting `DB_PREPARED_STATEMENTS`). Django's own cursors bind on the client and are
+    never prepared, so a list's filtered query is planned for its values every time, as it
+    should be. The cursor is wrapped as Django wraps its own, so query logging,
+    `CaptureQueriesContext` and execute wrappers see its statements."""
+    import psycopg
+
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return _PreparedDebugCursor(raw, connection)
+    return connection.make_cursor(raw)
 
 
 class RowShape:

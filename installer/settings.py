@@ -144,6 +144,12 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     _parallel = f"-c max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}"
     _options = _db.setdefault("OPTIONS", {})
     _options["options"] = f"{_options['options']} {_parallel}" if _options.get("options") else _parallel
+    # Prepared statements for the fast paths' fixed statements only (installer.raw_rows
+    # .prepared_cursor): Django's own cursors bind on the client and are never prepared.
+    # DB_PREPARED_STATEMENTS=0 behind a pooler that cannot keep them (PgBouncer in transaction
+    # mode before 1.21).
+    if env_bool("DB_PREPARED_STATEMENTS", True):
+        _options["prepare_threshold"] = 0
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {}).update(
         {

@@ -18,7 +18,7 @@ from django.db import connections, router
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import ApiToken, Membership, Organization, Role, role_may_write, role_sees_only_assigned
-from installer.raw_rows import RowShape
+from installer.raw_rows import RowShape, prepared_cursor
 from orders import hooks, workflow_cache
 from orders.models import ActorType, File, Order, OrderEvent, OrderTag, TaggedOrder, Workflow, WorkflowStep
 
@@ -254,15 +254,15 @@ def relations_loaded_fast(order: Order) -> bool:
     connection = connections[router.db_for_read(Order)]
     if connection.vendor != "postgresql":
         return False
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(f"SELECT {_relations(connection.ops.quote_name)} FROM (SELECT %s::uuid AS id) o", [order.pk])  # noqa: S608 (names from _meta, the id bound)
         tags, files = cursor.fetchone()
     _attach_relations(order, tags, files, connection.alias, {})
     return True
 
 
-def _fast_read(connection) -> tuple[str, list[RowShape]]:
-    """The statement of `orders_loaded_fast`, and the shapes of the order, its workflow, its
+def _fast_read(connection, many: bool) -> tuple[str, list[RowShape]]:
+    """The statement of `orders_loaded_fast` (`many`: for a list of ids, else for one id), and the shapes of the order, its workflow, its
     installer, its booking and its assignee in its rows (the tags and files follow, as JSON)."""
     quote = connection.ops.quote_name
     booking_model = Order._meta.get_field("booking").related_model  # dispatch's, found through the relation
@@ -288,12 +288,14 @@ def _fast_read(connection) -> tuple[str, list[RowShape]]:
         f" LEFT OUTER JOIN {installer.table} ON i.id = o.installer_id"
         f" LEFT OUTER JOIN {booking.table} ON b.order_id = o.id"
         f" LEFT OUTER JOIN {assignee.table} ON a.{quote(user_model._meta.pk.column)} = o.assignee_id"
-        " WHERE o.id = ANY(%s) AND o.organization_id = %s AND o.deleted_at IS NULL"
+        # One id is `o.id = %s`, not `= ANY`: PostgreSQL then keeps a generic plan of the
+        # prepared statement, which it does not for an array of ids, planned for each list.
+        f" WHERE o.id {'= ANY(%s)' if many else '= %s'} AND o.organization_id = %s AND o.deleted_at IS NULL"
     )
     return sql, shapes
 
 
-_fast_reads: dict[str, tuple[str, list[RowShape]]] = {}
+_fast_reads: dict[tuple[str, bool], tuple[str, list[RowShape]]] = {}
 
 
 def fast_reads_apply(viewer: Viewer) -> bool:
@@ -314,11 +316,12 @@ def orders_loaded_fast(viewer: Viewer, pks: list[uuid.UUID]) -> list[Order] | No
     connection = connections[alias]
     if not pks:
         return []
-    if alias not in _fast_reads:
-        _fast_reads[alias] = _fast_read(connection)
-    sql, shapes = _fast_reads[alias]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [list(pks), viewer.organization.pk])
+    many = len(pks) > 1
+    if (alias, many) not in _fast_reads:
+        _fast_reads[alias, many] = _fast_read(connection, many)
+    sql, shapes = _fast_reads[alias, many]
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(sql, [list(pks) if many else pks[0], viewer.organization.pk])
         rows = cursor.fetchall()
     by_pk = {}
     shared: dict[tuple[Any, Any], Any] = {}  # one workflow, installer, assignee and tag object per page

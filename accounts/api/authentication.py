@@ -24,7 +24,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken, Membership, Organization, hash_token
-from installer.raw_rows import RowShape
+from installer.raw_rows import RowShape, prepared_cursor
 from installer.throttling import client_ip, hit, parse_rate
 
 
@@ -82,7 +82,7 @@ def token_by_hash(key_hash: str) -> ApiToken | None:
     if connection.alias not in _token_lookups:
         _token_lookups[connection.alias] = _token_lookup(connection)
     sql, shapes = _token_lookups[connection.alias]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [key_hash])
         row = cursor.fetchone()
     if row is None:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from installer.middleware import current_request_id
-from installer.raw_rows import RowShape
+from installer.raw_rows import RowShape, prepared_cursor
 from orders import hooks, policy, transitions, workflow_cache
 from orders.actors import Actor
 from orders.exceptions import (
@@ -100,7 +100,7 @@ def lock_order_fast(pk: Any, organization: Organization | None) -> Order | None:
         _lock_reads[connection.alias] = _lock_read(connection)
     sql, shapes = _lock_reads[connection.alias]
     organization_id = organization.pk if organization is not None else None
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [pk, organization_id, organization_id])
         row = cursor.fetchone()
     if row is None:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, router, transaction
 from django.db.models import F
 
 from accounts.models import Organization
+from installer.raw_rows import prepared_cursor
 from orders import hooks, signals, transitions
 from orders.actors import Actor
 from orders.exceptions import Conflict, DuplicateIdempotencyKey, OrderValidationError
@@ -36,7 +37,7 @@ def number_order(order: Order) -> None:
         return
     quote = connection.ops.quote_name
     organizations, orders = quote(Organization._meta.db_table), quote(Order._meta.db_table)
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(
             f"WITH counter AS (UPDATE {organizations} SET order_counter = order_counter + 1 WHERE id = %s"  # noqa: S608 (table names from _meta, values bound)
             " RETURNING order_counter, display_id_prefix, has_webhook_endpoints)"
