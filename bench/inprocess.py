@@ -51,6 +51,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="measured requests per row (list: a fifth)")
     parser.add_argument("--profile", action="store_true", help="print cProfile's 40 costliest functions per row")
     parser.add_argument("--sql", action="store_true", help="print the statements of one request per row")
+    parser.add_argument(
+        "--sort", default="cumulative", choices=["cumulative", "tottime"], help="--profile's order (default cumulative)"
+    )
+    parser.add_argument("--dump", metavar="PREFIX", help="--profile also writes each row's stats to PREFIX-<row>.prof")
     args = parser.parse_args()
 
     import django
@@ -112,10 +116,10 @@ def main() -> None:
                 call(i)
             profile.disable()
             text = io.StringIO()
-            pstats.Stats(profile, stream=text).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(
-                int(os.environ.get("PROFILE_LINES", "40"))
-            )
+            pstats.Stats(profile, stream=text).sort_stats(args.sort).print_stats(40)
             print(text.getvalue())
+            if args.dump:
+                profile.dump_stats(f"{args.dump}-{name}.prof")
 
 
 if __name__ == "__main__":

@@ -78,3 +78,46 @@ def test_below_the_minimum_counts_every_time(operator_a):
     assert count(operator_a) == 2
     create_order(operator_a.org)
     assert count(operator_a) == 3
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """Moves the count cache's clock `seconds` on."""
+    from installer.api import pagination
+
+    real = pagination._now
+
+    def move(seconds: float) -> None:
+        monkeypatch.setattr(pagination, "_now", lambda: real() + seconds)
+
+    return move
+
+
+@override_settings(LIST_COUNT_CACHE_SECONDS=60, LIST_COUNT_CACHE_MIN=2)
+def test_a_stale_count_is_counted_again_by_one_request_while_the_others_answer_it(operator_a, later, monkeypatch):
+    for _ in range(2):
+        create_order(operator_a.org)
+    assert count_queries(operator_a) == 1
+    create_order(operator_a.org)
+    later(61)  # the kept count is stale
+    # Another request holds the lock (it is counting): this one answers the kept count.
+    with monkeypatch.context() as m:
+        m.setattr(cache, "add", lambda *args, **kwargs: False)
+        assert count_queries(operator_a) == 0
+        assert count(operator_a) == 2
+    # The lock is free: this request takes it and counts again; the next finds the count fresh.
+    assert count_queries(operator_a) == 1
+    assert count_queries(operator_a) == 0
+    assert count(operator_a) == 3
+
+
+@override_settings(LIST_COUNT_CACHE_SECONDS=60, LIST_COUNT_CACHE_MIN=2)
+def test_a_count_that_became_small_is_no_longer_kept(operator_a, later):
+    orders = [create_order(operator_a.org) for _ in range(3)]
+    assert count(operator_a) == 3
+    for order in orders[:2]:
+        order.delete()
+    later(61)
+    assert count(operator_a) == 1  # counted again: below the minimum and quick
+    create_order(operator_a.org)
+    assert count(operator_a) == 2  # nothing kept: counted again, exact
