@@ -262,8 +262,9 @@ def relations_loaded_fast(order: Order) -> bool:
 
 
 def _fast_read(connection, many: bool) -> tuple[str, list[RowShape]]:
-    """The statement of `orders_loaded_fast` (`many`: for a list of ids, else for one id), and the shapes of the order, its workflow, its
-    installer, its booking and its assignee in its rows (the tags and files follow, as JSON)."""
+    """The statement of `orders_loaded_fast` (`many`: for a list of ids, else for one id), and
+    the shapes of the order, its workflow, its installer, its booking and its assignee in its
+    rows (the tags and files follow, as JSON)."""
     quote = connection.ops.quote_name
     booking_model = Order._meta.get_field("booking").related_model  # dispatch's, found through the relation
     user_model = get_user_model()

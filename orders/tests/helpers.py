@@ -41,12 +41,13 @@ def move_to(order: Order, status: int) -> Order:
     return locked
 
 
-def prepared_statements(fragment: str = "") -> list[tuple[str, int]]:
-    """The statements this connection keeps prepared whose SQL contains `fragment`, with how
-    often each ran (PostgreSQL's `pg_prepared_statements`, which shows the session's own)."""
+def prepared_statements(fragment: str = "") -> list[tuple[str, int, int]]:
+    """The statements this connection keeps prepared whose SQL contains `fragment`, each with
+    how often it ran on a generic plan and on a plan made for its values (PostgreSQL's
+    `pg_prepared_statements`, which shows the session's own)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
             [f"%{fragment}%"],
         )
         return cursor.fetchall()
