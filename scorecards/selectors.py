@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from accounts.models import Organization
 from dispatch.models import Offer, OfferStatus, Partnership
+from installer.caching import kept
 from orders.models import CancelReason, OrderEvent
 from scorecards.aggregates import JSONArrayAgg, Median, Seconds
 from scorecards.score import SCORE_WINDOW_DAYS, Score, score_of
@@ -334,18 +334,25 @@ def score_cache_key(router_id: Any) -> str:
 def attach_scores(candidates: Sequence[Any]) -> None:
     """Puts each kept dispatch candidate's `Score` into `candidate.extra["performance"]`. The
     scores of every candidate (all the router's partnerships) are read in ONE query and kept in
-    the cache for SCORE_CACHE_SECONDS, so the dispatches and previews that follow read none; a
-    kept candidate missing from the cached scores (a new partnership) reads them again. None
-    when nobody is kept."""
-    kept = [c for c in candidates if c.kept]
-    if not kept:
+    the cache for SCORE_CACHE_SECONDS (`installer.caching.kept`: once stale, one dispatch reads
+    them again while the others use the kept ones), so the dispatches and previews that follow
+    read none; kept scores that miss a kept candidate (a new partnership) are read again at
+    once. None when nobody is kept."""
+    kept_candidates = [c for c in candidates if c.kept]
+    if not kept_candidates:
         return
+
+    def read() -> dict[Any, Score]:
+        return scores_for([c.partnership for c in candidates if c.partnership.pk is not None])
+
+    def covers_every_kept(scores: Any) -> bool:
+        return isinstance(scores, dict) and all(c.partnership.pk in scores for c in kept_candidates)
+
     timeout = int(getattr(settings, "SCORECARD_SCORE_CACHE_SECONDS", SCORE_CACHE_SECONDS))
-    key = score_cache_key(kept[0].partnership.router_id)
-    scores = cache.get(key) if timeout else None
-    if not isinstance(scores, dict) or any(c.partnership.pk not in scores for c in kept):
-        scores = scores_for([c.partnership for c in candidates if c.partnership.pk is not None])
-        if timeout:
-            cache.set(key, scores, timeout)
-    for c in kept:
+    if timeout:
+        key = score_cache_key(kept_candidates[0].partnership.router_id)
+        scores = kept(key, timeout, read, usable=covers_every_kept)
+    else:
+        scores = read()
+    for c in kept_candidates:
         c.extra["performance"] = scores.get(c.partnership.pk)

@@ -16,11 +16,12 @@ import uuid
 from collections.abc import Hashable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
+
+from installer.caching import kept
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 500
@@ -83,44 +84,31 @@ def _count_cache_key(key: Hashable) -> str:
     return "list-count:" + hashlib.sha256(repr(key).encode()).hexdigest()
 
 
-# A kept count is answered this many times LIST_COUNT_CACHE_SECONDS at most: stale while one
-# request counts again, then dropped.
-STALE_FACTOR = 10
-
-
-def _now() -> float:
-    return time.time()
-
-
 def list_count(queryset: QuerySet, key: Hashable | None) -> int:
     """The number of rows of the (unordered) list. With `key` (what identifies the list: whose
     rows, which filters), a count that is big (LIST_COUNT_CACHE_MIN rows or more) or slow
     (LIST_COUNT_CACHE_SLOW_MS or more) is kept in the cache framework (Redis or the database
-    cache), shared by every process; a small, quick count is always exact and fresh.
-
-    A kept count is fresh for LIST_COUNT_CACHE_SECONDS. After that, one request counts again,
-    the one that takes the key's lock (`cache.add`, which only one caller wins), while the
-    others answer the kept count; without the lock every request that found it stale would
-    count at once, and a list whose count takes a quarter of a second would stall the server."""
+    cache), shared by every process, for LIST_COUNT_CACHE_SECONDS; then one request counts again
+    while the others answer the kept count (`installer.caching.kept`). A small, quick count is
+    always exact and fresh."""
     seconds = getattr(settings, "LIST_COUNT_CACHE_SECONDS", 0)
     if key is None or seconds <= 0:
         return queryset.count()
-    cache_key = _count_cache_key(key)
-    kept = cache.get(cache_key)
-    if isinstance(kept, tuple):
-        value, fresh_until = kept
-        if fresh_until > _now() or not cache.add(f"{cache_key}:counting", 1, seconds):
-            return int(value)
-    started = time.perf_counter()
-    value = queryset.count()
-    slow = (time.perf_counter() - started) * 1000 >= getattr(settings, "LIST_COUNT_CACHE_SLOW_MS", 10)
-    if slow or value >= getattr(settings, "LIST_COUNT_CACHE_MIN", 10_000):
-        cache.set(cache_key, (value, _now() + seconds), seconds * STALE_FACTOR)
-    elif kept is not None:
-        cache.delete(cache_key)  # small and quick now: counted every time again
-    if kept is not None:
-        cache.delete(f"{cache_key}:counting")
-    return value
+    took_ms = 0.0
+
+    def count() -> int:
+        nonlocal took_ms
+        started = time.perf_counter()
+        value = queryset.count()
+        took_ms = (time.perf_counter() - started) * 1000
+        return value
+
+    def big_or_slow(value: int) -> bool:
+        return took_ms >= getattr(settings, "LIST_COUNT_CACHE_SLOW_MS", 10) or value >= getattr(
+            settings, "LIST_COUNT_CACHE_MIN", 10_000
+        )
+
+    return int(kept(_count_cache_key(key), seconds, count, keep=big_or_slow))
 
 
 def keyset_after(queryset: QuerySet, time_field: str, descending: bool, moment, pk) -> QuerySet:

@@ -83,12 +83,12 @@ def test_below_the_minimum_counts_every_time(operator_a):
 @pytest.fixture
 def later(monkeypatch):
     """Moves the count cache's clock `seconds` on."""
-    from installer.api import pagination
+    from installer import caching
 
-    real = pagination._now
+    real = caching._now
 
     def move(seconds: float) -> None:
-        monkeypatch.setattr(pagination, "_now", lambda: real() + seconds)
+        monkeypatch.setattr(caching, "_now", lambda: real() + seconds)
 
     return move
 

@@ -171,3 +171,29 @@ def test_admin_preview_shows_score_and_parts(org_a, trio):
     page = response.content.decode()
     assert "<strong>74.2</strong>" in page and "accept 100%" in page and "speed 96%" in page
     assert "below the floor: 0 offers, neutral score" in page
+
+
+def test_stale_scores_are_read_again_by_one_dispatch_while_the_others_use_them(org_a, settings, monkeypatch):
+    """Reading the scores takes a noticeable time at a million orders: when the kept ones are
+    stale, only the dispatch that takes the key's lock reads them again."""
+    from installer import caching
+
+    set_strategy(org_a, "best_performing")
+    make_partner(org_a, make_installer("First Co"), priority=1)
+    settings.SCORECARD_SCORE_CACHE_SECONDS = 60
+    cache.delete(score_cache_key(org_a.pk))
+
+    def score_reads() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            services.order_dispatch(order_id=create_order(org_a).pk, organization=org_a, actor=Actor.system("test"))
+        return sum("UNION ALL" in q["sql"] for q in queries.captured_queries)
+
+    assert score_reads() == 1
+    assert score_reads() == 0
+    real = caching._now
+    monkeypatch.setattr(caching, "_now", lambda: real() + 61)  # the kept scores are stale
+    with monkeypatch.context() as m:  # another dispatch is reading them
+        m.setattr(cache, "add", lambda *args, **kwargs: False)
+        assert score_reads() == 0
+    assert score_reads() == 1  # this one takes the lock and reads them
+    assert score_reads() == 0
