@@ -29,6 +29,7 @@ from invoicing.periods import parse_period
 from orders.actors import Actor
 from orders.admin.actions import OrderButton, back_to, render_action_form
 from orders.models import Order, OrderStatus
+from pricing.models import unit_text
 
 FORMATS = {
     "pdf": ("application/pdf", "inline"),
@@ -193,6 +194,7 @@ class OrderAdmin(OrderAdminBase):
                     "line": line,
                     "price": money_text(line.unit_amount),
                     "quantity": decimal_text(line.quantity),
+                    "unit": unit_text(line.unit),
                     "vat_rate": decimal_text(line.vat_rate),
                     "approve_url": (
                         reverse("admin:invoicing_line_approve", args=[order.pk, line.pk])

@@ -19,6 +19,7 @@ from invoicing.basis import decimal_text
 from invoicing.exports.pdf import money_text, render_statement_pdf
 from invoicing.periods import parse_period
 from partners.workspace import Workspace, partner_view
+from pricing.models import unit_text
 
 
 class PartnerStatementForm(forms.Form):
@@ -115,7 +116,7 @@ def job_work(order) -> dict:
                 {
                     "description": line.description,
                     "quantity": decimal_text(line.quantity),
-                    "unit": unit_label(line.unit),
+                    "unit": unit_text(line.unit),
                     "pending": not line.billable,
                 }
                 for line in delivered
@@ -127,18 +128,9 @@ def job_work(order) -> dict:
             {
                 "description": line.description,
                 "quantity": decimal_text(line.quantity),
-                "unit": unit_label(line.unit),
+                "unit": unit_text(line.unit),
                 "pending": False,
             }
             for line in pricing_selectors.accepted_quote_lines(order)
         ],
     }
-
-
-def unit_label(unit: str) -> str:
-    from pricing.models import Unit
-
-    try:
-        return str(Unit(unit).label)
-    except ValueError:
-        return unit

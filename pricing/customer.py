@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.models import Order
 from pricing import selectors
 from pricing.api.presenters import CUSTOMER, quote_to_dict, quote_totals
-from pricing.models import Payer, Quote, QuoteStatus, Unit
+from pricing.models import Payer, Quote, QuoteStatus, unit_text
 
 DONE_TEXT = {
     "quote_accepted": _("Thank you! You accepted the quote."),
@@ -27,15 +27,6 @@ STATUS_TEXT: dict[str, Any] = {
     QuoteStatus.SENT: _("Waiting for your answer"),
     QuoteStatus.ACCEPTED: _("Accepted"),
     QuoteStatus.REJECTED: _("Rejected"),
-}
-UNIT_TEXT: dict[str, Any] = {
-    Unit.PIECE: _("pcs"),
-    Unit.HOUR: _("h"),
-    Unit.METRE: _("m"),
-    Unit.SQUARE_METRE: _("m²"),
-    Unit.KILOGRAM: _("kg"),
-    Unit.SET: _("set"),
-    Unit.OTHER: "",
 }
 
 
@@ -68,7 +59,7 @@ def quote_card(quote: Quote) -> dict[str, Any]:
             {
                 "id": str(line.pk),
                 "description": line.description,
-                "quantity": f"{_quantity(line.quantity)}\u00a0{UNIT_TEXT.get(line.unit, '')}".strip(),
+                "quantity": f"{_quantity(line.quantity)}\u00a0{unit_text(line.unit)}".strip(),
                 "unit_price": money(line.unit_amount),
                 "discount": line.discount_percent or None,
                 "amount": money(amounts.gross),

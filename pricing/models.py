@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -32,6 +33,25 @@ class Unit(models.TextChoices):
     KILOGRAM = "kilogram", _("kilogram")
     SET = "set", _("set")
     OTHER = "other", _("other")
+
+
+# How a line's unit is printed beside its quantity (quotes, the customer's page, the partner's
+# job page, the back office, invoices).
+UNIT_SYMBOLS: dict[str, Any] = {
+    Unit.PIECE: _("pcs"),
+    Unit.HOUR: _("h"),
+    Unit.METRE: _("m"),
+    Unit.SQUARE_METRE: _("m²"),
+    Unit.KILOGRAM: _("kg"),
+    Unit.SET: _("set"),
+    Unit.OTHER: "",
+}
+
+
+def unit_text(unit: str) -> str:
+    """A line's unit as people read it beside a quantity: the short symbol of a `Unit` code, in
+    the active language ("m²" for square_metre), else the text as stored (an invoice line's own)."""
+    return str(UNIT_SYMBOLS[unit]) if unit in UNIT_SYMBOLS else unit
 
 
 class ProductTag(OrganizationTag):

@@ -16,6 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from invoicing.basis import InvoiceBasis, Party
+from pricing.models import unit_text
 
 if TYPE_CHECKING:
     from invoicing.statements import Statement
@@ -153,7 +154,7 @@ def _invoice_pdf(basis: InvoiceBasis) -> bytes:
             [
                 (description, widths[0], "L"),
                 (_decimal(line.quantity), widths[1], "R"),
-                (line.unit, widths[2], "L"),
+                (unit_text(line.unit), widths[2], "L"),
                 (money_text(line.net), widths[3], "R"),
                 (_decimal(line.vat_rate), widths[4], "R"),
                 (money_text(line.gross), widths[5], "R"),

@@ -51,7 +51,7 @@ def test_technician_signs_off_and_operator_invoices(live_server, router, company
     page.wait_for_url(re.compile(r"/partner/jobs/$"))
     page.goto(f"{live_server.url}/partner/jobs/{order.pk}/")
     work = page.locator("#work-lines").inner_text()
-    assert "Wallbox 11 kW" in work and "2.5 hour – Installation" in work
+    assert "Wallbox 11 kW" in work and "2.5 h – Installation" in work
     check(page, "job-to-complete", axe)
 
     page.get_by_label("Comment").fill("Charger installed and tested.")

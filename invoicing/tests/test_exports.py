@@ -146,6 +146,8 @@ def test_pdf_invoice_text(invoiced, router_api):
     whole, cents = divmod(gross, 100)
     assert f"{whole:,}".replace(",", " ") + f".{cents:02d} NOK" in text
     assert "Wallbox" in text and "Grant paperwork" in text
+    # Units as people read them ("pcs", "h"), never the stored codes.
+    assert " pcs " in f" {text} ".replace("\n", " ") and "piece" not in text and "hour" not in text
 
 
 def test_csv_invoice_rows(invoiced, router_api):
@@ -183,4 +185,4 @@ def test_pdf_invoice_speaks_its_readers_language(invoiced, router_api):
     text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
     assert f"Faktura {body['number']}" in text and "Forfallsdato" in text and "Å betale" in text
     assert "Due date" not in text and "Total to pay" not in text
-    assert "Wallbox" in text
+    assert "Wallbox" in text and " stk " in f" {text} ".replace("\n", " ")

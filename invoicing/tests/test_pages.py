@@ -44,6 +44,7 @@ def partner(company):
 def test_job_page_shows_the_quoted_work_and_a_signature_box(partner, job):
     html = partner.get(f"/partner/jobs/{job.pk}/").content.decode()
     assert 'id="work-lines"' in html and "Wallbox 11 kW" in html and "Installation" in html
+    assert " h – Installation" in html and "hour" not in html  # the unit's symbol, not its code
     assert "10 000.00" not in html and "1000000" not in html  # no payer prices
     assert 'id="signature-pad"' in html and 'name="signature"' in html
     assert "invoicing/signature.js" in html
