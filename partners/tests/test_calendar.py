@@ -71,6 +71,15 @@ def test_prev_next_and_month_view(partner, router, company):
     assert "?view=week" in body
 
 
+def test_week_and_month_links_open_the_month_the_week_is_in(partner):
+    """A week from Monday 29 September to Sunday 5 October 2031 is October's (its Thursday's):
+    Month opens October, not the Monday's September; Week from a month opens its first week."""
+    week = partner.get("/partner/calendar/", {"date": "2031-09-29"}).content.decode()
+    assert "?view=month&amp;date=2031-10-02" in week
+    month = partner.get("/partner/calendar/", {"view": "month", "date": "2031-03-15"}).content.decode()
+    assert "?view=week&amp;date=2031-03-01" in month
+
+
 def test_a_bad_date_is_a_400_with_todays_week(partner):
     response = partner.get("/partner/calendar/", {"date": "2030-02-31"})
     assert response.status_code == 400 and 'id="error-summary"' in response.content.decode()

@@ -74,6 +74,12 @@ def calendar(request: HttpRequest) -> HttpResponse:
             )
         )
     days = calendar_grid.day_cells(period, calendar_grid.by_day(entries, zone, period), today)
+    # The Week and Month links open the other view on today when it is shown, else on the
+    # week's Thursday (the month most of the week is in) or on the month's first day.
+    if period.first <= today <= period.last:
+        switch_day = today
+    else:
+        switch_day = period.first + datetime.timedelta(days=3) if view == "week" else period.first
     context = {
         "ws": ws,
         "view": view,
@@ -84,6 +90,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "previous": period.previous.isoformat(),
         "next": period.following.isoformat(),
         "today": today.isoformat(),
+        "switch_day": switch_day.isoformat(),
         "zone": zone.key,
         "error": error,
         "has_feed": selectors.has_calendar_feed(ws.membership),
