@@ -401,12 +401,13 @@ def _recipient(
     if rule.channel == Channel.ROUTER_EMAIL:
         return order.organization.email
     installer = order.installer
-    if condition.get("offerId") and offer_emails is not None and str(condition["offerId"]) in offer_emails:
-        return offer_emails[str(condition["offerId"])]
-    if condition.get("offerId"):
+    offer_id = condition.get("offerId")
+    if offer_id:
+        if offer_emails is not None and str(offer_id) in offer_emails:
+            return offer_emails[str(offer_id)]
         from dispatch.models import Offer
 
-        offer = Offer.objects.filter(pk=condition["offerId"]).select_related("installer").first()
+        offer = Offer.objects.filter(pk=offer_id).select_related("installer").first()
         installer = offer.installer if offer is not None else installer
     return installer.email if installer is not None else ""
 
