@@ -75,7 +75,7 @@ def main() -> None:
     ids = list(Order.objects.filter(organization=org).values_list("id", flat=True)[:500])
     tag = OrderTag.objects.filter(organization=org).order_by("name").first()
     created = iter(Order.objects.filter(organization=org, status=0).order_by("created_at").values_list("id", flat=True))
-    list_params: dict[str, Any] = {"status": "created", "pageSize": 50, **({"tagId": str(tag.pk)} if tag else {})}
+    list_params: dict[str, Any] = {"status": "dispatching", "pageSize": 50, **({"tagId": str(tag.pk)} if tag else {})}
     calls = {
         "me": lambda i: client.get("/api/v1/me"),
         "get": lambda i: client.get(f"/api/v1/order/{ids[i % len(ids)]}"),
