@@ -377,8 +377,19 @@ class Order(models.Model):  # type: ignore[django-manager-missing]  # taggit's t
             ),
         ]
         indexes = [
-            models.Index(fields=["organization", "created_at", "id"], name="order_org_created_idx"),
-            models.Index(fields=["organization", "status", "created_at", "id"], name="order_org_status_idx"),
+            # The two lists every router reads: all its orders and by status, newest first. Both
+            # carry what every list also asks (not deleted, real or test orders), so that the
+            # page's ids and its count are read from the index alone.
+            models.Index(
+                fields=["organization", "created_at", "id"],
+                include=["test", "deleted_at"],
+                name="order_org_created_idx",
+            ),
+            models.Index(
+                fields=["organization", "status", "created_at", "id"],
+                include=["test", "deleted_at"],
+                name="order_org_status_idx",
+            ),
             models.Index(fields=["organization", "workflow", "created_at"], name="order_org_workflow_idx"),
             models.Index(fields=["organization", "installer", "created_at"], name="order_org_installer_idx"),
             # The partner's jobs, newest first: all of them, and by status (the status alone

@@ -27,6 +27,12 @@ def test_no_index_that_another_one_serves():
     assert not [name for name, sql in found.items() if "varchar_pattern_ops" in sql]
     # What serves them instead, and every index the model declares, are there.
     assert found["order_installer_status_idx"].endswith("(installer_id, status, created_at, id)")
+    # The router's two lists carry what every list asks besides (not deleted, test or real), so
+    # that a page's ids and its count are read from the index alone.
+    assert found["order_org_status_idx"].endswith(
+        "(organization_id, status, created_at, id) INCLUDE (test, deleted_at)"
+    )
+    assert found["order_org_created_idx"].endswith("(organization_id, created_at, id) INCLUDE (test, deleted_at)")
     for index in Order._meta.indexes:
         assert index.name in found
     assert "order_client_token_unique" in found
