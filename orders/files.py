@@ -237,6 +237,7 @@ def file_upload(*, organization: Organization, content, actor: Actor, name: str 
                 uploaded_by=(actor.label or actor.type)[:200],
             )
             if order is not None:
+                order.__dict__.pop("file_list", None)  # read with the lock: read again if shown
                 pending = services.PendingEvents(order)
                 pending.add(
                     "order.updated",

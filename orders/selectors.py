@@ -214,8 +214,8 @@ def file_get(viewer: Viewer, file_id: Any) -> File | None:
 # -- Fast path (docs/performance.md) ---------------------------------------------------------------
 
 
-def _relations(quote) -> str:
-    """The tags and the files of the order `o` as two JSON columns (`_attach_relations`)."""
+def relations_columns(quote) -> str:
+    """The tags and the files of the order `o` as two JSON columns (`attach_relations`)."""
     return (
         f"(SELECT json_agg(json_build_array(l.id, t.id, t.name)) FROM {quote(TaggedOrder._meta.db_table)} l"  # noqa: S608 (names from _meta)
         f" INNER JOIN {quote(OrderTag._meta.db_table)} t ON t.id = l.tag_id WHERE l.content_object_id = o.id),"
@@ -224,9 +224,9 @@ def _relations(quote) -> str:
     )
 
 
-def _attach_relations(order: Order, tags: Any, files: Any, alias: str, shared: dict[tuple[Any, Any], Any]) -> None:
+def attach_relations(order: Order, tags: Any, files: Any, alias: str, shared: dict[tuple[Any, Any], Any]) -> None:
     """Sets the order's `tag_links` and `file_list` (as `order_relations` prefetches them) from
-    the two JSON columns of `_relations`. `shared`: one tag object per tag for a whole page."""
+    the two JSON columns of `relations_columns`. `shared`: one tag object per tag for a whole page."""
     tags, files = (json.loads(v) if isinstance(v, str) else v for v in (tags, files))
     order.tag_links = []  # type: ignore[attr-defined]
     for link_id, tag_id, tag_name in tags or ():
@@ -255,9 +255,10 @@ def relations_loaded_fast(order: Order) -> bool:
     if connection.vendor != "postgresql":
         return False
     with prepared_cursor(connection) as cursor:
-        cursor.execute(f"SELECT {_relations(connection.ops.quote_name)} FROM (SELECT %s::uuid AS id) o", [order.pk])  # noqa: S608 (names from _meta, the id bound)
+        sql = f"SELECT {relations_columns(connection.ops.quote_name)} FROM (SELECT %s::uuid AS id) o"  # noqa: S608 (names from _meta, the id bound)
+        cursor.execute(sql, [order.pk])
         tags, files = cursor.fetchone()
-    _attach_relations(order, tags, files, connection.alias, {})
+    attach_relations(order, tags, files, connection.alias, {})
     return True
 
 
@@ -284,7 +285,7 @@ def _fast_read(connection, many: bool) -> tuple[str, list[RowShape]]:
     ]
     sql = (
         f"SELECT {order.columns}, {workflow.columns}, {installer.columns}, {booking.columns}, {assignee.columns},"  # noqa: S608 (names from _meta, values bound)
-        f" {_relations(quote)}"
+        f" {relations_columns(quote)}"
         f" FROM {order.table} INNER JOIN {workflow.table} ON w.id = o.workflow_id"
         f" LEFT OUTER JOIN {installer.table} ON i.id = o.installer_id"
         f" LEFT OUTER JOIN {booking.table} ON b.order_id = o.id"
@@ -344,6 +345,6 @@ def orders_loaded_fast(viewer: Viewer, pks: list[uuid.UUID]) -> list[Order] | No
         Order.installer.field.set_cached_value(order, installer)
         Order.assignee.field.set_cached_value(order, assignee)
         Order.booking.related.set_cached_value(order, booking)
-        _attach_relations(order, row[start], row[start + 1], alias, shared)
+        attach_relations(order, row[start], row[start + 1], alias, shared)
         by_pk[order.pk] = order
     return [by_pk[pk] for pk in pks if pk in by_pk]

@@ -53,6 +53,6 @@ def files_attach(*, order: Order, file_ids: Sequence[str]) -> int:
     if not file_ids:
         return 0
     attached = File.objects.filter(pk__in=file_ids, order__isnull=True).update(order=order)
-    if attached and hasattr(order, "file_list"):
-        del order.file_list  # the answer reads them again
+    if attached:
+        order.__dict__.pop("file_list", None)  # the answer reads them again
     return attached

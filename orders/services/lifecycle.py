@@ -30,14 +30,16 @@ from orders.exceptions import (
     StepRequired,
 )
 from orders.models import STATUS_NAMES, CancelReason, Order, OrderEvent, OrderStatus, Workflow, WorkflowStep
-from orders.selectors import parse_uuid
+from orders.selectors import attach_relations, parse_uuid, relations_columns
 from orders.validation import cancel_reason_code
 
 
 def lock_order(order_id: Any, *, organization: Organization | None = None) -> Order:
-    """Re-reads the order under a row lock, with its workflow, organization, installer and assignee joined
-    (and what other apps join: `orders.hooks.order_reads`), so that the answer can be built from
-    it afterwards. Precondition: inside `transaction.atomic()`. Only the order row is locked; the
+    """Re-reads the order under a row lock, with its workflow, organization, installer and assignee joined,
+    on PostgreSQL its tags and files too (`tag_links`, `file_list`; a change that adds or removes
+    one drops them, and the answer reads them again; elsewhere the answer reads them), and what
+    other apps join (`orders.hooks.order_reads`), so that the answer can be built from it
+    afterwards. Precondition: inside `transaction.atomic()`. Only the order row is locked; the
     organization row is read in the transaction, so its `has_webhook_endpoints` is fresh.
     Raises NotFound for an unknown order or, with `organization`, another organization's.
     On PostgreSQL this is `lock_order_fast`."""
@@ -52,7 +54,8 @@ def lock_order(order_id: Any, *, organization: Organization | None = None) -> Or
 
 
 def lock_order_orm(pk: Any, organization: Organization | None) -> Order | None:
-    """`lock_order`'s read with the ORM; `lock_order_fast` is compared with it in tests."""
+    """`lock_order`'s read with the ORM; `lock_order_fast` is compared with it in tests (with
+    the tags and files, which the fast path reads in the same statement, prefetched)."""
     qs = Order.objects.select_for_update(of=("self",)).select_related(
         "workflow", "organization", "installer", "assignee"
     )
@@ -76,7 +79,7 @@ def _lock_read(connection) -> tuple[str, list[RowShape]]:
     ]
     sql = (
         f"SELECT {order.columns}, {workflow.columns}, {organization.columns}, {installer.columns}, {booking.columns},"  # noqa: S608 (names from _meta, values bound)
-        f" {assignee.columns}"
+        f" {assignee.columns}, {relations_columns(connection.ops.quote_name)}"
         f" FROM {order.table} INNER JOIN {workflow.table} ON w.id = o.workflow_id"
         f" INNER JOIN {organization.table} ON r.id = o.organization_id"
         f" LEFT OUTER JOIN {installer.table} ON i.id = o.installer_id"
@@ -118,6 +121,7 @@ def lock_order_fast(pk: Any, organization: Organization | None) -> Order | None:
     Order.booking.related.set_cached_value(order, booking)
     if booking is not None:
         Order.booking.related.field.set_cached_value(booking, order)
+    attach_relations(order, row[start], row[start + 1], connection.alias, {})
     return order
 
 

@@ -53,6 +53,7 @@ def _tag_change(*, order_id: Any, organization: Organization, tag_id: Any, actor
         else:
             changed = TaggedOrder.objects.filter(content_object=order, tag=tag).delete()[0] > 0
         if changed:
+            order.__dict__.pop("tag_links", None)  # read with the lock: the answer reads them again
             pending = PendingEvents(order)
             pending.add(
                 "order.tag_added" if add else "order.tag_removed",

@@ -6,13 +6,16 @@ import datetime as dt
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.test.utils import CaptureQueriesContext
 
 from dispatch import services as dispatch_services
 from dispatch.models import Offer
 from dispatch.tests.conftest import make_installer, make_partner
 from orders.actors import Actor
-from orders.models import Order
+from orders.models import File, Order, OrderTag
+from orders.selectors import order_relations
+from orders.services import order_tag_assign
 from orders.services.lifecycle import lock_order_fast, lock_order_orm
 from orders.tests.factories import create_order
 
@@ -34,12 +37,22 @@ def loaded(order):
         "installer": values(order.installer),
         "assignee": values(order.assignee),
         "booking": values(booking) if booking != "not read" else booking,
+        "tags": [(values(link), values(link.tag)) for link in order.tag_links],
+        "files": [values(file) for file in order.file_list],
     }
 
 
 @pytest.fixture
 def orders(org_a):
     plain = create_order(org_a, metadata={"erp": 1}, description={"type": "doc"})
+    tagged = create_order(org_a)
+    for name in ("Heat pump", "EV"):
+        tag = OrderTag.objects.create(organization=org_a, name=name)
+        order_tag_assign(order_id=tagged.pk, organization=org_a, tag_id=tag.pk, actor=ACTOR)
+    for name in ("b.jpg", "a.jpg"):
+        File.objects.create(
+            organization=org_a, order=tagged, storage_key=name, name=name, content_type="image/jpeg", size=1
+        )
     booked = create_order(org_a)
     installer = make_installer("Oslo Elektro")
     make_partner(org_a, installer)
@@ -49,7 +62,7 @@ def orders(org_a):
     dispatch_services.order_book(
         order_id=booked.pk, organization=org_a, actor=ACTOR, start_at=start, end_at=start + dt.timedelta(hours=2)
     )
-    return plain, booked
+    return plain, booked, tagged
 
 
 def test_the_fast_lock_reads_what_the_orm_lock_reads(org_a, org_b, orders):
@@ -59,6 +72,7 @@ def test_the_fast_lock_reads_what_the_orm_lock_reads(org_a, org_b, orders):
                 with CaptureQueriesContext(connection) as queries:
                     fast = lock_order_fast(order.pk, organization)
                 orm = lock_order_orm(order.pk, organization)
+                prefetch_related_objects([orm], *order_relations())
                 assert fast is not None and orm is not None
                 assert len(queries) == 1 and "FOR UPDATE OF" in queries[0]["sql"]
                 assert loaded(fast) == loaded(orm)

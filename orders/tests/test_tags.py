@@ -143,3 +143,16 @@ def _actor():
     from orders.actors import Actor
 
     return Actor.system("t")
+
+
+def test_the_order_a_tag_change_returns_shows_the_change(operator_a):
+    """The lock reads the order with its tags; a change of tags drops them, so that what is
+    built from the returned order (an answer, a webhook) shows the tags as changed."""
+    from orders.api.presenters import order_to_dict
+
+    order = create_order(operator_a.org)
+    vip = services.order_tags_create(organization=operator_a.org, names=["VIP"])[0]
+    added = services.order_tag_assign(order_id=order.pk, organization=operator_a.org, tag_id=vip.pk, actor=_actor())
+    assert [t["name"] for t in order_to_dict(added)["tags"]] == ["VIP"]
+    removed = services.order_tag_remove(order_id=order.pk, organization=operator_a.org, tag_id=vip.pk, actor=_actor())
+    assert order_to_dict(removed)["tags"] == []
