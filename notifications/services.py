@@ -287,7 +287,9 @@ def messages_plan_for_events(events: Sequence[OrderEvent]) -> list[Message]:
     if not all_rules:
         return []
     types = {e.type for e in triggering}
-    if types & {"booking.created", "booking.updated", "booking.cancelled", "order.cancelled"} and any(
+    # A cancel that removes the booking records `booking.cancelled`; one without a booking
+    # leaves no booking messages to skip (any left over is skipped at send time).
+    if types & {"booking.created", "booking.updated", "booking.cancelled"} and any(
         r.timing == Timing.BEFORE_BOOKING or r.trigger_event in BOOKING_EVENTS for r in all_rules
     ):
         _skip_stale_booking_messages(order)
