@@ -15,6 +15,7 @@ Only 127.0.0.1 is ever contacted. Every wrk run is bounded by --duration.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import json
 import os
@@ -373,6 +374,7 @@ def main() -> None:
     server = server_settings(db_url)
     print(f"== {server}; {warmed}")
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # the runs' id files
     data = fixtures_with_fresh_orders(db_url, workdir, args.repeat, args.duration)
     token = data["token"]
     base_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(workdir / "ids.txt")}
