@@ -87,3 +87,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """Moves the cache's clock `seconds` on."""
+    from installer import caching
+
+    real = caching._now
+
+    def move(seconds: float) -> None:
+        monkeypatch.setattr(caching, "_now", lambda: real() + seconds)
+
+    return move

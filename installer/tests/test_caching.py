@@ -16,17 +16,6 @@ def clean_cache():
     cache.clear()
 
 
-@pytest.fixture
-def later(monkeypatch):
-    """Moves the cache's clock `seconds` on."""
-    real = caching._now
-
-    def move(seconds: float) -> None:
-        monkeypatch.setattr(caching, "_now", lambda: real() + seconds)
-
-    return move
-
-
 class Source:
     """Counts how often the value is computed; each computation answers the next number."""
 

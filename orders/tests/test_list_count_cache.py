@@ -80,19 +80,6 @@ def test_below_the_minimum_counts_every_time(operator_a):
     assert count(operator_a) == 3
 
 
-@pytest.fixture
-def later(monkeypatch):
-    """Moves the count cache's clock `seconds` on."""
-    from installer import caching
-
-    real = caching._now
-
-    def move(seconds: float) -> None:
-        monkeypatch.setattr(caching, "_now", lambda: real() + seconds)
-
-    return move
-
-
 @override_settings(LIST_COUNT_CACHE_SECONDS=60, LIST_COUNT_CACHE_MIN=2)
 def test_a_stale_count_is_counted_again_by_one_request_while_the_others_answer_it(operator_a, later, monkeypatch):
     for _ in range(2):

@@ -173,11 +173,9 @@ def test_admin_preview_shows_score_and_parts(org_a, trio):
     assert "below the floor: 0 offers, neutral score" in page
 
 
-def test_stale_scores_are_read_again_by_one_dispatch_while_the_others_use_them(org_a, settings, monkeypatch):
+def test_stale_scores_are_read_again_by_one_dispatch_while_the_others_use_them(org_a, settings, monkeypatch, later):
     """Reading the scores takes a noticeable time at a million orders: when the kept ones are
     stale, only the dispatch that takes the key's lock reads them again."""
-    from installer import caching
-
     set_strategy(org_a, "best_performing")
     make_partner(org_a, make_installer("First Co"), priority=1)
     settings.SCORECARD_SCORE_CACHE_SECONDS = 60
@@ -190,8 +188,7 @@ def test_stale_scores_are_read_again_by_one_dispatch_while_the_others_use_them(o
 
     assert score_reads() == 1
     assert score_reads() == 0
-    real = caching._now
-    monkeypatch.setattr(caching, "_now", lambda: real() + 61)  # the kept scores are stale
+    later(61)  # the kept scores are stale
     with monkeypatch.context() as m:  # another dispatch is reading them
         m.setattr(cache, "add", lambda *args, **kwargs: False)
         assert score_reads() == 0
