@@ -9,12 +9,22 @@ from django_tasks import task
 
 @task()
 def expire_offer(offer_id: str) -> str | None:
-    """Enqueued for an offer's deadline (`run_after=expires_at`): expires it if still open and
-    offers the next candidate. Returns the offer's status afterwards (None if it is gone)."""
+    """Enqueued for an offer's deadline (`services.expiry_run_after`): expires it if still open
+    and offers the next candidate. A task that starts before the deadline (a worker whose clock
+    runs ahead of the one that queued it) queues itself again for it, so the offer expires on
+    time rather than at the next sweep. Returns the offer's status afterwards (None if it is
+    gone)."""
+    from django.utils import timezone
+
     from dispatch import services
+    from dispatch.models import OfferStatus
 
     offer = services.offer_expire(offer_id=offer_id)
-    return None if offer is None else offer.status
+    if offer is None:
+        return None
+    if offer.status == OfferStatus.SENT and offer.expires_at is not None and offer.expires_at > timezone.now():
+        services.offers_schedule_expiry([offer])
+    return offer.status
 
 
 @task()

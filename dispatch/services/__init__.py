@@ -17,11 +17,13 @@ from dispatch.services.assignment import order_assign
 from dispatch.services.booking import STARTED_BEFORE_BOOKING, order_book, order_complete, order_start, order_unbook
 from dispatch.services.dispatching import order_dispatch
 from dispatch.services.offers import (
+    expiry_run_after,
     offer_accept,
     offer_deadline,
     offer_decline,
     offer_expire,
     offers_expire_due,
+    offers_schedule_expiry,
     offers_sweep_schedule,
     sweep_on_worker_start,
 )
@@ -29,11 +31,13 @@ from dispatch.services.order_hooks import on_order_cancel, on_order_created, on_
 
 __all__ = [
     "STARTED_BEFORE_BOOKING",
+    "expiry_run_after",
     "offer_accept",
     "offer_deadline",
     "offer_decline",
     "offer_expire",
     "offers_expire_due",
+    "offers_schedule_expiry",
     "offers_sweep_schedule",
     "sweep_on_worker_start",
     "on_order_cancel",

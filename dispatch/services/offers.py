@@ -78,26 +78,36 @@ def _installer_ref(org: Organization) -> dict:
     return {"id": str(org.pk), "name": org.name}
 
 
-def _schedule_expiry(offers: Sequence[Offer]) -> None:
-    """One expiry task per offer for its deadline. With the database task backend on the
-    orders' database, enqueued now: the task row commits with the offer or not at all. With any
-    other backend (a broker), after commit: a rolled-back offer must not leave a task behind,
-    and a task lost after commit is caught by `expire_offers`."""
-    due = [(str(o.pk), o.expires_at) for o in offers if o.expires_at is not None]
+def expiry_run_after(expires_at: datetime.datetime) -> datetime.datetime:
+    """When an offer's expiry task is queued for: its deadline rounded up to the whole second.
+    RQ keeps a deferred job's time in whole seconds, truncated, and would start the task up to a
+    second early, find the offer not yet due and leave it open until the sweep; rounded up, the
+    task starts at the deadline or after it on every backend."""
+    if expires_at.microsecond:
+        return expires_at.replace(microsecond=0) + datetime.timedelta(seconds=1)
+    return expires_at
+
+
+def offers_schedule_expiry(offers: Sequence[Offer]) -> None:
+    """One expiry task per offer for its deadline (`expiry_run_after`). With the database task
+    backend on the orders' database, enqueued now: the task row commits with the offer or not
+    at all. With any other backend (a broker), after commit: a rolled-back offer must not leave
+    a task behind, and a task lost after commit is caught by the sweep (`offers_expire_due`)."""
+    due = [(str(o.pk), expiry_run_after(o.expires_at)) for o in offers if o.expires_at is not None]
     if not due:
         return
     from dispatch.tasks import expire_offer
 
     def enqueue() -> None:
-        for offer_id, expires_at in due:
+        for offer_id, run_after in due:
             try:
-                expire_offer.using(run_after=expires_at).enqueue(offer_id)
-            except Exception:  # the sweep (`manage.py expire_offers`) catches it later
+                expire_offer.using(run_after=run_after).enqueue(offer_id)
+            except Exception:  # the sweep catches it later
                 logger.exception("could not enqueue the expiry of offer %s", offer_id)
 
     if enqueues_in_transaction(expire_offer, Offer):
-        for offer_id, expires_at in due:
-            expire_offer.using(run_after=expires_at).enqueue(offer_id)
+        for offer_id, run_after in due:
+            expire_offer.using(run_after=run_after).enqueue(offer_id)
         return
     transaction.on_commit(enqueue)
 
@@ -145,7 +155,7 @@ def send_offers(
             from_status=order.status,
             to_status=order.status,
         )
-    _schedule_expiry(offers)
+    offers_schedule_expiry(offers)
     return offers
 
 

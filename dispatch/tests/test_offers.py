@@ -49,11 +49,13 @@ def test_decline_then_expiry_then_exhausted_then_dispatch_again(operator_a, trio
     body = operator_a.post(f"/api/v1/order/{order_id}/dispatch", {}, format="json").json()
     first = body["offers"][0]
     assert first["installer"]["name"] == "Xray"
-    # The expiry task is queued for the offer's deadline.
+    # The expiry task is queued for the offer's deadline (rounded up to the second).
     task = DBTaskResult.objects.get()
     assert task.task_path == "dispatch.tasks.expire_offer"
     assert task.args_kwargs == {"args": [first["id"]], "kwargs": {}}
-    assert task.run_after.isoformat() == first["expiresAt"]
+    assert task.run_after == services.expiry_run_after(Offer.objects.get(pk=first["id"]).expires_at)
+    shown = datetime.datetime.fromisoformat(first["expiresAt"])
+    assert shown <= task.run_after <= shown + datetime.timedelta(seconds=1)
 
     # 1. Xray declines: Yankee gets the next offer.
     response = trio["Xray"].post(f"/api/v1/offers/{first['id']}/decline", {"reason": "fully booked"}, format="json")
@@ -113,6 +115,43 @@ def test_expired_offer_in_the_sweep_falls_back(operator_a, trio, clock):
     clock.advance(hours=25)
     call_command("expire_offers", stdout=io.StringIO())
     assert offers_of(order_id) == [("Xray", "expired"), ("Yankee", "sent")]
+
+
+def test_the_expiry_task_is_queued_for_the_deadline_rounded_up_to_the_second(operator_a, trio):
+    # RQ truncates a deferred job's time to the second: queued for the deadline itself, the task
+    # could start before it and leave the offer open until the sweep.
+    order_id = operator_a.post("/api/v1/order", order_payload(), format="json").json()["id"]
+    operator_a.post(f"/api/v1/order/{order_id}/dispatch", {}, format="json")
+    offer = Offer.objects.get(order_id=order_id)
+    (task,) = DBTaskResult.objects.filter(task_path="dispatch.tasks.expire_offer")
+    assert offer.expires_at.microsecond  # a deadline with a fraction of a second
+    assert task.run_after == offer.expires_at.replace(microsecond=0) + datetime.timedelta(seconds=1)
+    whole = offer.expires_at.replace(microsecond=0)
+    assert services.expiry_run_after(whole) == whole
+
+
+def test_an_expiry_task_that_starts_before_the_deadline_queues_itself_again(operator_a, trio):
+    order_id = operator_a.post("/api/v1/order", order_payload(), format="json").json()["id"]
+    operator_a.post(f"/api/v1/order/{order_id}/dispatch", {}, format="json")
+    offer = Offer.objects.get(order_id=order_id)
+    DBTaskResult.objects.all().delete()
+    assert expire_offer.call(str(offer.pk)) == "sent"  # early: left open...
+    (task,) = DBTaskResult.objects.filter(task_path="dispatch.tasks.expire_offer", status="READY")
+    assert task.args_kwargs["args"] == [str(offer.pk)]  # ...and queued again for its deadline
+    assert task.run_after == services.expiry_run_after(offer.expires_at)
+
+
+def test_an_expiry_task_after_the_deadline_queues_nothing_more(operator_a, trio, clock):
+    order_id = operator_a.post("/api/v1/order", order_payload(), format="json").json()["id"]
+    operator_a.post(f"/api/v1/order/{order_id}/dispatch", {}, format="json")
+    offer = Offer.objects.get(order_id=order_id)
+    DBTaskResult.objects.all().delete()
+    clock.advance(hours=25)
+    assert expire_offer.call(str(offer.pk)) == "expired"
+    # the one task queued is the next offer's, none for the expired one
+    assert [t.args_kwargs["args"] for t in DBTaskResult.objects.filter(task_path="dispatch.tasks.expire_offer")] == [
+        [str(Offer.objects.get(order_id=order_id, status="sent").pk)]
+    ]
 
 
 @pytest.mark.parametrize("action", ["accept", "decline"])

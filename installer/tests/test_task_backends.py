@@ -77,6 +77,33 @@ def test_an_offer_expires_on_the_worker_at_its_deadline_and_the_next_installer_g
     assert [r.status for r in task_backend.results(expire_offer) if r.args == [str(next_offer.pk)]] == ["READY"]
 
 
+def test_a_deadline_within_a_second_expires_the_offer_on_time_not_at_the_sweep(task_backend):
+    """A deadline 0.9 s past a whole second: RQ keeps a deferred job's time in whole seconds, and
+    a task queued for the deadline itself would start before it, leave the offer open and let
+    the sweep (minutes later) expire it. The task is queued for the second after the deadline."""
+    from dispatch import tasks
+
+    router = OrganizationFactory(name="Router", slug="router")
+    router.offer_deadline_hours = 24
+    router.save()
+    make_partner(router, make_installer("Only"))
+    order = create_order(router)
+    dispatch_services.order_dispatch(order_id=order.pk, organization=router, actor=ACTOR)
+    offer = Offer.objects.get(order=order)
+    worker = task_backend.start_worker()
+    try:
+        # the worker is up once it has queued its periodic sweep (its start-up pass)
+        wait_until(lambda: task_backend.count(tasks.sweep, "READY") == 1, 60, "the worker")
+        deadline = timezone.now().replace(microsecond=900_000) + timedelta(seconds=3)
+        Offer.objects.filter(pk=offer.pk).update(expires_at=deadline)
+        offer.refresh_from_db()
+        dispatch_services.offers_schedule_expiry([offer])
+        wait_until(lambda: Offer.objects.get(pk=offer.pk).status == OfferStatus.EXPIRED, 15, "the expiry")
+    finally:
+        task_backend.kill(worker, signal.SIGTERM)
+    assert Offer.objects.get(pk=offer.pk).responded_at >= deadline
+
+
 def test_a_notification_is_sent_by_the_worker(task_backend, tmp_path, org_a):
     from notifications import services as notification_services
     from notifications.models import Channel, Message, MessageStatus, Timing
