@@ -9,11 +9,11 @@ from django_tasks import task
 
 @task()
 def expire_offer(offer_id: str) -> str | None:
-    """Enqueued for an offer's deadline (`services.expiry_run_after`): expires it if still open
-    and offers the next candidate. A task that starts before the deadline (a worker whose clock
-    runs ahead of the one that queued it) queues itself again for it, so the offer expires on
-    time rather than at the next sweep. Returns the offer's status afterwards (None if it is
-    gone)."""
+    """Enqueued for an offer's deadline (rounded up to the second, `installer.tasks.run_after_for`):
+    expires it if still open and offers the next candidate. A task that starts before the
+    deadline (a worker whose clock runs ahead of the one that queued it) queues itself again for
+    it, so the offer expires on time rather than at the next sweep. Returns the offer's status
+    afterwards (None if it is gone)."""
     from django.utils import timezone
 
     from dispatch import services

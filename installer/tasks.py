@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import router
 from django.dispatch import Signal
+from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist
+
+
+def run_after_for(moment: datetime) -> datetime:
+    """The `run_after` of a task due at `moment`: a moment ahead rounded up to the whole second.
+    RQ keeps a deferred job's time in whole seconds, truncated, and would start the task up to a
+    second early; rounded up, it starts at `moment` or after it on every backend. A moment
+    already past is kept (the task runs at once)."""
+    if moment.microsecond and moment > timezone.now():
+        return moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
 
 
 def enqueues_in_transaction(task, model) -> bool:

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from accounts.models import Language, Organization
-from installer.tasks import enqueues_in_transaction, schedule_once
+from installer.tasks import enqueues_in_transaction, run_after_for, schedule_once
 from notifications import channels, templating
 from notifications.context import message_context, opt_out_url
 from notifications.exceptions import InvalidNotification
@@ -427,7 +427,7 @@ def _enqueue(due: Iterable[tuple[Any, datetime]]) -> None:
         for pk, due_at in items:
             try:
                 if supports_defer:
-                    send_message.using(run_after=due_at).enqueue(str(pk))
+                    send_message.using(run_after=run_after_for(due_at)).enqueue(str(pk))
                 elif due_at <= timezone.now():
                     send_message.enqueue(str(pk))
             except Exception:  # the sweep enqueues it later
@@ -650,6 +650,20 @@ def message_send(*, message_id: Any) -> str:
         logger.exception("message %s failed to send", message.pk)
         return _record(message, error=SendError(f"{type(exc).__name__}: {exc}"))
     return _record(message, provider_id=provider_id)
+
+
+def message_requeue_early(*, message_id: Any) -> bool:
+    """Queues the send of a planned message again for its due time if that is still ahead (its
+    task started early). Returns whether it did."""
+    due_at = (
+        Message.objects.filter(pk=message_id, status=MessageStatus.PLANNED, due_at__gt=timezone.now())
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    if due_at is None:
+        return False
+    _enqueue([(message_id, due_at)])
+    return True
 
 
 # --- The sweep --------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from dispatch.services.assignment import order_assign
 from dispatch.services.booking import STARTED_BEFORE_BOOKING, order_book, order_complete, order_start, order_unbook
 from dispatch.services.dispatching import order_dispatch
 from dispatch.services.offers import (
-    expiry_run_after,
     offer_accept,
     offer_deadline,
     offer_decline,
@@ -31,7 +30,6 @@ from dispatch.services.order_hooks import on_order_cancel, on_order_created, on_
 
 __all__ = [
     "STARTED_BEFORE_BOOKING",
-    "expiry_run_after",
     "offer_accept",
     "offer_deadline",
     "offer_decline",

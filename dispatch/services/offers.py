@@ -23,7 +23,7 @@ from dispatch.exceptions import (
     OfferNotOpen,
 )
 from dispatch.models import DispatchRun, Offer, OfferStatus
-from installer.tasks import enqueues_in_transaction, schedule_once
+from installer.tasks import enqueues_in_transaction, run_after_for, schedule_once
 from orders.actors import Actor
 from orders.models import Order, OrderStatus
 from orders.selectors import parse_uuid
@@ -78,22 +78,12 @@ def _installer_ref(org: Organization) -> dict:
     return {"id": str(org.pk), "name": org.name}
 
 
-def expiry_run_after(expires_at: datetime.datetime) -> datetime.datetime:
-    """When an offer's expiry task is queued for: its deadline rounded up to the whole second.
-    RQ keeps a deferred job's time in whole seconds, truncated, and would start the task up to a
-    second early, find the offer not yet due and leave it open until the sweep; rounded up, the
-    task starts at the deadline or after it on every backend."""
-    if expires_at.microsecond:
-        return expires_at.replace(microsecond=0) + datetime.timedelta(seconds=1)
-    return expires_at
-
-
 def offers_schedule_expiry(offers: Sequence[Offer]) -> None:
-    """One expiry task per offer for its deadline (`expiry_run_after`). With the database task
+    """One expiry task per offer for its deadline (`installer.tasks.run_after_for`). With the database task
     backend on the orders' database, enqueued now: the task row commits with the offer or not
     at all. With any other backend (a broker), after commit: a rolled-back offer must not leave
     a task behind, and a task lost after commit is caught by the sweep (`offers_expire_due`)."""
-    due = [(str(o.pk), expiry_run_after(o.expires_at)) for o in offers if o.expires_at is not None]
+    due = [(str(o.pk), run_after_for(o.expires_at)) for o in offers if o.expires_at is not None]
     if not due:
         return
     from dispatch.tasks import expire_offer

@@ -13,6 +13,7 @@ from dispatch import services
 from dispatch.models import Offer
 from dispatch.tasks import expire_offer
 from dispatch.tests.conftest import api_client_for, make_installer, make_partner
+from installer.tasks import run_after_for
 from orders.models import OrderEvent, OrderStatus
 from orders.tests.factories import order_payload
 
@@ -53,7 +54,7 @@ def test_decline_then_expiry_then_exhausted_then_dispatch_again(operator_a, trio
     task = DBTaskResult.objects.get()
     assert task.task_path == "dispatch.tasks.expire_offer"
     assert task.args_kwargs == {"args": [first["id"]], "kwargs": {}}
-    assert task.run_after == services.expiry_run_after(Offer.objects.get(pk=first["id"]).expires_at)
+    assert task.run_after == run_after_for(Offer.objects.get(pk=first["id"]).expires_at)
     shown = datetime.datetime.fromisoformat(first["expiresAt"])
     assert shown <= task.run_after <= shown + datetime.timedelta(seconds=1)
 
@@ -127,7 +128,7 @@ def test_the_expiry_task_is_queued_for_the_deadline_rounded_up_to_the_second(ope
     assert offer.expires_at.microsecond  # a deadline with a fraction of a second
     assert task.run_after == offer.expires_at.replace(microsecond=0) + datetime.timedelta(seconds=1)
     whole = offer.expires_at.replace(microsecond=0)
-    assert services.expiry_run_after(whole) == whole
+    assert run_after_for(whole) == whole
 
 
 def test_an_expiry_task_that_starts_before_the_deadline_queues_itself_again(operator_a, trio):
@@ -138,7 +139,7 @@ def test_an_expiry_task_that_starts_before_the_deadline_queues_itself_again(oper
     assert expire_offer.call(str(offer.pk)) == "sent"  # early: left open...
     (task,) = DBTaskResult.objects.filter(task_path="dispatch.tasks.expire_offer", status="READY")
     assert task.args_kwargs["args"] == [str(offer.pk)]  # ...and queued again for its deadline
-    assert task.run_after == services.expiry_run_after(offer.expires_at)
+    assert task.run_after == run_after_for(offer.expires_at)
 
 
 def test_an_expiry_task_after_the_deadline_queues_nothing_more(operator_a, trio, clock):

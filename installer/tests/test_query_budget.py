@@ -31,8 +31,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from dispatch.models import DispatchRun, Offer
-from dispatch.services import expiry_run_after
 from dispatch.tests.conftest import make_installer, make_partner
+from installer.tasks import run_after_for
 from orders import services
 from orders.models import FieldType
 from orders.tests.factories import add_custom_field, create_order, order_payload
@@ -234,7 +234,7 @@ def test_broadcast_dispatch_writes_its_rows(operator_a, org_a, world):
     tasks = DBTaskResult.objects.filter(task_path="dispatch.tasks.expire_offer")
     assert sorted(t.args_kwargs["args"][0] for t in tasks) == sorted(str(o.pk) for o in offers)
     assert offers[0].expires_at is not None
-    assert {t.run_after for t in tasks} == {expiry_run_after(offers[0].expires_at)}
+    assert {t.run_after for t in tasks} == {run_after_for(offers[0].expires_at)}
     assert n <= BUDGET["dispatch"] + 5 + 2  # two more expiry tasks
 
 

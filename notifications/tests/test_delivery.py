@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.context import opt_out_token
-from notifications.models import Channel, Message, MessageStatus, OptOut
+from notifications.models import Channel, Message, MessageStatus, OptOut, Timing
 from notifications.sms import SendError, TwilioSmsBackend
 
 pytestmark = pytest.mark.django_db
@@ -147,6 +147,41 @@ def test_the_sweep_enqueues_a_planned_message_whose_task_was_lost(rule, make_ord
     assert services.messages_sweep()["enqueued"] == 1
     run_due_tasks()
     assert Message.objects.get(order=order).status == MessageStatus.SENT and len(mail.outbox) == 1
+
+
+def test_a_later_message_is_queued_for_its_due_time_rounded_up_and_one_due_now_at_once(rule, make_order):
+    # RQ truncates a deferred job's time to the second: queued for the due time itself, the send
+    # could start before it, send nothing and leave the message to the sweep.
+    from django_tasks_db.models import DBTaskResult
+
+    rule("order.created")
+    rule("order.created", timing=Timing.AFTER, offset=2)
+    order = make_order()
+    now_message, later = sorted(Message.objects.filter(order=order), key=lambda m: m.due_at)
+    tasks = {t.args_kwargs["args"][0]: t.run_after for t in DBTaskResult.objects.all()}
+    assert tasks[str(now_message.pk)] == now_message.due_at  # past by now: not moved
+    assert later.due_at.microsecond
+    assert tasks[str(later.pk)] == later.due_at.replace(microsecond=0) + datetime.timedelta(seconds=1)
+
+
+def test_a_send_that_starts_before_the_due_time_queues_itself_again(rule, make_order):
+    from django_tasks_db.models import DBTaskResult
+
+    from notifications.tasks import send_message
+
+    rule("order.created", timing=Timing.AFTER, offset=2)
+    order = make_order()
+    message = Message.objects.get(order=order)
+    DBTaskResult.objects.all().delete()
+    assert send_message.call(str(message.pk)) == "not sent"
+    waiting = [t for t in DBTaskResult.objects.all() if t.task_path == "notifications.tasks.send_message"]
+    assert [(t.args_kwargs["args"], t.run_after) for t in waiting] == [
+        ([str(message.pk)], message.due_at.replace(microsecond=0) + datetime.timedelta(seconds=1))
+    ]
+    Message.objects.filter(pk=message.pk).update(status=MessageStatus.SKIPPED)
+    DBTaskResult.objects.all().delete()
+    assert send_message.call(str(message.pk)) == "not sent"  # no longer planned: nothing queued
+    assert not DBTaskResult.objects.filter(task_path="notifications.tasks.send_message").exists()
 
 
 def test_opt_out_page_confirms_then_records_and_later_messages_are_skipped(rule, make_order, run_due_tasks, client):
