@@ -39,6 +39,17 @@ def wait_until(condition, timeout: float = 60.0, what: str = "condition") -> Non
         time.sleep(0.1)
 
 
+def dispatched_offer() -> Offer:
+    """The open offer of a new order of a router with one partner and 24-hour deadlines."""
+    router = OrganizationFactory(name="Router", slug="router")
+    router.offer_deadline_hours = 24
+    router.save()
+    make_partner(router, make_installer("Only"))
+    order = create_order(router)
+    dispatch_services.order_dispatch(order_id=order.pk, organization=router, actor=ACTOR)
+    return Offer.objects.get(order=order)
+
+
 def test_an_offer_expires_on_the_worker_at_its_deadline_and_the_next_installer_gets_one(task_backend):
     router = OrganizationFactory(name="Router", slug="router")
     router.routing_strategy = "priority"
@@ -83,13 +94,7 @@ def test_a_deadline_within_a_second_expires_the_offer_on_time_not_at_the_sweep(t
     the sweep (minutes later) expire it. The task is queued for the second after the deadline."""
     from dispatch import tasks
 
-    router = OrganizationFactory(name="Router", slug="router")
-    router.offer_deadline_hours = 24
-    router.save()
-    make_partner(router, make_installer("Only"))
-    order = create_order(router)
-    dispatch_services.order_dispatch(order_id=order.pk, organization=router, actor=ACTOR)
-    offer = Offer.objects.get(order=order)
+    offer = dispatched_offer()
     worker = task_backend.start_worker()
     try:
         # the worker is up once it has queued its periodic sweep (its start-up pass)
@@ -140,13 +145,7 @@ def test_an_offer_whose_expiry_task_was_lost_expires_when_a_worker_starts(task_b
     the overdue offer and queues the periodic expiry sweep."""
     from dispatch import tasks
 
-    router = OrganizationFactory(name="Router", slug="router")
-    router.offer_deadline_hours = 24
-    router.save()
-    make_partner(router, make_installer("Only"))
-    order = create_order(router)
-    dispatch_services.order_dispatch(order_id=order.pk, organization=router, actor=ACTOR)
-    offer = Offer.objects.get(order=order)
+    offer = dispatched_offer()
     if task_backend.name == "rq":
         task_backend.redis().flushdb()
     else:
