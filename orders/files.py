@@ -34,6 +34,7 @@ from orders import services, transitions
 from orders.actors import Actor
 from orders.exceptions import Conflict, OrderValidationError
 from orders.models import File, Order
+from orders.selectors import forget_relations
 
 # Content types accepted, by what `filetype` recognises -> the type stored and served.
 BINARY_TYPES: dict[str, str] = {
@@ -237,7 +238,7 @@ def file_upload(*, organization: Organization, content, actor: Actor, name: str 
                 uploaded_by=(actor.label or actor.type)[:200],
             )
             if order is not None:
-                order.__dict__.pop("file_list", None)  # read with the lock: read again if shown
+                forget_relations(order, "file_list")
                 pending = services.PendingEvents(order)
                 pending.add(
                     "order.updated",

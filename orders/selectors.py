@@ -246,6 +246,12 @@ def attach_relations(order: Order, tags: Any, files: Any, alias: str, shared: di
     ]
 
 
+def forget_relations(order: Order, name: str) -> None:
+    """Drops the order's loaded `tag_links` or `file_list` (`attach_relations`, read with the
+    order lock) after a change to them, so that the answer reads them again."""
+    order.__dict__.pop(name, None)
+
+
 def relations_loaded_fast(order: Order) -> bool:
     """Fast path: loads the order's tags and files (`tag_links`, `file_list`) in one SQL
     statement, where the presenter's ORM reads compile and run two; for the answer of a write,

@@ -10,6 +10,7 @@ from django.db.models import Model
 from accounts.models import Organization
 from orders.exceptions import OrderValidationError
 from orders.models import File, Order
+from orders.selectors import forget_relations
 
 M = TypeVar("M", bound=Model)
 
@@ -54,5 +55,5 @@ def files_attach(*, order: Order, file_ids: Sequence[str]) -> int:
         return 0
     attached = File.objects.filter(pk__in=file_ids, order__isnull=True).update(order=order)
     if attached:
-        order.__dict__.pop("file_list", None)  # the answer reads them again
+        forget_relations(order, "file_list")
     return attached

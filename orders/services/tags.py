@@ -11,7 +11,7 @@ from accounts.models import Organization
 from orders.actors import Actor
 from orders.exceptions import NotFound
 from orders.models import Order, OrderTag, TaggedOrder
-from orders.selectors import parse_uuid
+from orders.selectors import forget_relations, parse_uuid
 from orders.services.lifecycle import PendingEvents, finish_change, lock_order
 
 
@@ -53,7 +53,7 @@ def _tag_change(*, order_id: Any, organization: Organization, tag_id: Any, actor
         else:
             changed = TaggedOrder.objects.filter(content_object=order, tag=tag).delete()[0] > 0
         if changed:
-            order.__dict__.pop("tag_links", None)  # read with the lock: the answer reads them again
+            forget_relations(order, "tag_links")
             pending = PendingEvents(order)
             pending.add(
                 "order.tag_added" if add else "order.tag_removed",
