@@ -39,7 +39,7 @@ def wait_until(condition, timeout: float = 60.0, what: str = "condition") -> Non
         time.sleep(0.1)
 
 
-def dispatched_offer() -> Offer:
+def dispatched_offer():
     """The open offer of a new order of a router with one partner and 24-hour deadlines."""
     router = OrganizationFactory(name="Router", slug="router")
     router.offer_deadline_hours = 24
